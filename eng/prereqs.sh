@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs only what is missing for building and running KdTools on Linux.
+# Sourced by build.sh; every function is idempotent and quiet when nothing is to do.
+set -euo pipefail
+
+kd_need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build.sh: $1 needs root. Run './build.sh' as root (or with sudo), or install it yourself: $2" >&2
+    exit 1
+  fi
+}
+
+# TorchSharp 0.107's native library needs GLIBCXX_3.4.32 (GCC 13's libstdc++).
+# Debian 12 ships GCC 12, so take libstdc++6 from Debian 13 while bookworm stays the default release.
+kd_ensure_libstdcxx() {
+  [ "$(uname -s)" = Linux ] || return 0
+  local lib
+  # No early exit in the pipeline: with pipefail a SIGPIPE'd ldconfig would abort the script silently.
+  lib=$(ldconfig -p 2>/dev/null | awk '$1 == "libstdc++.so.6" && /x86-64/ {path = $NF} END {print path}')
+  if [ -n "$lib" ] && grep -qa 'GLIBCXX_3\.4\.32' "$lib"; then return 0; fi
+  if ! grep -qs '^ID=debian' /etc/os-release; then
+    echo "build.sh: libstdc++ lacks GLIBCXX_3.4.32 (GCC 13+), which TorchSharp needs. Install GCC 13's libstdc++ with your distribution's tools (Ubuntu 24.04 and Debian 13 have it)." >&2
+    exit 1
+  fi
+  kd_need_root "installing libstdc++6 from Debian 13 (trixie)" "add trixie main to apt sources and 'apt-get install -t trixie libstdc++6'"
+  local mirror
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+    | grep -oE 'https?://[^ ]+/debian/?( |$)' | awk 'NR == 1 {print $1}') || true
+  mirror=${mirror:-http://deb.debian.org/debian}
+  echo "build.sh: installing libstdc++6 from Debian 13 (trixie) via $mirror (TorchSharp needs GLIBCXX_3.4.32)"
+  cat > /etc/apt/sources.list.d/kdtools-trixie.sources <<SRC
+Types: deb
+URIs: ${mirror%/}
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  # Keep bookworm the default: trixie is pinned low, so only what is asked for with -t trixie comes from it.
+  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/kdtools-trixie
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null
+}
+
+# PyTorch for the side-by-side benchmark (Debian's python3-torch, CPU).
+kd_ensure_python_torch() {
+  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then return 0; fi
+  kd_need_root "installing python3-torch (the benchmark's PyTorch reference)" "apt-get install python3-torch"
+  echo "build.sh: installing Debian's python3-torch for the PyTorch side of the benchmark"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+}
+
+kd_ensure_dotnet() {
+  command -v dotnet >/dev/null 2>&1 && return 0
+  echo "build.sh: the .NET 10 SDK is missing. Install it (https://dot.net) and run again." >&2
+  exit 1
+}

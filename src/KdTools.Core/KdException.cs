@@ -1,0 +1,61 @@
+namespace KdTools.Core;
+
+/// <summary>What kind of failure a <see cref="KdException"/> is; the PowerShell layer maps it to an ErrorCategory.</summary>
+public enum KdErrorKind
+{
+    InvalidArgument,
+    ObjectNotFound,
+    InvalidData,
+    InvalidOperation,
+    ResourceUnavailable,
+    NotInstalled,
+    OperationStopped,
+}
+
+/// <summary>
+/// A failure with a stable, dot-separated id (for example <c>KdTools.Architecture.Unknown</c>) and a message that says
+/// how to fix it. Tests and scripts match on <see cref="ErrorId"/>, never on the message text.
+/// </summary>
+public sealed class KdException : Exception
+{
+    public KdException(string errorId, KdErrorKind kind, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+    public KdErrorKind Kind { get; }
+
+    /// <summary>The offending value (a name, a path, an option key), when there is one.</summary>
+    public object? Target { get; }
+}
+
+/// <summary>The error ids KdTools raises. One place, so ids stay stable and unique.</summary>
+public static class KdErrorIds
+{
+    public const string ArchitectureUnknown = "KdTools.Architecture.Unknown";
+    public const string MethodUnknown = "KdTools.Method.Unknown";
+    public const string MethodOptionUnknown = "KdTools.Method.OptionUnknown";
+    public const string MethodOptionInvalid = "KdTools.Method.OptionInvalid";
+    public const string MethodNeedsTeacher = "KdTools.Method.TeacherRequired";
+    public const string FeatureMissing = "KdTools.Model.FeatureMissing";
+    public const string ClassCountMismatch = "KdTools.Model.ClassCountMismatch";
+    public const string InputShapeMismatch = "KdTools.Model.InputShapeMismatch";
+    public const string DatasetPathMissing = "KdTools.Dataset.PathNotFound";
+    public const string DatasetFileMissing = "KdTools.Dataset.FileNotFound";
+    public const string DatasetFileCorrupt = "KdTools.Dataset.FileCorrupt";
+    public const string DatasetFormatUnknown = "KdTools.Dataset.FormatUnknown";
+    public const string DatasetInvalid = "KdTools.Dataset.Invalid";
+    public const string CheckpointMissing = "KdTools.Checkpoint.NotFound";
+    public const string CheckpointCorrupt = "KdTools.Checkpoint.Corrupt";
+    public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";
+    public const string CheckpointExists = "KdTools.Checkpoint.Exists";
+    public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
+    public const string TrainingDiverged = "KdTools.Training.Diverged";
+    public const string TrainingCancelled = "KdTools.Training.Cancelled";
+    public const string NativeLoadFailed = "KdTools.Native.LoadFailed";
+    public const string DeviceUnavailable = "KdTools.Device.Unavailable";
+}

@@ -1,0 +1,83 @@
+namespace KdTools.Core.Models;
+
+/// <summary>One registered architecture: its name, family, what it is, and how to build it.</summary>
+/// <param name="Name">Registry key, lower case (<c>resnet56</c>).</param>
+/// <param name="Family">Family label for listings (<c>cifar-resnet</c>, <c>wrn</c>, <c>vgg</c>, ...).</param>
+/// <param name="Description">One line for <c>Get-KdArchitecture</c>.</param>
+/// <param name="HeadPositions">Natural intermediate-head positions (DIH: 3 for CIFAR ResNets, 4 for ResNet-18).</param>
+/// <param name="Create">Builds the network for a class count. Call outside any dispose scope.</param>
+public sealed record ArchitectureInfo(
+    string Name, string Family, string Description, int HeadPositions, Func<int, ClassifierNet> Create);
+
+/// <summary>Architectures by name. Lookups are case-insensitive; an unknown name fails listing the known ones.</summary>
+public static class ArchitectureRegistry
+{
+    private static readonly Dictionary<string, ArchitectureInfo> ByName = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly object Gate = new();
+
+    static ArchitectureRegistry() => BuiltInArchitectures.RegisterAll();
+
+    public static IReadOnlyList<ArchitectureInfo> All
+    {
+        get { lock (Gate) return ByName.Values.OrderBy(a => a.Family).ThenBy(a => a.Name, NaturalNameComparer.Instance).ToList(); }
+    }
+
+    public static void Register(ArchitectureInfo info)
+    {
+        lock (Gate) ByName[info.Name] = info;
+    }
+
+    public static bool Contains(string name)
+    {
+        lock (Gate) return ByName.ContainsKey(name);
+    }
+
+    public static ArchitectureInfo Get(string name)
+    {
+        lock (Gate)
+        {
+            if (ByName.TryGetValue(name, out var info)) return info;
+        }
+        throw new KdException(KdErrorIds.ArchitectureUnknown, KdErrorKind.InvalidArgument,
+            $"unknown architecture '{name}'; known: {string.Join(", ", All.Select(a => a.Name))}", name);
+    }
+
+    /// <summary>Builds <paramref name="name"/> for <paramref name="numClasses"/> classes.</summary>
+    public static ClassifierNet Create(string name, int numClasses)
+    {
+        if (numClasses < 2)
+            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                $"a classifier needs at least 2 classes, got {numClasses}", numClasses);
+        return Get(name).Create(numClasses);
+    }
+}
+
+/// <summary>Orders resnet8 before resnet20 before resnet110.</summary>
+internal sealed class NaturalNameComparer : IComparer<string>
+{
+    public static readonly NaturalNameComparer Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null) return string.CompareOrdinal(x, y);
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            if (char.IsDigit(x[i]) && char.IsDigit(y[j]))
+            {
+                int si = i, sj = j;
+                while (i < x.Length && char.IsDigit(x[i])) i++;
+                while (j < y.Length && char.IsDigit(y[j])) j++;
+                int c = long.Parse(x[si..i]).CompareTo(long.Parse(y[sj..j]));
+                if (c != 0) return c;
+            }
+            else
+            {
+                int c = char.ToLowerInvariant(x[i]).CompareTo(char.ToLowerInvariant(y[j]));
+                if (c != 0) return c;
+                i++; j++;
+            }
+        }
+        return (x.Length - i).CompareTo(y.Length - j);
+    }
+}

@@ -1,0 +1,35 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// Base of every architecture: an image classifier whose <see cref="Run"/> returns logits plus named features.
+/// <c>forward</c> returns logits only, so the module still composes like any TorchSharp module.
+/// Subclasses call <c>RegisterComponents()</c> last in their constructor and name fields like the PyTorch
+/// reference attributes (conv1, bn1, layer1, fc), so state-dict keys map one-to-one.
+/// </summary>
+public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
+{
+    protected ClassifierNet(string name, int numClasses, int stageCount) : base(name)
+    {
+        NumClasses = numClasses;
+        StageCount = stageCount;
+    }
+
+    /// <summary>Registry name, for example <c>resnet56</c>.</summary>
+    public string Architecture => GetName();
+
+    public int NumClasses { get; }
+
+    /// <summary>Number of stages, i.e. features <c>stage1..stageN</c>; the natural positions for intermediate heads.</summary>
+    public int StageCount { get; }
+
+    /// <summary>Logits and features in one pass. Call child modules with <c>.call()</c> so hooks still fire.</summary>
+    public abstract ModelOutput Run(Tensor input);
+
+    public override Tensor forward(Tensor input) => Run(input).Logits;
+
+    /// <summary>Number of trainable scalars (what the reference tables count).</summary>
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}

@@ -1,0 +1,53 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// What one forward pass gives a distillation method: the logits and the named intermediate features.
+/// Methods ask for features by name (see <see cref="FeatureNames"/>) and never reach into a model's fields.
+/// </summary>
+public sealed class ModelOutput
+{
+    private readonly Dictionary<string, Tensor> _features;
+
+    public ModelOutput(Tensor logits, Dictionary<string, Tensor> features, Dictionary<string, Tensor>? exits = null)
+    {
+        Logits = logits;
+        _features = features;
+        Exits = exits ?? new Dictionary<string, Tensor>();
+    }
+
+    /// <summary>Final classifier logits, [B, classes].</summary>
+    public Tensor Logits { get; }
+
+    /// <summary>Named features: see <see cref="FeatureNames"/> for the conventions.</summary>
+    public IReadOnlyDictionary<string, Tensor> Features => _features;
+
+    /// <summary>Logits of extra exits (intermediate heads, self-distillation branches), keyed by exit name.</summary>
+    public IReadOnlyDictionary<string, Tensor> Exits { get; }
+
+    /// <summary>The feature called <paramref name="name"/>; a clear error listing what exists when it is absent.</summary>
+    public Tensor Feature(string name)
+    {
+        if (_features.TryGetValue(name, out var t)) return t;
+        throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
+            $"the model has no feature '{name}'; it has: {string.Join(", ", _features.Keys)}", name);
+    }
+}
+
+/// <summary>Feature-name conventions every architecture follows, so methods work across families.</summary>
+public static class FeatureNames
+{
+    /// <summary>Output of the stem (first conv-BN-ReLU), [B, C, H, W].</summary>
+    public const string Stem = "stem";
+
+    /// <summary>Pooled, flattened input of the final classifier, [B, D] (the penultimate embedding).</summary>
+    public const string Embedding = "embedding";
+
+    /// <summary>Post-activation output of stage <paramref name="index"/> (1-based), [B, C, H, W].</summary>
+    public static string Stage(int index) => $"stage{index}";
+
+    /// <summary>The same stage's output before its final ReLU (what AB and preact-based methods need).</summary>
+    public static string StagePreActivation(int index) => $"stage{index}_preact";
+}
