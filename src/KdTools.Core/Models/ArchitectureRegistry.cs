@@ -50,6 +50,24 @@ public static class ArchitectureRegistry
                 $"a classifier needs at least 2 classes, got {numClasses}", numClasses);
         return Get(name).Create(numClasses);
     }
+
+    /// <summary>Builds <paramref name="name"/> with its initial weights drawn from <paramref name="seed"/>.</summary>
+    public static ClassifierNet Create(string name, int numClasses, long seed)
+    {
+        var info = Get(name);
+        TorchSharp.torch.manual_seed(seed);
+        return Create(info.Name, numClasses);
+    }
+
+    /// <summary>A new network of the same architecture with a copy of <paramref name="source"/>'s weights and BN statistics.</summary>
+    public static ClassifierNet Clone(ClassifierNet source)
+    {
+        var copy = Create(source.Architecture, source.NumClasses);
+        using var noGrad = TorchSharp.torch.no_grad();
+        var target = copy.state_dict();
+        foreach (var (key, value) in source.state_dict()) target[key].copy_(value);
+        return copy;
+    }
 }
 
 /// <summary>Orders resnet8 before resnet20 before resnet110.</summary>

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# KdTools build entry point.
+#   ./build.sh          install what is missing, build, publish the module into module/bin
+#   ./build.sh demo     ... then run examples/quickstart.ps1 on the built-in synthetic dataset
+#   ./build.sh test     ... then run every test: xunit (Core + hosted PowerShell) and the Pester acceptance files
+#   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
+# Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
+set -euo pipefail
+cd "$(dirname "$0")"
+source eng/prereqs.sh
+
+CONFIG=${KDTOOLS_CONFIG:-Release}
+BACKEND=${KDTOOLS_BACKEND:-cpu}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+rid() {
+  local os arch
+  case "$(uname -s)" in Linux) os=linux ;; Darwin) os=osx ;; MINGW*|MSYS*|CYGWIN*) os=win ;; *) echo "build.sh: unsupported OS $(uname -s)" >&2; exit 1 ;; esac
+  case "$(uname -m)" in x86_64|amd64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) echo "build.sh: unsupported CPU $(uname -m)" >&2; exit 1 ;; esac
+  echo "$os-$arch"
+}
+
+build() {
+  kd_ensure_dotnet
+  kd_ensure_libstdcxx
+  local r; r=$(rid)
+  echo "build.sh: building KdTools ($CONFIG, $r, backend $BACKEND)"
+  # One flat folder per platform: natives beside TorchSharp.dll, where the module loads them from.
+  dotnet publish src/KdTools.Cmdlets -c "$CONFIG" -r "$r" --self-contained false -p:KdBackend="$BACKEND" \
+    -o module/bin -nologo -v quiet -clp:ErrorsOnly
+  # libtorch's Python binding and test plugins are never loaded by KdTools; keep the module lean.
+  rm -f module/bin/libtorch_python.* module/bin/libjitbackend_test.* module/bin/libtorchbind_test.* \
+        module/bin/libbackend_with_compiler.* module/bin/libnnapi_backend.* module/bin/libaoti_custom_ops.*
+  dotnet publish src/KdTools.Host -c "$CONFIG" -r "$r" --self-contained false -o artifacts/host -nologo -v quiet -clp:ErrorsOnly
+}
+
+powershell() {
+  # pwsh where installed; otherwise the project's minimal host on the same engine.
+  if command -v pwsh >/dev/null 2>&1; then pwsh -NoLogo -NoProfile -File "$@"; else artifacts/host/kdhost run "$@"; fi
+}
+
+run_tests() {
+  local results=artifacts/test-results passed=0 failed=0 status=0
+  rm -rf "$results"; mkdir -p "$results"
+  dotnet build KdTools.sln -c "$CONFIG" -p:KdBackend="$BACKEND" -nologo -v quiet -clp:ErrorsOnly
+  for project in tests/KdTools.Core.Tests tests/KdTools.Cmdlets.Tests; do
+    local name; name=$(basename "$project")
+    dotnet test "$project" -c "$CONFIG" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$results/$name.log" || status=1
+    local line; line=$(grep -E '^(Passed|Failed)!' "$results/$name.log" | tail -n1 || true)
+    passed=$((passed + $(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$line" | head -n1 || echo 0)))
+    failed=$((failed + $(sed -nE 's/.*Failed: +([0-9]+).*/\1/p' <<<"$line" | head -n1 || echo 0)))
+    [ -n "$line" ] || { echo "build.sh: $name reported no results" >&2; status=1; }
+  done
+  echo "build.sh: Pester acceptance files (tests/pester)"
+  artifacts/host/kdhost pester tests/pester 2>&1 | tee "$results/pester.log" || status=1
+  local pline; pline=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$results/pester.log" | tail -n1 || true)
+  passed=$((passed + $(sed -nE 's/.* ?([0-9]+) passed.*/\1/p' <<<"$pline" | head -n1 || echo 0)))
+  failed=$((failed + $(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$pline" | head -n1 || echo 0)))
+  echo
+  echo "Total: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ] || status=1
+  return $status
+}
+
+run_bench() {
+  kd_ensure_python_torch
+  dotnet build bench/KdTools.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
+  dotnet run --project bench/KdTools.Bench -c Release --no-build -- "$@"
+}
+
+case "${1:-build}" in
+  build) build ;;
+  demo) build; powershell examples/quickstart.ps1 ;;
+  test) build; run_tests ;;
+  bench) shift; build; run_bench "$@" ;;
+  -h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|bench]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,58 @@
+using System.Management.Automation;
+using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core.Data;
+
+namespace KdTools.Cmdlets.Commands;
+
+/// <summary>
+/// <para>Loads a dataset into memory: the built-in synthetic set (-Synthetic) or a CIFAR-10/100 binary folder (-Path).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "KdDataset", DefaultParameterSetName = SyntheticSet)]
+[OutputType(typeof(KdDatasetInfo))]
+public sealed class GetKdDatasetCommand : KdCmdlet
+{
+    private const string SyntheticSet = "Synthetic";
+    private const string PathSet = "Path";
+
+    [Parameter(ParameterSetName = SyntheticSet)]
+    public SwitchParameter Synthetic { get; set; }
+
+    [Parameter(ParameterSetName = SyntheticSet)]
+    [ValidateRange(2, 1000)]
+    public int Classes { get; set; } = 10;
+
+    [Parameter(ParameterSetName = SyntheticSet)]
+    [ValidateRange(1, 1_000_000)]
+    public int TrainCount { get; set; } = 2000;
+
+    [Parameter(ParameterSetName = SyntheticSet)]
+    [ValidateRange(1, 1_000_000)]
+    public int TestCount { get; set; } = 500;
+
+    [Parameter(ParameterSetName = SyntheticSet)]
+    [ValidateRange(8, 256)]
+    public int ImageSize { get; set; } = 32;
+
+    [Parameter(ParameterSetName = SyntheticSet)]
+    public long Seed { get; set; } = 1;
+
+    /// <summary>A CIFAR-10 or CIFAR-100 binary folder (cifar-10-batches-bin, cifar-100-binary, or their parent).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    public string Path { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        var dataset = ParameterSetName == PathSet
+            ? Invoke(() => CifarReader.Read(ResolvePath(Path)), Path)
+            : Invoke(() => SyntheticDataset.Create(new SyntheticDatasetOptions
+            {
+                Classes = Classes,
+                TrainCount = TrainCount,
+                TestCount = TestCount,
+                ImageSize = ImageSize,
+                Seed = Seed,
+            }));
+        WriteObject(new KdDatasetInfo(dataset));
+    }
+}

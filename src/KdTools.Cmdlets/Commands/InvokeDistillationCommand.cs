@@ -1,0 +1,138 @@
+using System.Collections;
+using System.Globalization;
+using System.Management.Automation;
+using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core.Methods;
+using KdTools.Core.Models;
+using KdTools.Core.Training;
+
+namespace KdTools.Cmdlets.Commands;
+
+/// <summary>
+/// <para>Distills a teacher into a student with a named method and emits one run object (one CSV row).</para>
+/// <para>The student is a fresh network of -Student's architecture, or a copy of a model passed as -Student:
+/// the object you pass is never modified, so one student can seed a whole sweep.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Distillation")]
+[OutputType(typeof(KdRun), typeof(KdEpoch))]
+public sealed class InvokeDistillationCommand : KdTrainingCmdlet
+{
+    [Parameter(ValueFromPipeline = true)]
+    [KdModelTransformation("Teacher")]
+    public KdModel? Teacher { get; set; }
+
+    /// <summary>An architecture name (see Get-KdArchitecture) or a model from New-Student.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ArchitectureCompleter))]
+    public object Student { get; set; } = null!;
+
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MethodCompleter))]
+    public string Method { get; set; } = "KD";
+
+    /// <summary>Method options by name, e.g. @{ Temperature = 2; Alpha = 0.5 } (see Get-KdMethod -Option).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public Hashtable? MethodOption { get; set; }
+
+    [Parameter(Mandatory = true)]
+    [KdDatasetTransformation]
+    public KdDatasetInfo Dataset { get; set; } = null!;
+
+    /// <summary>A resumable checkpoint (last.safetensors) of an interrupted run with the same settings.</summary>
+    [Parameter]
+    public string? Resume { get; set; }
+
+    /// <summary>Also emit one KdEpoch object per epoch (learning curves) after the run.</summary>
+    [Parameter]
+    public SwitchParameter PassThruHistory { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var data = Dataset.Dataset;
+        var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value),
+            StringComparer.OrdinalIgnoreCase);
+        using var method = Invoke(() => MethodRegistry.Create(Method, options), Method);
+        var student = Invoke(() => CreateStudent(data.Classes), Student);
+        var settings = BuildSettings();
+        var teacherNetwork = Teacher?.Network;
+        var job = new TrainingJob
+        {
+            Student = student,
+            Teacher = teacherNetwork,
+            Method = method,
+            Dataset = data,
+            ResumeFrom = Resume is null ? null : ResolvePath(Resume),
+        };
+        var result = Train(settings, job, $"{method.Name}: {Teacher?.Architecture ?? "no teacher"} → {student.Architecture}");
+        if (result.Cancelled) throw new PipelineStoppedException();
+
+        var last = result.TrainEpochs.LastOrDefault();
+        var studentModel = new KdModel(student, "Student", data.Mean, data.Std)
+        {
+            TrainedWith = method.Name,
+            TrainedOn = data.Name,
+            TrainedEpochs = result.EpochsCompleted,
+            Top1 = UseBest ? result.BestTop1 : result.LastTop1,
+            BestTop1 = result.BestTop1,
+            BestEpoch = result.BestEpoch,
+            Path = result.LastCheckpoint ?? "",
+        };
+        var history = result.History.Select(h => new KdEpoch
+        {
+            Method = method.Name,
+            Student = student.Architecture,
+            Stage = h.Stage,
+            Epoch = h.Epoch,
+            LearningRate = h.LearningRate,
+            TrainLoss = h.TrainLoss,
+            TrainTop1 = h.TrainTop1,
+            TestLoss = h.TestLoss,
+            TestTop1 = h.TestTop1,
+            TestTop5 = h.TestTop5,
+            LossTerms = FormatTerms(h.Terms),
+            Seconds = h.Duration.TotalSeconds,
+        }).ToList();
+        WriteObject(new KdRun
+        {
+            Method = method.Name,
+            Student = student.Architecture,
+            Teacher = Teacher?.Architecture ?? "",
+            Dataset = data.Name,
+            Status = "Completed",
+            Epochs = result.EpochsCompleted,
+            BatchSize = BatchSize,
+            LearningRate = LearningRate,
+            Seed = Seed,
+            Top1 = studentModel.Top1,
+            Top5 = result.LastTop5,
+            BestTop1 = result.BestTop1,
+            BestEpoch = result.BestEpoch,
+            TrainLoss = last?.TrainLoss ?? double.NaN,
+            LossTerms = last is null ? "" : FormatTerms(last.Terms),
+            Options = method.Options.ToCompactString(),
+            PreStages = string.Join(";", method.PreStages.Where(p => p.Epochs > 0).Select(p => $"{p.Name}:{p.Epochs}")),
+            StudentParameters = studentModel.Parameters,
+            TeacherParameters = Teacher?.Parameters ?? 0,
+            Seconds = Math.Round(result.Duration.TotalSeconds, 2),
+            Checkpoint = result.LastCheckpoint ?? "",
+            StudentModel = studentModel,
+            TeacherModel = Teacher,
+            History = history,
+        });
+        if (PassThruHistory) WriteObject(history, enumerateCollection: true);
+    }
+
+    private ClassifierNet CreateStudent(int classes) => (Student is PSObject ps ? ps.BaseObject : Student) switch
+    {
+        string architecture => ArchitectureRegistry.Create(architecture, classes, Seed),
+        KdModel model => ArchitectureRegistry.Clone(model.Network),
+        KdRun run => ArchitectureRegistry.Clone(run.StudentModel.Network),
+        var other => throw new PSArgumentException(
+            $"-Student takes an architecture name or a model from New-Student, not {other?.GetType().Name ?? "null"}", nameof(Student)),
+    };
+
+    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+
+    internal static string FormatTerms(IReadOnlyDictionary<string, double> terms) =>
+        string.Join(";", terms.Select(t => $"{t.Key}={t.Value.ToString("G6", CultureInfo.InvariantCulture)}"));
+}

@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core.Models;
+
+namespace KdTools.Cmdlets.Commands;
+
+/// <summary>
+/// <para>Creates an untrained network to distill into (Invoke-Distillation also accepts a plain architecture name).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.New, "Student", DefaultParameterSetName = DatasetSet)]
+[OutputType(typeof(KdModel))]
+public sealed class NewStudentCommand : KdCmdlet
+{
+    private const string DatasetSet = "Dataset";
+    private const string ClassesSet = "Classes";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ArchitectureCompleter))]
+    public string Architecture { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = DatasetSet)]
+    [KdDatasetTransformation]
+    public KdDatasetInfo Dataset { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ParameterSetName = ClassesSet)]
+    [ValidateRange(2, 100_000)]
+    public int Classes { get; set; }
+
+    [Parameter]
+    public long Seed { get; set; } = 1;
+
+    protected override void ProcessRecord()
+    {
+        int classes = ParameterSetName == DatasetSet ? Dataset.Classes : Classes;
+        var network = Invoke(() => ArchitectureRegistry.Create(Architecture, classes, Seed), Architecture);
+        var data = ParameterSetName == DatasetSet ? Dataset.Dataset : null;
+        WriteObject(new KdModel(network, "Student", data?.Mean, data?.Std));
+    }
+}

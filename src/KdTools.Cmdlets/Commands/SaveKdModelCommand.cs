@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core.Checkpoints;
+
+namespace KdTools.Cmdlets.Commands;
+
+/// <summary>
+/// <para>Saves a model (or a run's student) as a safetensors checkpoint that New-Teacher -Path and PyTorch's
+/// safetensors can read. Overwriting needs -Force; honours -WhatIf/-Confirm.</para>
+/// </summary>
+[Cmdlet(VerbsData.Save, "KdModel", SupportsShouldProcess = true)]
+[OutputType(typeof(KdModel))]
+public sealed class SaveKdModelCommand : KdCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [KdModelTransformation("Student")]
+    public KdModel Model { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Path { get; set; } = "";
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Emit the model (with its Path set) after saving.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var full = ResolvePath(Path);
+        if (!ShouldProcess(full, $"Save {Model.Architecture} checkpoint")) return;
+        if (File.Exists(full) && !Force)
+            Fail(Core.KdErrorIds.CheckpointExists, Core.KdErrorKind.InvalidOperation, $"'{full}' already exists; pass -Force to overwrite it", full);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        Invoke(() => ModelFile.Save(full, Model.Network, new ModelProvenance
+        {
+            Method = Model.TrainedWith,
+            Dataset = Model.TrainedOn,
+            Epochs = Model.TrainedEpochs,
+            TestTop1 = Model.Top1,
+            Mean = Model.Mean,
+            Std = Model.Std,
+        }));
+        Model.Path = full;
+        if (PassThru) WriteObject(Model);
+    }
+}

@@ -1,0 +1,27 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using KdTools.Core.Methods;
+using KdTools.Core.Models;
+
+namespace KdTools.Cmdlets.Infrastructure;
+
+/// <summary>Tab completion of -Architecture from the registry (so new architectures complete without edits here).</summary>
+public sealed class ArchitectureCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        ArchitectureRegistry.All
+            .Where(a => a.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(a => new CompletionResult(a.Name, a.Name, CompletionResultType.ParameterValue, a.Description));
+}
+
+/// <summary>Tab completion of -Method from the method registry.</summary>
+public sealed class MethodCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        MethodRegistry.All
+            .Where(m => m.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(m => new CompletionResult(m.Name, m.Name, CompletionResultType.ParameterValue, m.Summary));
+}

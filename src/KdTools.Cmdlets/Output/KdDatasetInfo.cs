@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using KdTools.Core.Data;
+
+namespace KdTools;
+
+/// <summary>A dataset held in memory; what Get-KdDataset emits and -Dataset takes.</summary>
+public sealed class KdDatasetInfo
+{
+    internal KdDatasetInfo(KdDataset dataset) => Dataset = dataset;
+
+    public string Name => Dataset.Name;
+    public int Classes => Dataset.Classes;
+    public int TrainCount => Dataset.Train.Count;
+    public int TestCount => Dataset.Test.Count;
+    public int Channels => Dataset.Channels;
+    public int Height => Dataset.Height;
+    public int Width => Dataset.Width;
+    public string Source => Dataset.Source;
+
+    [Hidden]
+    public KdDataset Dataset { get; }
+
+    public override string ToString() => $"{Name}: {Classes} classes, {TrainCount} train / {TestCount} test, {Channels}x{Height}x{Width}";
+}

@@ -1,0 +1,39 @@
+namespace KdTools;
+
+/// <summary>
+/// A model measured on a test split: accuracy, loss, agreement with the teacher, size and speed. One row per exit
+/// (a plain network has the single exit "final"; multi-exit models add their exits and "ensemble").
+/// </summary>
+public sealed class KdMeasurement
+{
+    public string Model { get; init; } = "";
+    public string Role { get; init; } = "";
+    public string Method { get; init; } = "";
+    public string Teacher { get; init; } = "";
+    public string Exit { get; init; } = "";
+    public string Dataset { get; init; } = "";
+    public int Count { get; init; }
+    public double Top1 { get; init; }
+    public double Top5 { get; init; }
+    public double Loss { get; init; }
+
+    /// <summary>Fraction of test images where student and teacher agree on the top-1 class (NaN without a teacher).</summary>
+    public double TeacherAgreement { get; init; }
+
+    public long Parameters { get; init; }
+
+    /// <summary>Median milliseconds for one image (batch of 1).</summary>
+    public double LatencyMs { get; init; }
+
+    /// <summary>Throughput at the measurement batch size.</summary>
+    public double ImagesPerSecond { get; init; }
+
+    /// <summary>From the run that produced the model, when measured from Invoke-Distillation's output.</summary>
+    public double BestTop1 { get; init; } = double.NaN;
+
+    public int BestEpoch { get; init; }
+    public int Epochs { get; init; }
+    public string Options { get; init; } = "";
+
+    public override string ToString() => $"{Model} [{Exit}] top-1 {Top1:P2}, top-5 {Top5:P2}, {LatencyMs:F2} ms/image";
+}

@@ -1,0 +1,58 @@
+using System.Management.Automation;
+using KdTools.Core.Models;
+
+namespace KdTools;
+
+/// <summary>
+/// A network with its provenance: what New-Teacher and New-Student emit. Property names are chosen not to collide with
+/// Invoke-Distillation's parameters (no Method/Dataset/Epochs), so piping a model in binds only -Teacher.
+/// </summary>
+public sealed class KdModel
+{
+    internal KdModel(ClassifierNet network, string role, float[]? mean, float[]? std)
+    {
+        Network = network;
+        Role = role;
+        Mean = mean;
+        Std = std;
+        Parameters = network.ParameterCount();
+    }
+
+    /// <summary>Teacher or Student.</summary>
+    public string Role { get; set; }
+
+    public string Architecture => Network.Architecture;
+    public int Classes => Network.NumClasses;
+    public long Parameters { get; }
+
+    /// <summary>Method it was trained with (CE for a teacher trained from labels; empty when untrained).</summary>
+    public string TrainedWith { get; init; } = "";
+
+    /// <summary>Dataset it was trained on.</summary>
+    public string TrainedOn { get; init; } = "";
+
+    public int TrainedEpochs { get; init; }
+
+    /// <summary>Test top-1 at the end of training (NaN when untrained).</summary>
+    public double Top1 { get; init; } = double.NaN;
+
+    public double BestTop1 { get; init; } = double.NaN;
+    public int BestEpoch { get; init; }
+
+    /// <summary>Checkpoint it was loaded from or saved to, if any.</summary>
+    public string Path { get; set; } = "";
+
+    [Hidden]
+    public ClassifierNet Network { get; }
+
+    /// <summary>Normalisation the network was trained with (null when unknown).</summary>
+    [Hidden]
+    public float[]? Mean { get; }
+
+    [Hidden]
+    public float[]? Std { get; }
+
+    public override string ToString() => double.IsNaN(Top1)
+        ? $"{Role} {Architecture} ({Parameters:N0} parameters, {Classes} classes)"
+        : $"{Role} {Architecture} top-1 {Top1:P2} ({TrainedWith}, {TrainedEpochs} epochs on {TrainedOn})";
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+using KdTools.Core.Models;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Checkpoints;
+
+/// <summary>What is known about a saved model besides its weights.</summary>
+public sealed record ModelProvenance
+{
+    public string Method { get; init; } = "";
+    public string Dataset { get; init; } = "";
+    public int Epochs { get; init; }
+    public double TestTop1 { get; init; } = double.NaN;
+    public float[]? Mean { get; init; }
+    public float[]? Std { get; init; }
+    public IReadOnlyDictionary<string, string>? Extra { get; init; }
+}
+
+/// <summary>A model loaded from a checkpoint, with what the file says about it.</summary>
+public sealed record LoadedModel(ClassifierNet Model, ModelProvenance Provenance, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>Saves and loads trained networks (any KdTools checkpoint, resumable ones included, holds one).</summary>
+public static class ModelFile
+{
+    public static void Save(string path, ClassifierNet model, ModelProvenance provenance,
+        IEnumerable<KeyValuePair<string, Tensor>>? extraTensors = null, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var metadata = Describe(model, provenance);
+        foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>()) metadata[k] = v;
+        var tensors = ModuleState.Collect(model, CheckpointMetadata.ModelPrefix).ToList();
+        if (extraTensors is not null) tensors.AddRange(extraTensors);
+        SafeTensorsFile.Write(path, tensors, metadata);
+    }
+
+    public static Dictionary<string, string> Describe(ClassifierNet model, ModelProvenance provenance)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [CheckpointMetadata.Format] = CheckpointMetadata.FormatValue,
+            [CheckpointMetadata.Version] = CheckpointMetadata.CurrentVersion.ToString(CultureInfo.InvariantCulture),
+            [CheckpointMetadata.Kind] = CheckpointMetadata.KindModel,
+            [CheckpointMetadata.Architecture] = model.Architecture,
+            [CheckpointMetadata.Classes] = model.NumClasses.ToString(CultureInfo.InvariantCulture),
+            [CheckpointMetadata.Method] = provenance.Method,
+            [CheckpointMetadata.Dataset] = provenance.Dataset,
+            [CheckpointMetadata.Epochs] = provenance.Epochs.ToString(CultureInfo.InvariantCulture),
+            [CheckpointMetadata.TestTop1] = CheckpointMetadata.Invariant(provenance.TestTop1),
+            [CheckpointMetadata.Created] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            [CheckpointMetadata.KdToolsVersion] = typeof(ModelFile).Assembly.GetName().Version?.ToString() ?? "",
+        };
+        if (provenance.Mean is not null && provenance.Std is not null)
+            metadata[CheckpointMetadata.Normalization] = JsonSerializer.Serialize(new { mean = provenance.Mean, std = provenance.Std });
+        foreach (var (k, v) in provenance.Extra ?? new Dictionary<string, string>()) metadata[k] = v;
+        return metadata;
+    }
+
+    /// <summary>Builds the architecture the file names and loads its <c>model.</c> weights (strictly).</summary>
+    public static LoadedModel Load(string path)
+    {
+        using var content = SafeTensorsFile.Read(path);
+        var metadata = content.Metadata;
+        CheckpointMetadata.RequireKdTools(metadata, path);
+        var architecture = metadata[CheckpointMetadata.Architecture];
+        if (!ArchitectureRegistry.Contains(architecture))
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
+                $"checkpoint '{path}' holds a '{architecture}', which this KdTools does not know; known: {string.Join(", ", ArchitectureRegistry.All.Select(a => a.Name))}", path);
+        var classes = int.Parse(metadata[CheckpointMetadata.Classes], CultureInfo.InvariantCulture);
+        var model = ArchitectureRegistry.Create(architecture, classes);
+        try
+        {
+            ModuleState.Load(model, content.Tensors, CheckpointMetadata.ModelPrefix, $"{architecture} ({classes} classes)");
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return new LoadedModel(model, ReadProvenance(metadata), metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    public static ModelProvenance ReadProvenance(IReadOnlyDictionary<string, string> metadata)
+    {
+        float[]? mean = null, std = null;
+        if (metadata.TryGetValue(CheckpointMetadata.Normalization, out var norm))
+        {
+            using var doc = JsonDocument.Parse(norm);
+            mean = doc.RootElement.GetProperty("mean").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            std = doc.RootElement.GetProperty("std").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        }
+        return new ModelProvenance
+        {
+            Method = metadata.GetValueOrDefault(CheckpointMetadata.Method, ""),
+            Dataset = metadata.GetValueOrDefault(CheckpointMetadata.Dataset, ""),
+            Epochs = int.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.Epochs), CultureInfo.InvariantCulture, out var e) ? e : 0,
+            TestTop1 = double.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.TestTop1), CultureInfo.InvariantCulture, out var t) ? t : double.NaN,
+            Mean = mean,
+            Std = std,
+        };
+    }
+}

@@ -1,0 +1,127 @@
+using System.Reflection;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Methods;
+
+/// <summary>Marks a <see cref="DistillationMethod{TOptions}"/> for the registry under <see cref="Name"/>.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class DistillationMethodAttribute(string name, string summary) : Attribute
+{
+    public string Name { get; } = name;
+    public string Summary { get; } = summary;
+
+    /// <summary>False for methods that train without a teacher (the CE baseline, self-distillation).</summary>
+    public bool NeedsTeacher { get; init; } = true;
+
+    /// <summary>The paper, for listings and help.</summary>
+    public string Paper { get; init; } = "";
+}
+
+/// <summary>
+/// A distillation method: its options, any extra trainable modules, optional pre-stages, and its loss terms.
+/// The engine owns everything else (data, forward passes, the task loss, the optimizer, checkpoints, logging).
+/// </summary>
+public abstract class DistillationMethod : IDisposable
+{
+    private nn.Module? _extras;
+
+    protected DistillationMethod(MethodOptions options)
+    {
+        Options = options;
+        var attribute = GetType().GetCustomAttribute<DistillationMethodAttribute>()
+            ?? throw new InvalidOperationException($"{GetType().Name} lacks [DistillationMethod]");
+        Name = attribute.Name;
+        NeedsTeacher = attribute.NeedsTeacher;
+    }
+
+    public string Name { get; }
+    public bool NeedsTeacher { get; }
+    public MethodOptions Options { get; }
+
+    /// <summary>Weight of the hard-label cross-entropy the engine adds (1 unless the method rebalances it, as KD does).</summary>
+    public virtual double TaskLossWeight => 1.0;
+
+    /// <summary>
+    /// Extra trainable modules (regressors, connectors, embedding heads) as one container, or null. The engine moves it
+    /// with the student, trains it with the student's optimizer, and saves and restores it in checkpoints.
+    /// </summary>
+    public nn.Module? Extras
+    {
+        get => _extras;
+        protected set => _extras = value;
+    }
+
+    /// <summary>
+    /// Called once before training, outside any dispose scope, with the feature shapes of both networks (from a probe
+    /// forward pass). Check that the features the method needs exist and build <see cref="Extras"/> here.
+    /// </summary>
+    public virtual void Initialize(MethodSetup setup)
+    {
+    }
+
+    /// <summary>Stages run before the main training (FitNet hints, FT paraphraser, AB connector initialisation).</summary>
+    public virtual IReadOnlyList<PreStage> PreStages => [];
+
+    /// <summary>Adds this step's weighted loss terms. Runs inside the engine's per-step dispose scope.</summary>
+    public abstract void AddLosses(StepContext step, LossTerms terms);
+
+    public virtual void Dispose()
+    {
+        _extras?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Base with typed options.</summary>
+public abstract class DistillationMethod<TOptions>(TOptions options) : DistillationMethod(options)
+    where TOptions : MethodOptions, new()
+{
+    public new TOptions Options => (TOptions)base.Options;
+}
+
+/// <summary>Feature shapes of teacher and student (batch dimension included, from a 2-sample probe).</summary>
+public sealed class MethodSetup
+{
+    public MethodSetup(IReadOnlyDictionary<string, long[]> student, IReadOnlyDictionary<string, long[]>? teacher,
+        int classes, Device device)
+    {
+        StudentFeatures = student;
+        TeacherFeatures = teacher;
+        Classes = classes;
+        Device = device;
+    }
+
+    public IReadOnlyDictionary<string, long[]> StudentFeatures { get; }
+    public IReadOnlyDictionary<string, long[]>? TeacherFeatures { get; }
+    public int Classes { get; }
+    public Device Device { get; }
+
+    /// <summary>Shape of a student feature, or a clear error naming what the architecture offers.</summary>
+    public long[] Student(string feature) => Find(StudentFeatures, feature, "student");
+
+    public long[] Teacher(string feature) => Find(TeacherFeatures ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
+        KdErrorKind.InvalidOperation, "this method needs a teacher; pass -Teacher (or pipe one in)"), feature, "teacher");
+
+    private static long[] Find(IReadOnlyDictionary<string, long[]> features, string name, string role) =>
+        features.TryGetValue(name, out var shape) ? shape
+            : throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
+                $"the {role} has no feature '{name}' (needed by this method); it has: {string.Join(", ", features.Keys)}", name);
+}
+
+/// <summary>
+/// A stage trained before the main one, with its own optimizer over <see cref="Parameters"/> and its own loss.
+/// </summary>
+/// <param name="Name">Shown in progress and as its own rows in the history (for example <c>hint</c>).</param>
+/// <param name="Epochs">How long it runs; 0 skips it.</param>
+/// <param name="LearningRate">Its SGD learning rate.</param>
+/// <param name="Parameters">What it trains (evaluated when the stage starts).</param>
+/// <param name="AddLosses">Its loss terms for one batch.</param>
+/// <param name="TrainsStudent">When false the student is only run under no_grad (or not used).</param>
+public sealed record PreStage(
+    string Name,
+    int Epochs,
+    double LearningRate,
+    Func<IEnumerable<TorchSharp.Modules.Parameter>> Parameters,
+    Action<StepContext, LossTerms> AddLosses,
+    bool TrainsStudent);

@@ -1,0 +1,62 @@
+using System.Reflection;
+
+namespace KdTools.Core.Methods;
+
+/// <summary>A registered method as listed by <c>Get-KdMethod</c>.</summary>
+public sealed record MethodInfo(string Name, string Summary, string Paper, bool NeedsTeacher, Type MethodType, Type OptionsType)
+{
+    public IReadOnlyList<MethodOptionInfo> Options => MethodOptionInfo.For(OptionsType);
+}
+
+/// <summary>Methods by name (case-insensitive), discovered from [DistillationMethod] classes.</summary>
+public static class MethodRegistry
+{
+    private static readonly Dictionary<string, MethodInfo> ByName = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly object Gate = new();
+
+    static MethodRegistry() => RegisterAssembly(typeof(MethodRegistry).Assembly);
+
+    public static IReadOnlyList<MethodInfo> All
+    {
+        get { lock (Gate) return ByName.Values.ToList(); }
+    }
+
+    /// <summary>Registers every [DistillationMethod] class of an assembly (for methods defined outside KdTools).</summary>
+    public static void RegisterAssembly(Assembly assembly)
+    {
+        foreach (var type in assembly.GetTypes().Where(t => !t.IsAbstract && typeof(DistillationMethod).IsAssignableFrom(t)))
+        {
+            var attribute = type.GetCustomAttribute<DistillationMethodAttribute>();
+            if (attribute is null) continue;
+            var optionsType = OptionsTypeOf(type);
+            lock (Gate) ByName[attribute.Name] = new MethodInfo(attribute.Name, attribute.Summary, attribute.Paper,
+                attribute.NeedsTeacher, type, optionsType);
+        }
+    }
+
+    public static MethodInfo Get(string name)
+    {
+        lock (Gate)
+        {
+            if (ByName.TryGetValue(name, out var info)) return info;
+        }
+        throw new KdException(KdErrorIds.MethodUnknown, KdErrorKind.InvalidArgument,
+            $"unknown method '{name}'; known: {string.Join(", ", All.Select(m => m.Name))}", name);
+    }
+
+    /// <summary>Creates a method with options bound from <paramref name="options"/> (unknown keys fail).</summary>
+    public static DistillationMethod Create(string name, IReadOnlyDictionary<string, object?>? options = null)
+    {
+        var info = Get(name);
+        var bound = MethodOptionBinder.Bind(info.Name, info.OptionsType, options);
+        return (DistillationMethod)Activator.CreateInstance(info.MethodType, bound)!;
+    }
+
+    private static Type OptionsTypeOf(Type methodType)
+    {
+        for (var t = methodType; t is not null; t = t.BaseType)
+            if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(DistillationMethod<>))
+                return t.GetGenericArguments()[0];
+        throw new InvalidOperationException($"{methodType.Name} must derive from DistillationMethod<TOptions>");
+    }
+}

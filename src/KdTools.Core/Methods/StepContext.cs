@@ -1,0 +1,39 @@
+using KdTools.Core.Models;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Methods;
+
+/// <summary>What a method sees in one training step: the batch and both networks' outputs.</summary>
+public sealed class StepContext
+{
+    public StepContext(Tensor inputs, Tensor labels, Tensor indices, ModelOutput student, ModelOutput? teacher, int epoch)
+    {
+        Inputs = inputs;
+        Labels = labels;
+        Indices = indices;
+        Student = student;
+        Teacher = teacher;
+        Epoch = epoch;
+    }
+
+    /// <summary>Normalised (and augmented) images on the training device.</summary>
+    public Tensor Inputs { get; }
+
+    /// <summary>Class labels, int64 [B].</summary>
+    public Tensor Labels { get; }
+
+    /// <summary>Dataset indices of the samples, int64 [B] (memory-bank methods such as CRD use them).</summary>
+    public Tensor Indices { get; }
+
+    public ModelOutput Student { get; }
+
+    /// <summary>The teacher's outputs, computed in eval mode under no_grad; null for teacher-free methods.</summary>
+    public ModelOutput? Teacher { get; }
+
+    /// <summary>0-based epoch of the stage being trained.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The teacher's output, or a clear error when a method that needs one runs without it.</summary>
+    public ModelOutput RequireTeacher() => Teacher ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
+        KdErrorKind.InvalidOperation, "this method needs a teacher; pass -Teacher (or pipe one in)");
+}

@@ -1,0 +1,25 @@
+namespace KdTools.Core.Training;
+
+/// <summary>Running sums of one epoch. Part of resumable state: a run cancelled mid-epoch saves and restores it.</summary>
+internal sealed class EpochAccumulator
+{
+    public int Batches { get; set; }
+    public long Samples { get; set; }
+    public long Correct { get; set; }
+    public double Loss { get; set; }
+    public Dictionary<string, double> Terms { get; set; } = new();
+    public double Seconds { get; set; }
+
+    public void Add(int samples, long correct, double loss, IEnumerable<KeyValuePair<string, double>> terms)
+    {
+        Batches++;
+        Samples += samples;
+        Correct += correct;
+        Loss += loss;
+        foreach (var (name, value) in terms) Terms[name] = Terms.GetValueOrDefault(name) + value;
+    }
+
+    public double MeanLoss => Batches == 0 ? double.NaN : Loss / Batches;
+    public double Top1 => Samples == 0 ? double.NaN : (double)Correct / Samples;
+    public IReadOnlyDictionary<string, double> MeanTerms => Terms.ToDictionary(t => t.Key, t => t.Value / Math.Max(1, Batches));
+}

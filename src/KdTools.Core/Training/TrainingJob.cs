@@ -1,0 +1,20 @@
+using KdTools.Core.Data;
+using KdTools.Core.Methods;
+using KdTools.Core.Models;
+
+namespace KdTools.Core.Training;
+
+/// <summary>What to train: a student, optionally a (frozen) teacher, a method and the data.</summary>
+public sealed record TrainingJob
+{
+    public required ClassifierNet Student { get; init; }
+
+    /// <summary>Frozen: always in eval mode under no_grad, never updated.</summary>
+    public ClassifierNet? Teacher { get; init; }
+
+    public required DistillationMethod Method { get; init; }
+    public required KdDataset Dataset { get; init; }
+
+    /// <summary>A checkpoint written by an earlier run of the same job, to continue from where it stopped.</summary>
+    public string? ResumeFrom { get; init; }
+}

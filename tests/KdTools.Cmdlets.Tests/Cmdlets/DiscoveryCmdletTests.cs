@@ -1,0 +1,71 @@
+using System.Management.Automation;
+
+namespace KdTools.Cmdlets.Tests.Cmdlets;
+
+[Collection("module")]
+public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
+{
+    private readonly ModuleSession _session = fixture.Session;
+
+    [Fact]
+    public void Module_exports_the_documented_cmdlets()
+    {
+        var result = _session.Run("(Get-Module KdTools).ExportedCmdlets.Keys | ForEach-Object { $_ }");
+        result.AssertSucceeded();
+        var names = result.Output.Select(o => o.ToString()).Order().ToArray();
+        Assert.Equal(new[] { "Get-KdArchitecture", "Get-KdDataset", "Get-KdMethod", "Invoke-Distillation", "Measure-Student",
+            "New-Student", "New-Teacher", "Save-KdModel" }, names);
+    }
+
+    [Fact]
+    public void Get_KdMethod_lists_methods_with_defaults_and_options_as_rows()
+    {
+        var kd = Assert.Single(_session.Run("Get-KdMethod KD").Output);
+        Assert.Equal("KD", kd.Prop("Name"));
+        Assert.Equal("Temperature=4;Alpha=0.9", kd.Prop("Options"));
+        Assert.Equal(true, kd.Prop("NeedsTeacher"));
+
+        var rows = _session.Run("Get-KdMethod KD -Option");
+        rows.AssertSucceeded();
+        Assert.Equal(new[] { "Temperature", "Alpha" }, rows.Output.Select(r => (string)r.Prop("Name")!));
+        Assert.Equal("0.9", rows.Output[1].Prop("Default"));
+    }
+
+    [Fact]
+    public void Unknown_method_is_an_error_record_with_a_stable_id()
+    {
+        var result = _session.Run("Get-KdMethod NoSuchMethod");
+        Assert.Equal("KdTools.Method.Unknown", result.FirstErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, result.FirstError!.CategoryInfo.Category);
+        Assert.Contains("known: ", result.FirstError.Exception.Message);
+    }
+
+    [Fact]
+    public void Unknown_architecture_lists_the_known_ones()
+    {
+        var result = _session.Run("New-Student -Architecture resnt8 -Classes 10");
+        Assert.Equal("KdTools.Architecture.Unknown", result.FirstErrorId);
+        Assert.StartsWith("unknown architecture 'resnt8'; known: ", result.FirstError!.Exception.Message);
+        Assert.Contains("resnet8", result.FirstError.Exception.Message);
+    }
+
+    [Fact]
+    public void Get_KdArchitecture_lists_the_cifar_resnets()
+    {
+        var result = _session.Run("Get-KdArchitecture resnet* | ForEach-Object Name");
+        result.AssertSucceeded();
+        var names = result.Output.Select(o => o.ToString()).ToList();
+        Assert.Contains("resnet8", names);
+        Assert.Contains("resnet110", names);
+        Assert.Contains("resnet32x4", names);
+    }
+
+    [Fact]
+    public void Missing_dataset_folder_is_an_object_not_found_style_error()
+    {
+        var result = _session.Run("Get-KdDataset -Path ./no/such/folder");
+        Assert.Equal("KdTools.Dataset.PathNotFound", result.FirstErrorId);
+        Assert.Contains("no/such/folder", result.FirstError!.Exception.Message);
+    }
+}
+
