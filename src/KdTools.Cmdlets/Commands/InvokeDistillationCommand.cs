@@ -34,6 +34,11 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public Hashtable? MethodOption { get; set; }
 
+    /// <summary>Weight α of the Hinton KD term: adds KD to a feature method (its KdWeight option), or sets KD's Alpha.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0.0, 1000.0)]
+    public double? KdWeight { get; set; }
+
     [Parameter(Mandatory = true)]
     [KdDatasetTransformation]
     public KdDatasetInfo Dataset { get; set; } = null!;
@@ -51,6 +56,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         var data = Dataset.Dataset;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value),
             StringComparer.OrdinalIgnoreCase);
+        if (KdWeight is double alpha) options = WithKdWeight(options, alpha);
         using var method = Invoke(() => MethodRegistry.Create(Method, options), Method);
         var student = Invoke(() => CreateStudent(data.Classes), Student);
         var settings = BuildSettings();
@@ -130,6 +136,18 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         var other => throw new PSArgumentException(
             $"-Student takes an architecture name or a model from New-Student, not {other?.GetType().Name ?? "null"}", nameof(Student)),
     };
+
+    private Dictionary<string, object?> WithKdWeight(Dictionary<string, object?>? options, double alpha)
+    {
+        var info = Invoke(() => MethodRegistry.Get(Method), Method);
+        var key = info.Options.Select(o => o.Name).FirstOrDefault(n => n is "KdWeight" or "Alpha");
+        if (key is null)
+            Fail(Core.KdErrorIds.MethodOptionUnknown, Core.KdErrorKind.InvalidArgument,
+                $"method {info.Name} has no KD term to weight; drop -KdWeight (its options: {string.Join(", ", info.Options.Select(o => o.Name))})", Method);
+        var merged = options ?? new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        merged[key!] = alpha;
+        return merged;
+    }
 
     private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 

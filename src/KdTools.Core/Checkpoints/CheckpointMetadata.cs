@@ -29,7 +29,11 @@ public static class CheckpointMetadata
     public const string Run = "run";
     public const string Settings = "settings";
 
+    public const string HeadsKind = "heads_kind";
+    public const string HeadsConfiguration = "heads_configuration";
+
     public const string ModelPrefix = "model.";
+    public const string HeadsPrefix = "heads.";
     public const string ExtrasPrefix = "extras.";
     public const string OptimizerPrefix = "optim.";
 

@@ -28,7 +28,15 @@ public static class ModelFile
     {
         var metadata = Describe(model, provenance);
         foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>()) metadata[k] = v;
-        var tensors = ModuleState.Collect(model, CheckpointMetadata.ModelPrefix).ToList();
+        // Heads go under their own prefix so model.* stays the plain backbone, loadable by PyTorch code as is.
+        var backbone = model is MultiExitNet multi ? multi.Backbone : model;
+        var tensors = ModuleState.Collect(backbone, CheckpointMetadata.ModelPrefix).ToList();
+        if (model is MultiExitNet withHeads)
+        {
+            tensors.AddRange(ModuleState.Collect(withHeads.Heads, CheckpointMetadata.HeadsPrefix));
+            metadata[CheckpointMetadata.HeadsKind] = withHeads.Heads.Kind;
+            metadata[CheckpointMetadata.HeadsConfiguration] = withHeads.Heads.Configuration;
+        }
         if (extraTensors is not null) tensors.AddRange(extraTensors);
         SafeTensorsFile.Write(path, tensors, metadata);
     }
@@ -66,10 +74,16 @@ public static class ModelFile
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
                 $"checkpoint '{path}' holds a '{architecture}', which this KdTools does not know; known: {string.Join(", ", ArchitectureRegistry.All.Select(a => a.Name))}", path);
         var classes = int.Parse(metadata[CheckpointMetadata.Classes], CultureInfo.InvariantCulture);
-        var model = ArchitectureRegistry.Create(architecture, classes);
+        ClassifierNet model = ArchitectureRegistry.Create(architecture, classes);
         try
         {
             ModuleState.Load(model, content.Tensors, CheckpointMetadata.ModelPrefix, $"{architecture} ({classes} classes)");
+            if (metadata.TryGetValue(CheckpointMetadata.HeadsKind, out var kind))
+            {
+                var heads = ExitHeadsRegistry.Create(kind, model, metadata.GetValueOrDefault(CheckpointMetadata.HeadsConfiguration, ""));
+                ModuleState.Load(heads, content.Tensors, CheckpointMetadata.HeadsPrefix, $"the {kind} heads of {architecture}");
+                model = new MultiExitNet(model, heads);
+            }
         }
         catch
         {

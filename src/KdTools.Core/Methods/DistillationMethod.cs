@@ -35,6 +35,14 @@ public abstract class DistillationMethod : IDisposable
         NeedsTeacher = attribute.NeedsTeacher;
     }
 
+    /// <summary>For objectives the engine runs that are not user-selectable methods (head fine-tuning).</summary>
+    protected DistillationMethod(MethodOptions options, string name, bool needsTeacher)
+    {
+        Options = options;
+        Name = name;
+        NeedsTeacher = needsTeacher;
+    }
+
     public string Name { get; }
     public bool NeedsTeacher { get; }
     public MethodOptions Options { get; }

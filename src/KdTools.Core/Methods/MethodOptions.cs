@@ -50,10 +50,19 @@ public sealed record MethodOptionInfo(string Name, Type Type, object? Default, s
         var defaults = Activator.CreateInstance(optionsType);
         return optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanRead && p.CanWrite)
-            .OrderBy(p => p.MetadataToken)
+            // The method's own options first, then those it shares with a family (Beta, KdWeight, ...).
+            .OrderByDescending(p => Depth(p.DeclaringType!))
+            .ThenBy(p => p.MetadataToken)
             .Select(p => new MethodOptionInfo(p.Name, p.PropertyType, p.GetValue(defaults),
                 p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "", p))
             .ToList();
+    }
+
+    private static int Depth(Type t)
+    {
+        int depth = 0;
+        for (var b = t.BaseType; b is not null; b = b.BaseType) depth++;
+        return depth;
     }
 }
 

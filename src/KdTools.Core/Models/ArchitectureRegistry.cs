@@ -62,6 +62,17 @@ public static class ArchitectureRegistry
     /// <summary>A new network of the same architecture with a copy of <paramref name="source"/>'s weights and BN statistics.</summary>
     public static ClassifierNet Clone(ClassifierNet source)
     {
+        if (source is MultiExitNet multi)
+        {
+            var backbone = Clone(multi.Backbone);
+            var heads = ExitHeadsRegistry.Create(multi.Heads.Kind, backbone, multi.Heads.Configuration);
+            using (TorchSharp.torch.no_grad())
+            {
+                var targetHeads = heads.state_dict();
+                foreach (var (key, value) in multi.Heads.state_dict()) targetHeads[key].copy_(value);
+            }
+            return new MultiExitNet(backbone, heads);
+        }
         var copy = Create(source.Architecture, source.NumClasses);
         using var noGrad = TorchSharp.torch.no_grad();
         var target = copy.state_dict();

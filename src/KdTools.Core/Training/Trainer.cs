@@ -90,6 +90,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         {
             optimizer.LearningRate = baseRate * Math.Pow(_settings.LrDecay, _settings.EffectiveMilestones().Count(m => state.Epoch >= m));
             job.Student.train(trainsStudent);
+            if (job.FreezeBackbone && job.Student is MultiExitNet multi) multi.Backbone.eval();
             job.Method.Extras?.train();
             job.Teacher?.eval();
             var epochClock = Stopwatch.StartNew();
@@ -165,9 +166,10 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         bool isMain, CancellationToken cancellation)
     {
         bool evaluate = isMain && ((state.Epoch + 1) % _settings.EvaluateEvery == 0 || state.Epoch + 1 == epochs);
-        var test = evaluate
-            ? Evaluator.Evaluate(job.Student, job.Dataset.Test, job.Dataset.Mean, job.Dataset.Std, device, cancellation: cancellation)
+        var exits = evaluate
+            ? Evaluator.EvaluateExits(job.Student, job.Dataset.Test, job.Dataset.Mean, job.Dataset.Std, device, cancellation: cancellation)
             : null;
+        var test = exits?[ExitNames.Final];
         var acc = state.Accumulator;
         var record = new EpochRecord
         {
@@ -180,6 +182,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             TestLoss = test?.Loss ?? double.NaN,
             TestTop1 = test?.Top1 ?? double.NaN,
             TestTop5 = test?.Top5 ?? double.NaN,
+            ExitTop1 = exits?.Where(e => e.Key != ExitNames.Final).ToDictionary(e => e.Key, e => e.Value.Top1) ?? new Dictionary<string, double>(),
             Duration = TimeSpan.FromSeconds(acc.Seconds),
         };
         state.History.Add(record);
@@ -191,7 +194,8 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         _log.LogInformation("{Method} {Stage} epoch {Epoch}/{Epochs}: lr {Rate:G3}, loss {Loss:F4} ({Terms}), train top-1 {TrainTop1:P1}{Test} in {Seconds:F1}s",
             job.Method.Name, stage, record.Epoch, epochs, rate, record.TrainLoss,
             string.Join(", ", record.Terms.Select(t => $"{t.Key} {t.Value:F4}")), record.TrainTop1,
-            test is null ? "" : $", test top-1 {test.Top1:P2}, top-5 {test.Top5:P2}", acc.Seconds);
+            test is null ? "" : $", test top-1 {test.Top1:P2}, top-5 {test.Top5:P2}" +
+                string.Concat(record.ExitTop1.Select(e => $", {e.Key} {e.Value:P2}")), acc.Seconds);
         EpochCompleted?.Invoke(record);
         return record;
     }

@@ -17,4 +17,10 @@ public sealed record TrainingJob
 
     /// <summary>A checkpoint written by an earlier run of the same job, to continue from where it stopped.</summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>
+    /// For a <see cref="MultiExitNet"/> student: keep its backbone in eval mode (BN statistics untouched) so only the
+    /// heads learn. The caller also turns off the backbone's requires_grad, which keeps autograd out of it entirely.
+    /// </summary>
+    public bool FreezeBackbone { get; init; }
 }

@@ -25,6 +25,9 @@ public sealed record EpochRecord
     public double TestTop1 { get; init; } = double.NaN;
     public double TestTop5 { get; init; } = double.NaN;
 
+    /// <summary>Test top-1 of every extra exit (intermediate heads, branches) and "ensemble"; empty for single-exit models.</summary>
+    public IReadOnlyDictionary<string, double> ExitTop1 { get; init; } = new Dictionary<string, double>();
+
     public required TimeSpan Duration { get; init; }
 }
 

@@ -1,0 +1,42 @@
+using System.ComponentModel;
+using KdTools.Core.Losses;
+
+namespace KdTools.Core.Methods;
+
+/// <summary>
+/// Options shared by the feature- and relation-based methods, following the reference training script
+/// (RepDistiller): loss = 1·CE + KdWeight·KD + Beta·(the method's term).
+/// </summary>
+public abstract class FeatureMethodOptions : MethodOptions
+{
+    [Description("Weight β of the method's own loss term (added to CE with weight 1).")]
+    public double Beta { get; set; }
+
+    [Description("Weight α of an added Hinton KD term; 0 = none (what -KdWeight sets).")]
+    public double KdWeight { get; set; }
+
+    [Description("Temperature of that KD term.")]
+    public double Temperature { get; set; } = 4;
+
+    public override void Validate()
+    {
+        Require(Beta >= 0 && double.IsFinite(Beta), nameof(Beta), "must be a finite number ≥ 0", Beta);
+        Require(KdWeight >= 0 && double.IsFinite(KdWeight), nameof(KdWeight), "must be a finite number ≥ 0", KdWeight);
+        Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
+    }
+}
+
+/// <summary>Base of the feature methods: adds the optional KD term, then the method's own weighted terms.</summary>
+public abstract class FeatureDistillationMethod<TOptions>(TOptions options) : DistillationMethod<TOptions>(options)
+    where TOptions : FeatureMethodOptions, new()
+{
+    public sealed override void AddLosses(StepContext step, LossTerms terms)
+    {
+        if (Options.KdWeight > 0)
+            terms.Add("kd", Options.KdWeight * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature));
+        AddMethodLosses(step, terms);
+    }
+
+    /// <summary>The method's own terms, each already multiplied by <see cref="FeatureMethodOptions.Beta"/>.</summary>
+    protected abstract void AddMethodLosses(StepContext step, LossTerms terms);
+}

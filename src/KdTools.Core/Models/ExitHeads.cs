@@ -1,0 +1,79 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// Extra classifiers computed from a backbone's named features (DIH's intermediate heads, BYOT's shallow branches).
+/// Kept apart from the backbone so the backbone's state dict keeps its PyTorch key names.
+/// </summary>
+public abstract class ExitHeads : nn.Module
+{
+    protected ExitHeads(string name) : base(name)
+    {
+    }
+
+    /// <summary>Names of the exits, in order from shallow to deep (for example <c>head1..head3</c>).</summary>
+    public abstract IReadOnlyList<string> ExitNames { get; }
+
+    /// <summary>Saved in checkpoint metadata so the same heads can be rebuilt on load (see <see cref="ExitHeadsRegistry"/>).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Constructor arguments as text, for the checkpoint.</summary>
+    public abstract string Configuration { get; }
+
+    /// <summary>Logits of every exit for one batch.</summary>
+    public abstract Dictionary<string, Tensor> Compute(ModelOutput backbone);
+}
+
+/// <summary>
+/// A backbone plus exit heads. Run returns the backbone's logits and features, and the heads' logits as
+/// <see cref="ModelOutput.Exits"/>. Which parts train is the caller's choice (heads only for DIH's fine-tuning).
+/// </summary>
+public sealed class MultiExitNet : ClassifierNet
+{
+    private readonly ClassifierNet backbone;
+    private readonly ExitHeads heads;
+
+    public MultiExitNet(ClassifierNet backbone, ExitHeads heads)
+        : base(backbone.Architecture, backbone.NumClasses, backbone.StageCount)
+    {
+        this.backbone = backbone;
+        this.heads = heads;
+        RegisterComponents();
+    }
+
+    public ClassifierNet Backbone => backbone;
+    public ExitHeads Heads => heads;
+
+    public override ModelOutput Run(Tensor input)
+    {
+        var output = backbone.Run(input);
+        var exits = heads.Compute(output);
+        return new ModelOutput(output.Logits, output.Features.ToDictionary(f => f.Key, f => f.Value), exits);
+    }
+}
+
+/// <summary>Rebuilds exit heads from a checkpoint's (kind, configuration) pair.</summary>
+public static class ExitHeadsRegistry
+{
+    private static readonly Dictionary<string, Func<ClassifierNet, string, ExitHeads>> Factories = new(StringComparer.Ordinal);
+    private static readonly object Gate = new();
+
+    static ExitHeadsRegistry() => Register(LinearStageHeads.KindName, LinearStageHeads.FromConfiguration);
+
+    public static void Register(string kind, Func<ClassifierNet, string, ExitHeads> factory)
+    {
+        lock (Gate) Factories[kind] = factory;
+    }
+
+    public static ExitHeads Create(string kind, ClassifierNet backbone, string configuration)
+    {
+        Func<ClassifierNet, string, ExitHeads>? factory;
+        lock (Gate) Factories.TryGetValue(kind, out factory);
+        if (factory is null)
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
+                $"the checkpoint has exit heads of kind '{kind}', which this KdTools does not know; known: {string.Join(", ", Factories.Keys)}", kind);
+        return factory(backbone, configuration);
+    }
+}

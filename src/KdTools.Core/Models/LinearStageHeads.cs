@@ -1,0 +1,78 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// DIH's intermediate heads: one linear classifier over the flattened output of each chosen stage
+/// (exits named <c>head{stage}</c>). The input width depends on the image size, so it is part of the configuration.
+/// </summary>
+public sealed class LinearStageHeads : ExitHeads
+{
+    public const string KindName = "linear-stage";
+
+    private readonly ModuleList<Linear> heads;
+    private readonly int[] _stages;
+    private readonly long[] _inputs;
+
+    /// <param name="stages">1-based stage indices, shallow to deep.</param>
+    /// <param name="inputFeatures">Flattened C·H·W of each stage's output.</param>
+    public LinearStageHeads(int[] stages, long[] inputFeatures, int classes) : base(nameof(LinearStageHeads))
+    {
+        if (stages.Length == 0 || stages.Length != inputFeatures.Length)
+            throw new ArgumentException("one input width per stage is needed");
+        _stages = stages;
+        _inputs = inputFeatures;
+        Classes = classes;
+        heads = new ModuleList<Linear>(inputFeatures.Select(n => nn.Linear(n, classes)).ToArray());
+        RegisterComponents();
+    }
+
+    public int Classes { get; }
+    public IReadOnlyList<int> Stages => _stages;
+
+    public override IReadOnlyList<string> ExitNames => _stages.Select(s => $"head{s}").ToList();
+    public override string Kind => KindName;
+
+    public override string Configuration => string.Join(";",
+        $"stages={string.Join(",", _stages)}", $"inputs={string.Join(",", _inputs)}", $"classes={Classes}");
+
+    public override Dictionary<string, Tensor> Compute(ModelOutput backbone)
+    {
+        var exits = new Dictionary<string, Tensor>();
+        for (int i = 0; i < _stages.Length; i++)
+            exits[$"head{_stages[i]}"] = heads[i].call(backbone.Feature(FeatureNames.Stage(_stages[i])).flatten(1));
+        return exits;
+    }
+
+    /// <summary>Heads for the given stages of <paramref name="backbone"/>, sized by a probe pass on one image.</summary>
+    public static LinearStageHeads For(ClassifierNet backbone, int[] stages, int channels, int height, int width)
+    {
+        var unknown = stages.Where(s => s < 1 || s > backbone.StageCount).ToList();
+        if (unknown.Count > 0)
+            throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
+                $"{backbone.Architecture} has stages 1..{backbone.StageCount}; there is no stage {string.Join(", ", unknown)}", unknown[0]);
+        long[] inputs;
+        bool wasTraining = backbone.training;
+        backbone.eval();
+        using (var scope = torch.NewDisposeScope())
+        using (var noGrad = torch.no_grad())
+        {
+            var probe = backbone.Run(torch.zeros(1, channels, height, width, device: backbone.parameters().First().device));
+            inputs = stages.Select(s => probe.Feature(FeatureNames.Stage(s))[0].numel()).ToArray();
+        }
+        backbone.train(wasTraining);
+        return new LinearStageHeads(stages, inputs, backbone.NumClasses);
+    }
+
+    internal static LinearStageHeads FromConfiguration(ClassifierNet backbone, string configuration)
+    {
+        var parts = configuration.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        return new LinearStageHeads(
+            parts["stages"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            parts["inputs"].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            int.Parse(parts["classes"], CultureInfo.InvariantCulture));
+    }
+}
