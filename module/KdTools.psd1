@@ -15,6 +15,7 @@
         'Get-KdArchitecture'
         'New-Teacher'
         'New-Student'
+        'Add-IntermediateHead'
         'Invoke-Distillation'
         'Measure-Student'
         'Save-KdModel'

@@ -90,13 +90,18 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         }
         finally
         {
-            FlushLog();
-            WriteProgress(new ProgressRecord(2, "Batches", "done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
-            WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+            CompleteProgress(activity);
         }
     }
 
-    private void ReportProgress(string activity, TrainingProgress p)
+    protected void CompleteProgress(string activity)
+    {
+        FlushLog();
+        WriteProgress(new ProgressRecord(2, "Batches", "done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+        WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    protected void ReportProgress(string activity, TrainingProgress p)
     {
         bool epochEnd = p.Batch == p.Batches;
         if (!epochEnd && _sinceProgress.ElapsedMilliseconds < 250) return;

@@ -39,6 +39,12 @@ public sealed class KdModel
     public double BestTop1 { get; init; } = double.NaN;
     public int BestEpoch { get; init; }
 
+    /// <summary>Extra exits (intermediate heads, branches), comma-separated; empty for a plain network.</summary>
+    public string Exits => Network is MultiExitNet multi ? string.Join(",", multi.Heads.ExitNames) : "";
+
+    /// <summary>Test top-1 of each extra exit after its training, "head1=0.41;head2=0.57".</summary>
+    public string ExitTop1 { get; init; } = "";
+
     /// <summary>Checkpoint it was loaded from or saved to, if any.</summary>
     public string Path { get; set; } = "";
 

@@ -13,7 +13,7 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
         var result = _session.Run("(Get-Module KdTools).ExportedCmdlets.Keys | ForEach-Object { $_ }");
         result.AssertSucceeded();
         var names = result.Output.Select(o => o.ToString()).Order().ToArray();
-        Assert.Equal(new[] { "Get-KdArchitecture", "Get-KdDataset", "Get-KdMethod", "Invoke-Distillation", "Measure-Student",
+        Assert.Equal(new[] { "Add-IntermediateHead", "Get-KdArchitecture", "Get-KdDataset", "Get-KdMethod", "Invoke-Distillation", "Measure-Student",
             "New-Student", "New-Teacher", "Save-KdModel" }, names);
     }
 
