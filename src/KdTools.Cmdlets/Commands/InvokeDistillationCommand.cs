@@ -73,6 +73,11 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         if (result.Cancelled) throw new PipelineStoppedException();
 
         var last = result.TrainEpochs.LastOrDefault();
+        if (method.StudentExits is { } exits)
+        {
+            method.ReleaseExtras();
+            student = new MultiExitNet(student, exits);
+        }
         var studentModel = new KdModel(student, "Student", data.Mean, data.Std)
         {
             TrainedWith = method.Name,

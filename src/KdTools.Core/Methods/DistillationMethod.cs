@@ -68,6 +68,20 @@ public abstract class DistillationMethod : IDisposable
     {
     }
 
+    /// <summary>
+    /// Extra exits the trained student keeps (self-distillation branches), or null. They live in <see cref="Extras"/>
+    /// during training; afterwards the student and these heads form a <see cref="Models.MultiExitNet"/>.
+    /// </summary>
+    public virtual Models.ExitHeads? StudentExits => null;
+
+    /// <summary>Hands <see cref="Extras"/> over to the caller (the trained model keeps them), so Dispose leaves them alive.</summary>
+    public nn.Module? ReleaseExtras()
+    {
+        var extras = _extras;
+        _extras = null;
+        return extras;
+    }
+
     /// <summary>Stages run before the main training (FitNet hints, FT paraphraser, AB connector initialisation).</summary>
     public virtual IReadOnlyList<PreStage> PreStages => [];
 
@@ -92,13 +106,21 @@ public abstract class DistillationMethod<TOptions>(TOptions options) : Distillat
 public sealed class MethodSetup
 {
     public MethodSetup(IReadOnlyDictionary<string, long[]> student, IReadOnlyDictionary<string, long[]>? teacher,
-        int classes, Device device)
+        int classes, Device device, IReadOnlyList<string>? studentExits = null, IReadOnlyList<string>? teacherExits = null)
     {
         StudentFeatures = student;
         TeacherFeatures = teacher;
         Classes = classes;
         Device = device;
+        StudentExits = studentExits ?? [];
+        TeacherExits = teacherExits ?? [];
     }
+
+    /// <summary>Names of the student's extra exits (shallow to deep); empty for a plain network.</summary>
+    public IReadOnlyList<string> StudentExits { get; }
+
+    /// <summary>Names of the teacher's extra exits, e.g. the heads mounted by Add-IntermediateHead.</summary>
+    public IReadOnlyList<string> TeacherExits { get; }
 
     public IReadOnlyDictionary<string, long[]> StudentFeatures { get; }
     public IReadOnlyDictionary<string, long[]>? TeacherFeatures { get; }

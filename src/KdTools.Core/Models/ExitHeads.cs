@@ -60,7 +60,11 @@ public static class ExitHeadsRegistry
     private static readonly Dictionary<string, Func<ClassifierNet, string, ExitHeads>> Factories = new(StringComparer.Ordinal);
     private static readonly object Gate = new();
 
-    static ExitHeadsRegistry() => Register(LinearStageHeads.KindName, LinearStageHeads.FromConfiguration);
+    static ExitHeadsRegistry()
+    {
+        Register(LinearStageHeads.KindName, LinearStageHeads.FromConfiguration);
+        Register(ByotBranches.KindName, ByotBranches.FromConfiguration);
+    }
 
     public static void Register(string kind, Func<ClassifierNet, string, ExitHeads> factory)
     {

@@ -266,9 +266,10 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         job.Student.eval();
         try
         {
-            var student = Shapes(job.Student.Run(x));
-            var teacher = job.Teacher is null ? null : Shapes(job.Teacher.Run(x));
-            return new MethodSetup(student, teacher, job.Dataset.Classes, device);
+            var student = job.Student.Run(x);
+            var teacher = job.Teacher?.Run(x);
+            return new MethodSetup(Shapes(student), teacher is null ? null : Shapes(teacher), job.Dataset.Classes, device,
+                student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList());
         }
         finally
         {
