@@ -2,6 +2,8 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core;
+using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
 using KdTools.Core.Training;
@@ -69,15 +71,38 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Dataset = data,
             ResumeFrom = Resume is null ? null : ResolvePath(Resume),
         };
+        if (method is TakdMethod takd)
+        {
+            var activity = $"TAKD: {Teacher?.Architecture} → {takd.Options.Assistant} → {student.Architecture}";
+            var takdResult = Invoke(() => TeacherAssistantDistillation.Run(teacherNetwork ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
+                    KdErrorKind.InvalidArgument, "TAKD needs a teacher; pass -Teacher (New-Teacher …)"), student, takd, data, settings,
+                CreateLogger(), p => ReportProgress(activity, p), Cancellation));
+            CompleteProgress(activity);
+            if (takdResult.Cancelled) throw new PipelineStoppedException();
+            var assistantRun = BuildRun(takd, takdResult.Assistant, Teacher, takdResult.AssistantRun, data);
+            Emit(assistantRun);
+            Emit(BuildRun(takd, student, assistantRun.StudentModel, takdResult.StudentRun, data));
+            return;
+        }
         var result = Train(settings, job, $"{method.Name}: {Teacher?.Architecture ?? "no teacher"} → {student.Architecture}");
         if (result.Cancelled) throw new PipelineStoppedException();
-
-        var last = result.TrainEpochs.LastOrDefault();
         if (method.StudentExits is { } exits)
         {
             method.ReleaseExtras();
             student = new MultiExitNet(student, exits);
         }
+        Emit(BuildRun(method, student, Teacher, result, data));
+    }
+
+    private void Emit(KdRun run)
+    {
+        WriteObject(run);
+        if (PassThruHistory) WriteObject(run.History, enumerateCollection: true);
+    }
+
+    private KdRun BuildRun(DistillationMethod method, ClassifierNet student, KdModel? teacher, TrainingResult result, KdDataset data)
+    {
+        var last = result.TrainEpochs.LastOrDefault();
         var studentModel = new KdModel(student, "Student", data.Mean, data.Std)
         {
             TrainedWith = method.Name,
@@ -86,6 +111,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Top1 = UseBest ? result.BestTop1 : result.LastTop1,
             BestTop1 = result.BestTop1,
             BestEpoch = result.BestEpoch,
+            ExitTop1 = last is null ? "" : string.Join(";", last.ExitTop1.Select(e => $"{e.Key}={e.Value.ToString("G4", CultureInfo.InvariantCulture)}")),
             Path = result.LastCheckpoint ?? "",
         };
         var history = result.History.Select(h => new KdEpoch
@@ -103,11 +129,11 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             LossTerms = FormatTerms(h.Terms),
             Seconds = h.Duration.TotalSeconds,
         }).ToList();
-        WriteObject(new KdRun
+        return new KdRun
         {
             Method = method.Name,
             Student = student.Architecture,
-            Teacher = Teacher?.Architecture ?? "",
+            Teacher = teacher?.Architecture ?? "",
             Dataset = data.Name,
             Status = "Completed",
             Epochs = result.EpochsCompleted,
@@ -123,14 +149,13 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Options = method.Options.ToCompactString(),
             PreStages = string.Join(";", method.PreStages.Where(p => p.Epochs > 0).Select(p => $"{p.Name}:{p.Epochs}")),
             StudentParameters = studentModel.Parameters,
-            TeacherParameters = Teacher?.Parameters ?? 0,
+            TeacherParameters = teacher?.Parameters ?? 0,
             Seconds = Math.Round(result.Duration.TotalSeconds, 2),
             Checkpoint = result.LastCheckpoint ?? "",
             StudentModel = studentModel,
-            TeacherModel = Teacher,
+            TeacherModel = teacher,
             History = history,
-        });
-        if (PassThruHistory) WriteObject(history, enumerateCollection: true);
+        };
     }
 
     private ClassifierNet CreateStudent(int classes) => (Student is PSObject ps ? ps.BaseObject : Student) switch

@@ -1,0 +1,51 @@
+using System.ComponentModel;
+using KdTools.Core.Losses;
+using KdTools.Core.Models;
+
+namespace KdTools.Core.Methods;
+
+public sealed class TakdOptions : MethodOptions
+{
+    [Description("Architecture of the teacher assistant, between teacher and student in size (TAKD paper: e.g. resnet20 between resnet56 and resnet8).")]
+    public string Assistant { get; set; } = "resnet20";
+
+    [Description("Epochs of the assistant's own distillation; 0 = the same as -Epochs.")]
+    public int AssistantEpochs { get; set; }
+
+    [Description("KD temperature T of both steps.")]
+    public double Temperature { get; set; } = 4;
+
+    [Description("KD weight α of both steps; the label cross-entropy gets 1 − α.")]
+    public double Alpha { get; set; } = 0.9;
+
+    public override void Validate()
+    {
+        Require(ArchitectureRegistry.Contains(Assistant), nameof(Assistant),
+            $"unknown architecture; known: {string.Join(", ", ArchitectureRegistry.All.Select(a => a.Name))}", Assistant);
+        Require(AssistantEpochs >= 0, nameof(AssistantEpochs), "must be ≥ 0", AssistantEpochs);
+        Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
+        Require(Alpha is >= 0 and <= 1, nameof(Alpha), "must be in [0, 1]", Alpha);
+    }
+}
+
+/// <summary>
+/// Teacher-assistant KD (Mirzadeh et al. 2020): the teacher distills into an assistant of intermediate size, which
+/// then distills into the student; both steps are Hinton KD. <see cref="Training.TeacherAssistantDistillation"/> runs
+/// the two steps; as a loss this class is the second step's KD from the assistant.
+/// </summary>
+[DistillationMethod("TAKD", "Teacher-assistant KD: teacher → assistant → student, two KD runs (option Assistant).",
+    Paper = "Mirzadeh et al. Improved Knowledge Distillation via Teacher Assistant. AAAI 2020")]
+public sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOptions>(options)
+{
+    public override double TaskLossWeight => 1 - Options.Alpha;
+
+    public override void AddLosses(StepContext step, LossTerms terms) =>
+        terms.Add("kd", Options.Alpha * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature));
+
+    /// <summary>The KD method the first step (teacher → assistant) uses.</summary>
+    public DistillationMethod AssistantStep() => MethodRegistry.Create("KD", new Dictionary<string, object?>
+    {
+        ["Temperature"] = Options.Temperature,
+        ["Alpha"] = Options.Alpha,
+    });
+}
