@@ -85,6 +85,14 @@ public abstract class DistillationMethod : IDisposable
     /// <summary>Stages run before the main training (FitNet hints, FT paraphraser, AB connector initialisation).</summary>
     public virtual IReadOnlyList<PreStage> PreStages => [];
 
+    /// <summary>
+    /// Called at the start of every epoch after the engine put the student and <see cref="Extras"/> in train mode, to
+    /// switch parts that must not learn (a pre-trained paraphraser) back to eval mode.
+    /// </summary>
+    public virtual void PrepareEpoch(string stage)
+    {
+    }
+
     /// <summary>Adds this step's weighted loss terms. Runs inside the engine's per-step dispose scope.</summary>
     public abstract void AddLosses(StepContext step, LossTerms terms);
 
@@ -106,8 +114,10 @@ public abstract class DistillationMethod<TOptions>(TOptions options) : Distillat
 public sealed class MethodSetup
 {
     public MethodSetup(IReadOnlyDictionary<string, long[]> student, IReadOnlyDictionary<string, long[]>? teacher,
-        int classes, Device device, IReadOnlyList<string>? studentExits = null, IReadOnlyList<string>? teacherExits = null)
+        int classes, Device device, IReadOnlyList<string>? studentExits = null, IReadOnlyList<string>? teacherExits = null,
+        long trainingSamples = 0)
     {
+        TrainingSamples = trainingSamples;
         StudentFeatures = student;
         TeacherFeatures = teacher;
         Classes = classes;
@@ -115,6 +125,9 @@ public sealed class MethodSetup
         StudentExits = studentExits ?? [];
         TeacherExits = teacherExits ?? [];
     }
+
+    /// <summary>Size of the training split (memory-bank methods keep one row per sample).</summary>
+    public long TrainingSamples { get; }
 
     /// <summary>Names of the student's extra exits (shallow to deep); empty for a plain network.</summary>
     public IReadOnlyList<string> StudentExits { get; }
@@ -140,18 +153,21 @@ public sealed class MethodSetup
 }
 
 /// <summary>
-/// A stage trained before the main one, with its own optimizer over <see cref="Parameters"/> and its own loss.
+/// A stage trained before the main one, with its own optimizer and its own loss.
 /// </summary>
 /// <param name="Name">Shown in progress and as its own rows in the history (for example <c>hint</c>).</param>
 /// <param name="Epochs">How long it runs; 0 skips it.</param>
 /// <param name="LearningRate">Its SGD learning rate.</param>
-/// <param name="Parameters">What it trains (evaluated when the stage starts).</param>
+/// <param name="ExtraParameters">The method's own parameters it trains (evaluated when the stage starts).</param>
 /// <param name="AddLosses">Its loss terms for one batch.</param>
-/// <param name="TrainsStudent">When false the student is only run under no_grad (or not used).</param>
+/// <param name="TrainsStudent">
+/// True: the student's parameters join the optimizer too (only those the loss reaches get gradients and move).
+/// False: the student runs in eval mode under no_grad.
+/// </param>
 public sealed record PreStage(
     string Name,
     int Epochs,
     double LearningRate,
-    Func<IEnumerable<TorchSharp.Modules.Parameter>> Parameters,
+    Func<IEnumerable<TorchSharp.Modules.Parameter>> ExtraParameters,
     Action<StepContext, LossTerms> AddLosses,
     bool TrainsStudent);

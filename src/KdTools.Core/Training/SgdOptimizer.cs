@@ -34,13 +34,13 @@ public sealed class SgdOptimizer : IDisposable
 
     public IEnumerable<(string Name, Tensor Velocity)> Buffers => _slots.Select(s => (s.Name, s.Velocity));
 
+    /// <summary>
+    /// Drops the gradients (PyTorch's set_to_none), so a parameter the next loss does not reach keeps a null gradient
+    /// and <see cref="Step"/> leaves it alone: no stale gradient, no weight decay on modules a stage does not train.
+    /// </summary>
     public void ZeroGrad()
     {
-        foreach (var (_, p, _) in _slots)
-        {
-            using var grad = p.grad;
-            grad?.zero_();
-        }
+        foreach (var (_, p, _) in _slots) p.grad = null!;
     }
 
     /// <summary>One update. Call inside the step's dispose scope: temporaries die with it.</summary>

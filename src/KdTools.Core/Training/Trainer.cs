@@ -55,7 +55,8 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         {
             var stage = stages[i];
             if (state.Stage != stage.Name) state.StartStage(stage.Name);
-            var parameters = stage.Parameters().Select((p, k) => ($"{stage.Name}.{k}", p)).ToList();
+            var parameters = stage.ExtraParameters().Select((p, k) => ($"{stage.Name}.{k}", p)).ToList();
+            if (stage.TrainsStudent) parameters.AddRange(job.Student.named_parameters().Select(p => ($"model.{p.name}", p.parameter)));
             using var optimizer = new SgdOptimizer(parameters, stage.LearningRate, _settings.Momentum, _settings.WeightDecay, _settings.Nesterov);
             if (resumed is not null && state.Stage == stage.Name) optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
             var outcome = RunStage(job, device, state, optimizer, stage.Name, stage.Epochs, stage.LearningRate, stage.AddLosses,
@@ -92,6 +93,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             job.Student.train(trainsStudent);
             if (job.FreezeBackbone && job.Student is MultiExitNet multi) multi.Backbone.eval();
             job.Method.Extras?.train();
+            job.Method.PrepareEpoch(stage);
             job.Teacher?.eval();
             var epochClock = Stopwatch.StartNew();
             using (var orderScope = torch.NewDisposeScope())
@@ -269,7 +271,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var student = job.Student.Run(x);
             var teacher = job.Teacher?.Run(x);
             return new MethodSetup(Shapes(student), teacher is null ? null : Shapes(teacher), job.Dataset.Classes, device,
-                student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList());
+                student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList(), job.Dataset.Train.Count);
         }
         finally
         {
