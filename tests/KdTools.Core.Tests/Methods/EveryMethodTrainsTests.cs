@@ -1,0 +1,103 @@
+using KdTools.Core.Data;
+using KdTools.Core.Methods;
+using KdTools.Core.Models;
+using KdTools.Core.Tests.Training;
+using KdTools.Core.Training;
+
+namespace KdTools.Core.Tests.Methods;
+
+/// <summary>One trained teacher (with DIH heads) shared by the per-method training checks.</summary>
+public sealed class TrainedTeacherFixture : IDisposable
+{
+    public TrainedTeacherFixture()
+    {
+        Data = TinySetup.Dataset(train: 192, test: 64);
+        var job = TinySetup.Job(Data, student: "resnet14");
+        new Trainer(TinySetup.Settings(epochs: 2)).Run(job);
+        Teacher = job.Student;
+        WithHeads = HeadFineTuning.Run(Teacher, null, Data, TinySetup.Settings(epochs: 1) with { LearningRate = 0.1 }).Model;
+    }
+
+    public KdDataset Data { get; }
+    public ClassifierNet Teacher { get; }
+    public MultiExitNet WithHeads { get; }
+
+    public void Dispose() => Data.Dispose();
+}
+
+public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixture<TrainedTeacherFixture>
+{
+    /// <summary>Pre-stages shortened to one epoch so the check stays small.</summary>
+    private static readonly Dictionary<string, Dictionary<string, object?>> ShortStages = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["FitNet"] = new() { ["HintEpochs"] = 1 },
+        ["FT"] = new() { ["ParaphraserEpochs"] = 1 },
+        ["AB"] = new() { ["InitEpochs"] = 1 },
+        ["TAKD"] = new() { ["Assistant"] = "resnet8", ["AssistantEpochs"] = 1 },
+    };
+
+    public static IEnumerable<object[]> Methods() =>
+        MethodRegistry.All.Where(m => m.Name != "TAKD").Select(m => new object[] { m.Name });
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void Method_trains_two_epochs_with_finite_falling_loss_and_every_term_reported(string name)
+    {
+        using var method = MethodRegistry.Create(name, ShortStages.GetValueOrDefault(name));
+        ClassifierNet? teacher = !method.NeedsTeacher ? null : name == "DIH" ? fixture.WithHeads : fixture.Teacher;
+        var job = new TrainingJob
+        {
+            Student = ArchitectureRegistry.Create("resnet8", fixture.Data.Classes, seed: 5),
+            Teacher = teacher,
+            Method = method,
+            Dataset = fixture.Data,
+        };
+        var result = new Trainer(TinySetup.Settings(epochs: 2)).Run(job);
+
+        var epochs = result.TrainEpochs.ToList();
+        Assert.Equal(2, epochs.Count);
+        foreach (var epoch in result.History)
+        {
+            Assert.True(double.IsFinite(epoch.TrainLoss), $"{name} {epoch.Stage} epoch {epoch.Epoch}: loss {epoch.TrainLoss}");
+            Assert.NotEmpty(epoch.Terms);
+            Assert.All(epoch.Terms.Values, v => Assert.True(double.IsFinite(v)));
+            Assert.Equal(epoch.TrainLoss, epoch.Terms.Values.Sum(), 5);
+        }
+        Assert.True(epochs[1].TrainLoss < epochs[0].TrainLoss, $"{name}: loss {epochs[0].TrainLoss} → {epochs[1].TrainLoss}");
+        Assert.Equal(method.PreStages.Count(p => p.Epochs > 0), result.History.Select(h => h.Stage).Distinct().Count() - 1);
+    }
+
+    [Fact]
+    public void TAKD_runs_teacher_to_assistant_to_student()
+    {
+        using var method = (TakdMethod)MethodRegistry.Create("TAKD", ShortStages["TAKD"]);
+        var student = ArchitectureRegistry.Create("resnet8", fixture.Data.Classes, seed: 5);
+        var result = TeacherAssistantDistillation.Run(fixture.Teacher, student, method, fixture.Data, TinySetup.Settings(epochs: 2));
+
+        Assert.Equal("resnet8", result.Assistant.Architecture);
+        Assert.Single(result.AssistantRun.TrainEpochs);
+        Assert.Equal(2, result.StudentRun.TrainEpochs.Count());
+        Assert.Equal(new[] { "ce", "kd" }, result.StudentRun.History[0].Terms.Keys);
+    }
+
+    [Fact]
+    public void Feature_method_fails_up_front_when_stage_counts_differ()
+    {
+        using var data = TinySetup.Dataset(train: 32, test: 8);
+        var teacher = ArchitectureRegistry.Create("resnet18", data.Classes);
+        using var method = MethodRegistry.Create("AT");
+        var job = new TrainingJob { Student = ArchitectureRegistry.Create("resnet8", data.Classes), Teacher = teacher, Method = method, Dataset = data };
+        var ex = Assert.Throws<KdException>(() => new Trainer(TinySetup.Settings(epochs: 1)).Run(job));
+        Assert.Equal(KdErrorIds.FeatureMissing, ex.ErrorId);
+        Assert.Contains("the student has 3 stages and the teacher 4", ex.Message);
+    }
+
+    [Fact]
+    public void DIH_without_heads_says_how_to_add_them()
+    {
+        using var method = MethodRegistry.Create("DIH");
+        var job = new TrainingJob { Student = ArchitectureRegistry.Create("resnet8", fixture.Data.Classes), Teacher = fixture.Teacher, Method = method, Dataset = fixture.Data };
+        var ex = Assert.Throws<KdException>(() => new Trainer(TinySetup.Settings(epochs: 1)).Run(job));
+        Assert.Contains("Add-IntermediateHead", ex.Message);
+    }
+}

@@ -1,0 +1,39 @@
+using KdTools.Core.Checkpoints;
+using KdTools.Core.Models;
+using KdTools.Core.Tests.Training;
+using KdTools.Core.Training;
+using TorchSharp;
+
+namespace KdTools.Core.Tests.Methods;
+
+public class HeadFineTuningTests
+{
+    [Fact]
+    public void Heads_train_while_the_backbone_stays_bitwise_unchanged_and_survive_a_checkpoint()
+    {
+        using var data = TinySetup.Dataset(train: 96, test: 64);
+        var backbone = ArchitectureRegistry.Create("resnet8", data.Classes, seed: 2);
+        var before = backbone.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        var (model, result) = HeadFineTuning.Run(backbone, null, data, TinySetup.Settings(epochs: 2) with { LearningRate = 0.1 });
+
+        Assert.Equal(new[] { "head1", "head2", "head3" }, model.Heads.ExitNames);
+        foreach (var (key, value) in backbone.state_dict())
+            Assert.True(before[key].equal(value).item<bool>(), $"backbone {key} changed");
+        Assert.All(backbone.parameters(), p => Assert.True(p.requires_grad));
+        var last = result.TrainEpochs.Last();
+        Assert.Equal(new[] { "head1", "head2", "head3" }, last.Terms.Keys);
+        Assert.Contains("ensemble", last.ExitTop1.Keys);
+        Assert.True(last.ExitTop1["head3"] > 1.0 / data.Classes, $"head3 top-1 {last.ExitTop1["head3"]}");
+
+        var file = Path.Combine(TinySetup.TempFolder(), "teacher.safetensors");
+        ModelFile.Save(file, model, new ModelProvenance { Method = "CE" });
+        var loaded = Assert.IsType<MultiExitNet>(ModelFile.Load(file).Model);
+        Assert.Equal(model.Heads.Configuration, loaded.Heads.Configuration);
+        using var x = torch.randn(2, 3, 16, 16);
+        model.eval();
+        loaded.eval();
+        using var noGrad = torch.no_grad();
+        Assert.True(model.Run(x).Exits["head2"].allclose(loaded.Run(x).Exits["head2"]));
+    }
+}
