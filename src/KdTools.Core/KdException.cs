@@ -58,4 +58,5 @@ public static class KdErrorIds
     public const string TrainingCancelled = "KdTools.Training.Cancelled";
     public const string NativeLoadFailed = "KdTools.Native.LoadFailed";
     public const string DeviceUnavailable = "KdTools.Device.Unavailable";
+    public const string LossShapeMismatch = "KdTools.Loss.ShapeMismatch";
 }
