@@ -2,6 +2,7 @@ using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core.Evaluation;
 using KdTools.Core.Training;
+using TorchSharp;
 
 namespace KdTools.Cmdlets.Commands;
 

@@ -82,7 +82,8 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         double baseRate, Action<StepContext, LossTerms> addLosses, bool trainsStudent, WeightSnapshot? best, CancellationToken cancellation)
     {
         var data = job.Dataset;
-        var loader = new BatchLoader(data.Train, _settings.BatchSize, shuffle: true);
+        // A trailing batch of one sample breaks batch statistics (BN) and relational losses (RKD, PKT): drop just that one.
+        var loader = new BatchLoader(data.Train, _settings.BatchSize, shuffle: true, dropLast: data.Train.Count % _settings.BatchSize == 1);
         bool isMain = stage == MainStage;
         double taskWeight = isMain ? job.Method.TaskLossWeight : 0;
         int stageIndex = isMain ? 0 : 1 + job.Method.PreStages.ToList().FindIndex(p => p.Name == stage);
