@@ -86,7 +86,7 @@ public class TrainerTests
         job.Student.eval();
         loaded.Model.eval();
         using var noGrad = torch.no_grad();
-        Assert.True(job.Student.forward(x).equal(loaded.Model.forward(x)).item<bool>());
+        Assert.True(job.Student.forward(x).equal(loaded.Model.forward(x)).all().item<bool>());
     }
 
     [Fact]
