@@ -31,7 +31,12 @@ public sealed class SaveKdModelCommand : KdCmdlet
         var full = ResolvePath(Path);
         if (!ShouldProcess(full, $"Save {Model.Architecture} checkpoint")) return;
         if (File.Exists(full) && !Force)
-            Fail(Core.KdErrorIds.CheckpointExists, Core.KdErrorKind.InvalidOperation, $"'{full}' already exists; pass -Force to overwrite it", full);
+        {
+            // Per-item failure: the other models in the pipeline are still saved.
+            WriteError(ErrorRecords.From(new Core.KdException(Core.KdErrorIds.CheckpointExists, Core.KdErrorKind.InvalidOperation,
+                $"'{full}' already exists; pass -Force to overwrite it", full)));
+            return;
+        }
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         Invoke(() => ModelFile.Save(full, Model.Network, new ModelProvenance
         {

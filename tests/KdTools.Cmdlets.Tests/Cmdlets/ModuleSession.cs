@@ -15,7 +15,6 @@ public sealed class ModuleSession : IDisposable
     public ModuleSession()
     {
         var state = InitialSessionState.CreateDefault2();
-        state.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
         _runspace = RunspaceFactory.CreateRunspace(state);
         _runspace.Open();
         var import = Run($"Import-Module '{ManifestPath}' -ErrorAction Stop; Get-Module KdTools");
@@ -49,10 +48,7 @@ public sealed class ModuleSession : IDisposable
         }
         catch (RuntimeException ex)
         {
-            terminating = ex;
-        }
-        catch (PipelineStoppedException ex)
-        {
+            // Includes PipelineStoppedException (a stopped pipeline).
             terminating = ex;
         }
         return new Result(output, ps.Streams.Error.ToList(), ps.Streams.Verbose.Select(v => v.Message).ToList(),

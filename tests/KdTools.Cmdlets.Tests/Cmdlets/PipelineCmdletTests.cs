@@ -9,6 +9,7 @@ public sealed class PipelineCmdletTests(ModuleFixture fixture)
     private const string Setup = """
         $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16 -Seed 1
         $teacher = New-Teacher -Architecture resnet14 -Dataset $data -Epochs 1 -BatchSize 32 -Threads 2
+
         """;
 
     private readonly ModuleSession _session = fixture.Session;
@@ -81,15 +82,15 @@ public sealed class PipelineCmdletTests(ModuleFixture fixture)
     {
         var folder = Path.Combine(Path.GetTempPath(), "kdtools-cmdlet-tests", Guid.NewGuid().ToString("N"));
         var file = Path.Combine(folder, "teacher.safetensors");
-        var result = _session.Run(Setup + $"""
-            $teacher | Save-KdModel -Path '{file}' -WhatIf
-            $afterWhatIf = Test-Path '{file}'
-            $teacher | Save-KdModel -Path '{file}'
-            $teacher | Save-KdModel -Path '{file}' -ErrorAction SilentlyContinue -ErrorVariable again
-            $loaded = New-Teacher -Path '{file}'
+        var result = _session.Run(Setup + $$"""
+            $teacher | Save-KdModel -Path '{{file}}' -WhatIf
+            $afterWhatIf = [System.IO.File]::Exists('{{file}}')
+            $teacher | Save-KdModel -Path '{{file}}'
+            $teacher | Save-KdModel -Path '{{file}}' -ErrorAction SilentlyContinue -ErrorVariable again
+            $loaded = New-Teacher -Path '{{file}}'
             $a = $teacher | Measure-Student -Dataset $data -NoTiming
             $b = $loaded | Measure-Student -Dataset $data -NoTiming
-            [pscustomobject]@{{ AfterWhatIf = $afterWhatIf; AgainId = $again[0].FullyQualifiedErrorId; Same = $a.Top1 -eq $b.Top1 -and $a.Loss -eq $b.Loss; Arch = $loaded.Architecture; With = $loaded.TrainedWith }}
+            [pscustomobject]@{ AfterWhatIf = $afterWhatIf; AgainId = $again[0].FullyQualifiedErrorId; Same = $a.Top1 -eq $b.Top1 -and $a.Loss -eq $b.Loss; Arch = $loaded.Architecture; With = $loaded.TrainedWith }
             """);
         Assert.Null(result.Terminating);
         var summary = Assert.Single(result.Output);
