@@ -5,5 +5,11 @@ internal static class BuiltInArchitectures
 {
     public static void RegisterAll()
     {
+        var families = new[]
+        {
+            CifarResNet.Architectures(), ResNet.Architectures(), Vgg.Architectures(), WideResNet.Architectures(),
+        };
+        foreach (var info in families.SelectMany(family => family))
+            ArchitectureRegistry.Register(info);
     }
 }

@@ -1,0 +1,57 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>Which attribute name the reference gives a block's projection shortcut; it becomes the state-dict key.</summary>
+internal enum ShortcutKey
+{
+    /// <summary>RepDistiller models/resnet.py (CIFAR ResNets): <c>downsample</c>.</summary>
+    Downsample,
+
+    /// <summary>RepDistiller models/resnetv2.py (ResNet-18/34/50): <c>shortcut</c>.</summary>
+    Shortcut,
+}
+
+/// <summary>
+/// Residual block of two 3x3 conv-BN layers (He et al., 2016): <c>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))</c>.
+/// A block that ends its stage returns the sum before that last ReLU, so the network can keep it as the stage's
+/// pre-activation feature and apply the ReLU itself (what the reference's <c>is_last</c> flag is for).
+/// </summary>
+internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+
+    // The two reference files name the projection differently; at most one of these is set.
+    private readonly Sequential? downsample;
+    private readonly Sequential? shortcut;
+
+    private readonly bool _returnsPreActivation;
+
+    public BasicBlock(long inPlanes, long planes, long stride, ShortcutKey shortcutKey, bool returnsPreActivation)
+        : base(nameof(BasicBlock))
+    {
+        conv1 = ReferenceLayers.Conv3x3(inPlanes, planes, stride);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = ReferenceLayers.Conv3x3(planes, planes);
+        bn2 = nn.BatchNorm2d(planes);
+        var projection = ReferenceLayers.ProjectionShortcut(inPlanes, planes, stride);
+        downsample = shortcutKey == ShortcutKey.Downsample ? projection : null;
+        shortcut = shortcutKey == ShortcutKey.Shortcut ? projection : null;
+        _returnsPreActivation = returnsPreActivation;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);
+        var sum = bn2.call(conv2.call(hidden));
+        var projection = downsample ?? shortcut;
+        sum.add_(projection is null ? input : projection.call(input));
+        return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
+    }
+}

@@ -1,0 +1,48 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// Bottleneck residual block (He et al., 2016): 1x1 reduce, 3x3 (carrying the stride), 1x1 expand to
+/// <see cref="Expansion"/>·planes, plus the shortcut, then ReLU. As in <see cref="BasicBlock"/>, a block that ends
+/// its stage returns the sum before that ReLU. Attribute names follow RepDistiller models/resnetv2.py.
+/// </summary>
+internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Output width over the block's planes.</summary>
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Sequential? shortcut;
+
+    private readonly bool _returnsPreActivation;
+
+    public Bottleneck(long inPlanes, long planes, long stride, bool returnsPreActivation) : base(nameof(Bottleneck))
+    {
+        conv1 = ReferenceLayers.Conv(inPlanes, planes, 1);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = ReferenceLayers.Conv3x3(planes, planes, stride);
+        bn2 = nn.BatchNorm2d(planes);
+        conv3 = ReferenceLayers.Conv(planes, planes * Expansion, 1);
+        bn3 = nn.BatchNorm2d(planes * Expansion);
+        shortcut = ReferenceLayers.ProjectionShortcut(inPlanes, planes * Expansion, stride);
+        _returnsPreActivation = returnsPreActivation;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);
+        hidden = nn.functional.relu(bn2.call(conv2.call(hidden)), inplace: true);
+        var sum = bn3.call(conv3.call(hidden));
+        sum.add_(shortcut is null ? input : shortcut.call(input));
+        return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
+    }
+}

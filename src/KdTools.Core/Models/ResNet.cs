@@ -1,0 +1,73 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// ResNet-18/34/50 with the CIFAR stem (RepDistiller models/resnetv2.py): 3x3 stride-1 conv-BN-ReLU and no max-pool,
+/// four stages of 64/128/256/512 planes at strides 1/2/2/2, global average pooling and <c>linear</c>.
+/// Features: <c>stem</c>; <c>stage1..4</c> and their pre-activations (each stage's last block sum before its ReLU);
+/// <c>embedding</c>.
+/// </summary>
+internal sealed class ResNet : ClassifierNet
+{
+    private const string Family = "resnet";
+    private const int Stages = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential layer4;
+    private readonly Linear linear;
+
+    private ResNet(string name, int numClasses, bool bottleneck, int[] blocksPerStage) : base(name, numClasses, Stages)
+    {
+        long expansion = bottleneck ? Bottleneck.Expansion : 1;
+        conv1 = ReferenceLayers.Conv3x3(3, 64);
+        bn1 = nn.BatchNorm2d(64);
+        layer1 = Stage(bottleneck, blocksPerStage[0], 64, 64, stride: 1);
+        layer2 = Stage(bottleneck, blocksPerStage[1], 64 * expansion, 128, stride: 2);
+        layer3 = Stage(bottleneck, blocksPerStage[2], 128 * expansion, 256, stride: 2);
+        layer4 = Stage(bottleneck, blocksPerStage[3], 256 * expansion, 512, stride: 2);
+        linear = nn.Linear(512 * expansion, numClasses);
+        RegisterComponents();
+    }
+
+    public override ModelOutput Run(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var features = new FeatureCollector();
+        var x = features.Add(FeatureNames.Stem, nn.functional.relu(bn1.call(conv1.call(input)), inplace: true));
+        x = features.AddStage(1, layer1.call(x));
+        x = features.AddStage(2, layer2.call(x));
+        x = features.AddStage(3, layer3.call(x));
+        x = features.AddStage(4, layer4.call(x));
+        var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
+        return features.Finish(linear.call(embedding));
+    }
+
+    internal static IEnumerable<ArchitectureInfo> Architectures()
+    {
+        yield return Info(18, bottleneck: false, [2, 2, 2, 2]);
+        yield return Info(34, bottleneck: false, [3, 4, 6, 3]);
+        yield return Info(50, bottleneck: true, [3, 4, 6, 3]);
+    }
+
+    private static ArchitectureInfo Info(int depth, bool bottleneck, int[] blocksPerStage)
+    {
+        string name = $"resnet{depth}";
+        return new(name, Family,
+            $"ResNet-{depth}, CIFAR stem (3x3 stride 1, no max-pool): 4 stages 64/128/256/512, " +
+            $"{(bottleneck ? "Bottleneck" : "BasicBlock")}s {string.Join('/', blocksPerStage)}",
+            Stages, numClasses => new ResNet(name, numClasses, bottleneck, blocksPerStage));
+    }
+
+    private static Sequential Stage(bool bottleneck, int blocks, long inPlanes, long planes, long stride) =>
+        ResidualStage.Build(blocks, inPlanes, bottleneck ? planes * Bottleneck.Expansion : planes, stride,
+            (blockIn, blockStride, endsStage) => bottleneck
+                ? new Bottleneck(blockIn, planes, blockStride, endsStage)
+                : new BasicBlock(blockIn, planes, blockStride, ShortcutKey.Shortcut, endsStage));
+}

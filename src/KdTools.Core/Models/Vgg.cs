@@ -1,0 +1,91 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// VGG with batch norm, CIFAR variant (RepDistiller models/vgg.py): five conv blocks <c>block0..block4</c> of
+/// 3x3 conv-BN-ReLU layers (the ReLU after each block's last BN applied by the network), 2x2 max-pools between
+/// blocks, global average pooling and one <c>classifier</c> Linear(512, classes).
+/// Features: <c>stem</c> = ReLU of block0; <c>stage1..4</c> = blocks 1..4, each block's last BN output as the
+/// pre-activation (as the reference's preact features and BN-before-ReLU list); <c>embedding</c>. Four stages, because
+/// DIH mounts VGG's four intermediate heads after blocks 1..4.
+/// </summary>
+internal sealed class Vgg : ClassifierNet
+{
+    private const string Family = "vgg";
+    private const int Stages = 4;
+
+    /// <summary>
+    /// The reference max-pools block3's output only for 64-pixel inputs (Tiny-ImageNet), so block4 works on 4x4 maps
+    /// for both CIFAR and Tiny-ImageNet; here any input taller than CIFAR's 32 pixels is pooled.
+    /// </summary>
+    private const long LargestInputWithoutPool3 = 32;
+
+    private readonly Sequential block0;
+    private readonly Sequential block1;
+    private readonly Sequential block2;
+    private readonly Sequential block3;
+    private readonly Sequential block4;
+    private readonly Linear classifier;
+
+    /// <summary><paramref name="blockWidths"/>: the output width of each conv layer, per block.</summary>
+    private Vgg(string name, int numClasses, long[][] blockWidths) : base(name, numClasses, Stages)
+    {
+        block0 = Block(3, blockWidths[0]);
+        block1 = Block(blockWidths[0][^1], blockWidths[1]);
+        block2 = Block(blockWidths[1][^1], blockWidths[2]);
+        block3 = Block(blockWidths[2][^1], blockWidths[3]);
+        block4 = Block(blockWidths[3][^1], blockWidths[4]);
+        classifier = nn.Linear(blockWidths[4][^1], numClasses);
+        nn.init.normal_(classifier.weight, std: 0.01);
+        nn.init.zeros_(classifier.bias!);
+        RegisterComponents();
+    }
+
+    public override ModelOutput Run(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var features = new FeatureCollector();
+        var x = features.Add(FeatureNames.Stem, nn.functional.relu(block0.call(input), inplace: true));
+        x = features.AddStage(1, block1.call(MaxPool(x)));
+        x = features.AddStage(2, block2.call(MaxPool(x)));
+        x = features.AddStage(3, block3.call(MaxPool(x)));
+        if (input.shape[2] > LargestInputWithoutPool3) x = MaxPool(x);
+        x = features.AddStage(4, block4.call(x));
+        var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
+        return features.Finish(classifier.call(embedding));
+    }
+
+    internal static IEnumerable<ArchitectureInfo> Architectures()
+    {
+        long[][] vgg8 = [[64], [128], [256], [512], [512]];
+        long[][] vgg11 = [[64], [128], [256, 256], [512, 512], [512, 512]];
+        long[][] vgg13 = [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]];
+        foreach (var (depth, widths) in new[] { (8, vgg8), (11, vgg11), (13, vgg13) })
+        {
+            string name = $"vgg{depth}";
+            string layout = string.Join(" | ", widths.Select(block => string.Join('/', block)));
+            Func<int, ClassifierNet> create = numClasses => new Vgg(name, numClasses, widths);
+            yield return new(name, Family, $"VGG-{depth} with batch norm, CIFAR variant: conv blocks {layout}", Stages, create);
+            yield return new($"{name}_bn", Family, $"VGG-{depth} with batch norm (same as {name})", Stages, create);
+        }
+    }
+
+    private static Tensor MaxPool(Tensor x) => nn.functional.max_pool2d(x, 2, 2);
+
+    /// <summary>conv-BN-ReLU per width, without the last ReLU; indices match the reference's nn.Sequential keys.</summary>
+    private static Sequential Block(long inChannels, long[] widths)
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        foreach (long width in widths)
+        {
+            if (layers.Count > 0) layers.Add(nn.ReLU(inplace: true));
+            layers.Add(ReferenceLayers.Conv3x3(inChannels, width, bias: true));
+            layers.Add(nn.BatchNorm2d(width));
+            inChannels = width;
+        }
+        return nn.Sequential(layers);
+    }
+}

@@ -1,0 +1,36 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>One stage of a Wide ResNet (the reference's <c>NetworkBlock</c>, blocks under <c>layer</c>).</summary>
+internal sealed class WideStage : nn.Module<Tensor, Tensor>
+{
+    private readonly Sequential layer;
+
+    // The same modules as `layer`, typed; not a Module, so they are registered once, through `layer`.
+    private readonly WideBasicBlock[] _blocks;
+
+    public WideStage(int blockCount, long inPlanes, long outPlanes, long stride) : base(nameof(WideStage))
+    {
+        _blocks = Enumerable.Range(0, blockCount)
+            .Select(i => new WideBasicBlock(i == 0 ? inPlanes : outPlanes, outPlanes, i == 0 ? stride : 1))
+            .ToArray();
+        layer = nn.Sequential(_blocks);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => layer.call(input);
+
+    /// <summary>
+    /// The stage's output plus the BN output and ReLU its first block computes from <paramref name="input"/>,
+    /// i.e. the previous stage's pre-activation and activation.
+    /// </summary>
+    public (Tensor Output, Tensor InputPreActivation, Tensor InputActivation) RunExposingInput(Tensor input)
+    {
+        var (x, preActivation, activation) = _blocks[0].RunExposingInput(input);
+        foreach (var block in _blocks.Skip(1)) x = block.call(x);
+        return (x, preActivation, activation);
+    }
+}
