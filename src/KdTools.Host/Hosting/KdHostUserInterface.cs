@@ -37,12 +37,6 @@ internal sealed partial class KdHostUserInterface(TextWriter output, TextWriter 
     public override void WriteWarningLine(string message) => WriteErr("WARNING: " + message);
     public override void WriteErrorLine(string value) => WriteErr(value);
 
-    /// <summary>The engine routes Write-Host through Write/WriteLine; only other shown information records arrive here.</summary>
-    public override void WriteInformation(InformationRecord record)
-    {
-        if (!record.Tags.Contains("PSHOST")) WriteOut(record.MessageData?.ToString() ?? "", newLine: true);
-    }
-
     public override void WriteProgress(long sourceId, ProgressRecord record) => progress?.Show(record);
 
     public override string ReadLine() => throw NonInteractive("read a line of input");

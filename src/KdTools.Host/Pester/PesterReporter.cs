@@ -12,7 +12,7 @@ public sealed class PesterReporter(string file, TextWriter output)
     internal List<PesterTestResult> Results { get; } = [];
     internal List<string> ContainerFailures { get; } = [];
 
-    public void TestStarting(TestCase test) => _clock.Restart();
+    public void TestStarting() => _clock.Restart();
 
     public void TestFinished(TestCase test, ErrorRecord? failure) =>
         Record(test, failure is null ? null : Describe(failure), _clock.Elapsed);

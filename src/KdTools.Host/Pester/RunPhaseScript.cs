@@ -23,7 +23,7 @@ internal static class RunPhaseScript
         else {
             foreach ($__plItem in $__plBlock.Items) {
                 if ($__plItem.IsBlock) { Invoke-PesterLiteRun $__plItem $__plReporter; continue }
-                $__plReporter.TestStarting($__plItem)
+                $__plReporter.TestStarting()
                 $null = & {
                     $__plFailure = $null
                     try {

@@ -25,8 +25,11 @@ internal static class ValueText
         var other => other.ToString(),
     };
 
-    public static bool IsScalar(object? value) =>
-        Unwrap(value) is null or string or decimal or DateTime or TimeSpan or Guid or Enum || Unwrap(value)!.GetType().IsPrimitive;
+    public static bool IsScalar(object? value) => Unwrap(value) switch
+    {
+        null or string or decimal or DateTime or TimeSpan or Guid or Enum => true,
+        var other => other.GetType().IsPrimitive,
+    };
 
     public static bool IsNumeric(object? value) =>
         Unwrap(value) is byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal;
