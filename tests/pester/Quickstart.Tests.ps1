@@ -46,7 +46,7 @@ Describe 'Distilling into a student' {
 
 Describe 'Mistakes a user makes' {
     It 'names the known architectures when one is misspelled' {
-        { New-Student -Architecture resnt8 -Classes 4 } | Should -Throw -ErrorId 'KdTools.Architecture.Unknown'
+        { New-Student -Architecture resnt8 -Classes 4 } | Should -Throw -ErrorId 'KdTools.Architecture.Unknown,*'
     }
 
     It 'lists the valid options of a method' {
