@@ -45,17 +45,22 @@ run_tests() {
   dotnet build KdTools.sln -c "$CONFIG" -p:KdBackend="$BACKEND" -nologo -v quiet -clp:ErrorsOnly
   for project in tests/KdTools.Core.Tests tests/KdTools.Cmdlets.Tests; do
     local name; name=$(basename "$project")
-    dotnet test "$project" -c "$CONFIG" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$results/$name.log" || status=1
-    local line; line=$(grep -E '^(Passed|Failed)!' "$results/$name.log" | tail -n1 || true)
-    passed=$((passed + $(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$line" | head -n1 || echo 0)))
-    failed=$((failed + $(sed -nE 's/.*Failed: +([0-9]+).*/\1/p' <<<"$line" | head -n1 || echo 0)))
-    [ -n "$line" ] || { echo "build.sh: $name reported no results" >&2; status=1; }
+    dotnet test "$project" -c "$CONFIG" --no-build -nologo 2>&1 | tee "$results/$name.log" || status=1
+    # The summary line: "Passed!  - Failed:     0, Passed:   292, Skipped: 0, Total: 292, ..."
+    local line; line=$(grep -E '(Passed|Failed)! +- +Failed:' "$results/$name.log" | tail -n1 || true)
+    if [ -z "$line" ]; then echo "build.sh: $name reported no results" >&2; status=1; continue; fi
+    passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")))
   done
   echo "build.sh: Pester acceptance files (tests/pester)"
   artifacts/host/kdhost pester tests/pester 2>&1 | tee "$results/pester.log" || status=1
   local pline; pline=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$results/pester.log" | tail -n1 || true)
-  passed=$((passed + $(sed -nE 's/.* ?([0-9]+) passed.*/\1/p' <<<"$pline" | head -n1 || echo 0)))
-  failed=$((failed + $(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$pline" | head -n1 || echo 0)))
+  if [ -n "$pline" ]; then
+    passed=$((passed + $(sed -E 's/.*[^0-9]([0-9]+) passed.*/\1/' <<<" $pline")))
+    failed=$((failed + $(sed -E 's/.*[^0-9]([0-9]+) failed.*/\1/' <<<" $pline")))
+  else
+    echo "build.sh: the Pester runner reported no results" >&2; status=1
+  fi
   echo
   echo "Total: $passed passed, $failed failed"
   [ "$failed" -eq 0 ] || status=1
