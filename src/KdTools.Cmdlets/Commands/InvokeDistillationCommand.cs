@@ -62,7 +62,8 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         using var method = Invoke(() => MethodRegistry.Create(Method, options), Method);
         var student = Invoke(() => CreateStudent(data.Classes), Student);
         var settings = BuildSettings();
-        var teacherNetwork = Teacher?.Network;
+        // A teacher-free method (CE baseline, BYOT) never runs the teacher; it is kept only for Measure-Student's agreement.
+        var teacherNetwork = method.NeedsTeacher ? Teacher?.Network : null;
         var job = new TrainingJob
         {
             Student = student,
@@ -133,7 +134,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         {
             Method = method.Name,
             Student = student.Architecture,
-            Teacher = teacher?.Architecture ?? "",
+            Teacher = method.NeedsTeacher ? teacher?.Architecture ?? "" : "",
             Dataset = data.Name,
             Status = "Completed",
             Epochs = result.EpochsCompleted,
@@ -149,7 +150,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Options = method.Options.ToCompactString(),
             PreStages = string.Join(";", method.PreStages.Where(p => p.Epochs > 0).Select(p => $"{p.Name}:{p.Epochs}")),
             StudentParameters = studentModel.Parameters,
-            TeacherParameters = teacher?.Parameters ?? 0,
+            TeacherParameters = method.NeedsTeacher ? teacher?.Parameters ?? 0 : 0,
             Seconds = Math.Round(result.Duration.TotalSeconds, 2),
             Checkpoint = result.LastCheckpoint ?? "",
             StudentModel = studentModel,
