@@ -4,42 +4,77 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>
-/// The standard CIFAR augmentation on whole batches as tensor ops: zero-pad, random crop back to size (independent
-/// offsets per sample), random horizontal flip, then scale to [0, 1] and normalise per channel.
+/// Turns a uint8 image batch into the normalised float32 input of a network, optionally with the standard CIFAR
+/// augmentation (zero-pad, random crop, random horizontal flip), all as batched tensor ops.
 /// </summary>
 public static class BatchAugmentation
 {
-    /// <summary>uint8 [B, C, H, W] → normalised float32 [B, C, H, W]; random draws from <paramref name="generator"/> or the global RNG.</summary>
-    public static Tensor Prepare(Tensor images, float[] mean, float[] std, bool augment, int padding = 4, Generator? generator = null)
+    /// <summary>
+    /// Scales <paramref name="imagesUint8"/> [B, C, H, W] to [0, 1] and normalises it per channel. When
+    /// <paramref name="augment"/> is set, each sample is first zero-padded by <paramref name="padding"/> pixels,
+    /// cropped back to H×W at an independent random offset, and mirrored horizontally with probability 0.5.
+    /// </summary>
+    /// <param name="generator">
+    /// Source of the random offsets and flips; when null the global CPU generator is used, which the engine seeds per step.
+    /// Draws are always made on the CPU, so the same seed gives the same augmentation on every device.
+    /// </param>
+    /// <returns>A float32 [B, C, H, W] tensor on the device of <paramref name="imagesUint8"/>.</returns>
+    public static Tensor Prepare(Tensor imagesUint8, float[] mean, float[] std, bool augment, int padding = 4,
+        Generator? generator = null)
     {
-        using var scope = torch.NewDisposeScope();
-        var x = images.to_type(ScalarType.Float32).div_(255f);
-        if (augment)
-        {
-            if (padding > 0) x = RandomCrop(x, padding, generator);
-            x = RandomFlip(x, generator);
-        }
-        var m = torch.tensor(mean, device: x.device).view(1, -1, 1, 1);
-        var s = torch.tensor(std, device: x.device).view(1, -1, 1, 1);
-        return x.sub_(m).div_(s).MoveToOuterDisposeScope();
+        if (imagesUint8.dtype != ScalarType.Byte || imagesUint8.dim() != 4)
+            throw new ArgumentException(
+                $"images must be uint8 [B, C, H, W], got {imagesUint8.dtype} {ImageSet.FormatShape(imagesUint8.shape)}");
+        var channels = imagesUint8.shape[1];
+        if (mean.Length != channels || std.Length != channels)
+            throw new ArgumentException($"mean and std need {channels} values, one per channel; got {mean.Length} and {std.Length}");
+        if (padding < 0)
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be zero or positive");
+
+        using var scope = NewDisposeScope();
+        var pixels = augment ? RandomCropAndFlip(imagesUint8, padding, generator) : imagesUint8;
+        var device = imagesUint8.device;
+        var meanTensor = tensor(mean, device: device).view(1, channels, 1, 1);
+        var stdTensor = tensor(std, device: device).view(1, channels, 1, 1);
+        var normalised = pixels.to_type(ScalarType.Float32).div_(255f).sub_(meanTensor).div_(stdTensor);
+        return normalised.MoveToOuterDisposeScope();
     }
 
-    private static Tensor RandomCrop(Tensor x, int padding, Generator? generator)
+    private static Tensor RandomCropAndFlip(Tensor images, int padding, Generator? generator)
     {
-        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        var padded = nn.functional.pad(x, [padding, padding, padding, padding]);
-        var dy = torch.randint(0, 2 * padding + 1, [b], generator: generator, dtype: ScalarType.Int64, device: x.device);
-        var dx = torch.randint(0, 2 * padding + 1, [b], generator: generator, dtype: ScalarType.Int64, device: x.device);
-        // Row and column indices per sample, gathered in two passes: [B, C, H, W+2p] then [B, C, H, W].
-        var rows = (dy.view(b, 1) + torch.arange(h, device: x.device)).view(b, 1, h, 1).expand(b, c, h, w + 2 * padding);
-        var cropped = padded.gather(2, rows);
-        var cols = (dx.view(b, 1) + torch.arange(w, device: x.device)).view(b, 1, 1, w).expand(b, c, h, w);
-        return cropped.gather(3, cols);
+        var batch = images.shape[0];
+        var height = images.shape[2];
+        var width = images.shape[3];
+        var top = randint(0, 2 * padding + 1, [batch], ScalarType.Int64, generator: generator);
+        var left = randint(0, 2 * padding + 1, [batch], ScalarType.Int64, generator: generator);
+        var mirror = randint(0, 2, [batch], ScalarType.Int64, generator: generator).to_type(ScalarType.Bool);
+        var padded = padding == 0
+            ? images
+            : nn.functional.pad(images, [padding, padding, padding, padding], PaddingModes.Zeros);
+        var device = images.device;
+        return CropWindows(padded, top.to(device), left.to(device), mirror.to(device), height, width);
     }
 
-    private static Tensor RandomFlip(Tensor x, Generator? generator)
+    /// <summary>
+    /// Cuts one <paramref name="height"/>×<paramref name="width"/> window per sample out of <paramref name="images"/>
+    /// [B, C, H', W'], at rows <c>top[b]..</c> and columns <c>left[b]..</c>, read right to left where
+    /// <paramref name="mirror"/>[b] is set. Two gathers with per-sample index tensors; no per-sample loop.
+    /// </summary>
+    internal static Tensor CropWindows(Tensor images, Tensor top, Tensor left, Tensor mirror, long height, long width)
     {
-        var flip = torch.rand([x.shape[0]], generator: generator, device: x.device).lt(0.5).view(-1, 1, 1, 1);
-        return torch.where(flip, x.flip(3), x);
+        using var scope = NewDisposeScope();
+        var batch = images.shape[0];
+        var channels = images.shape[1];
+        var device = images.device;
+        var rowSteps = arange(height, ScalarType.Int64, device);
+        var columnSteps = arange(width, ScalarType.Int64, device);
+        var rows = top.view(batch, 1) + rowSteps.view(1, height);
+        var columnOffsets = where(mirror.view(batch, 1), columnSteps.flip(0).view(1, width), columnSteps.view(1, width));
+        var columns = left.view(batch, 1) + columnOffsets;
+
+        var rowIndex = rows.view(batch, 1, height, 1).expand(batch, channels, height, images.shape[3]);
+        var selectedRows = images.gather(2, rowIndex);
+        var columnIndex = columns.view(batch, 1, 1, width).expand(batch, channels, height, width);
+        return selectedRows.gather(3, columnIndex).MoveToOuterDisposeScope();
     }
 }

@@ -3,46 +3,72 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Data;
 
-/// <summary>One batch: uint8 images [b, C, H, W], int64 labels and the samples' dataset indices.</summary>
-public sealed record Batch(Tensor Images, Tensor Labels, Tensor Indices);
+/// <summary>One mini-batch: uint8 images [b, C, H, W], int64 labels [b], and the int64 positions of the samples in
+/// their split (memory-bank methods key on them).</summary>
+public sealed record Batch(Tensor Images, Tensor Labels, Tensor Indices) : IDisposable
+{
+    public int Count => (int)Labels.shape[0];
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+        Indices.Dispose();
+    }
+}
 
 /// <summary>
-/// Batches over an in-memory split: one permutation per epoch, then an <c>index_select</c> per tensor per batch
-/// (TorchSharp's DataLoader fetches sample by sample, which dominates small-model step times).
+/// Cuts an in-memory <see cref="ImageSet"/> into mini-batches: one sample order per epoch (a seeded permutation or
+/// the identity), and each batch taken with one <c>index_select</c> per tensor.
 /// </summary>
 public sealed class BatchLoader
 {
     private readonly ImageSet _set;
-    private readonly int _batchSize;
-    private readonly bool _shuffle;
-    private readonly bool _dropLast;
 
     public BatchLoader(ImageSet set, int batchSize, bool shuffle, bool dropLast = false)
     {
         if (batchSize < 1)
-            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument, $"BatchSize = {batchSize} is invalid: must be ≥ 1", batchSize);
+            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                $"batch size must be at least 1, got {batchSize}", batchSize);
+        if (dropLast && batchSize > set.Count)
+            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                $"batch size {batchSize} exceeds the {set.Count} images of the split, so dropping the last partial " +
+                $"batch leaves no batch at all; use a batch size of at most {set.Count}", batchSize);
         _set = set;
-        _batchSize = batchSize;
-        _shuffle = shuffle;
-        _dropLast = dropLast;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
     }
 
-    public int BatchCount => _dropLast ? _set.Count / _batchSize : (_set.Count + _batchSize - 1) / _batchSize;
+    public int BatchSize { get; }
+    public bool Shuffle { get; }
 
-    /// <summary>The sample order of an epoch: a permutation drawn from <paramref name="seed"/>, or 0..N−1 without shuffling.</summary>
+    /// <summary>When set, a final batch smaller than <see cref="BatchSize"/> is skipped (keeps BatchNorm statistics stable).</summary>
+    public bool DropLast { get; }
+
+    public int BatchCount => DropLast ? _set.Count / BatchSize : (_set.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The sample order of one epoch, int64 [N]: a permutation drawn from a generator seeded with
+    /// <paramref name="seed"/> when shuffling (pass a different seed per epoch), else 0..N-1.</summary>
     public Tensor EpochOrder(long seed)
     {
-        if (!_shuffle) return torch.arange(_set.Count, dtype: ScalarType.Int64);
-        using var generator = new Generator((ulong)seed);
-        return torch.randperm(_set.Count, generator: generator, dtype: ScalarType.Int64);
+        if (!Shuffle)
+            return arange(_set.Count, ScalarType.Int64);
+        using var generator = new Generator().manual_seed(seed);
+        return randperm(_set.Count, ScalarType.Int64, generator: generator);
     }
 
+    /// <summary>Batch <paramref name="batchIndex"/> (0-based, below <see cref="BatchCount"/>) of the epoch whose order is
+    /// <paramref name="order"/>. The tensors are new, on the CPU, and owned by the caller (or the active dispose scope).</summary>
     public Batch GetBatch(Tensor order, int batchIndex)
     {
+        if (order.dim() != 1 || order.shape[0] != _set.Count)
+            throw new ArgumentException($"order must be an int64 [{_set.Count}] tensor from EpochOrder, got {ImageSet.FormatShape(order.shape)}", nameof(order));
         if (batchIndex < 0 || batchIndex >= BatchCount)
-            throw new ArgumentOutOfRangeException(nameof(batchIndex), $"batch {batchIndex} of {BatchCount}");
-        long start = (long)batchIndex * _batchSize;
-        var indices = order.narrow(0, start, Math.Min(_batchSize, _set.Count - start));
+            throw new ArgumentOutOfRangeException(nameof(batchIndex), batchIndex, $"batch index must be in 0..{BatchCount - 1}");
+
+        var start = (long)batchIndex * BatchSize;
+        var indices = order.narrow(0, start, Math.Min(BatchSize, _set.Count - start)).clone();
         return new Batch(_set.Images.index_select(0, indices), _set.Labels.index_select(0, indices), indices);
     }
 }

@@ -4,85 +4,142 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>
-/// Reads the official CIFAR binary releases. CIFAR-10: data_batch_1..5.bin and test_batch.bin, records of 1 label byte
-/// + 3072 pixel bytes (1024 R, 1024 G, 1024 B, row-major 32×32). CIFAR-100: train.bin and test.bin, records of a coarse
-/// and a fine label byte + 3072 pixel bytes; the fine labels (100 classes) are used. Each file is read in one piece and
-/// split with tensor ops.
+/// Reads the binary versions of CIFAR-10 and CIFAR-100 (the <c>*-binary.tar.gz</c> archives, extracted), detecting which
+/// one a folder holds. Each file is read in one piece and decoded with tensor ops.
 /// </summary>
 public static class CifarReader
 {
-    private const int Pixels = 3 * 32 * 32;
-    private static readonly string[] Cifar10Train = Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray();
-    private static readonly float[] Cifar10Mean = [0.4914f, 0.4822f, 0.4465f], Cifar10Std = [0.2470f, 0.2435f, 0.2616f];
-    private static readonly float[] Cifar100Mean = [0.5071f, 0.4865f, 0.4409f], Cifar100Std = [0.2673f, 0.2564f, 0.2762f];
+    private const int ImageSide = 32;
+    private const int PixelsPerImage = 3 * ImageSide * ImageSide;
 
-    /// <summary>Reads a CIFAR-10 or CIFAR-100 binary folder (or its parent holding cifar-10-batches-bin / cifar-100-binary).</summary>
+    private sealed record Layout(
+        string Name, int Classes, int LabelBytes, int LabelOffset, string[] TrainFiles, string TestFile,
+        string ClassNamesFile, string Subfolder, float[] Mean, float[] Std)
+    {
+        public int RecordLength => LabelBytes + PixelsPerImage;
+        public IEnumerable<string> Files => TrainFiles.Append(TestFile);
+    }
+
+    private static readonly Layout Cifar10 = new(
+        "cifar10", 10, LabelBytes: 1, LabelOffset: 0,
+        TrainFiles: Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray(), TestFile: "test_batch.bin",
+        ClassNamesFile: "batches.meta.txt", Subfolder: "cifar-10-batches-bin",
+        Mean: [0.4914f, 0.4822f, 0.4465f], Std: [0.2470f, 0.2435f, 0.2616f]);
+
+    // Records start with the coarse (20 superclasses) then the fine (100 classes) label; the fine one is the task.
+    private static readonly Layout Cifar100 = new(
+        "cifar100", 100, LabelBytes: 2, LabelOffset: 1,
+        TrainFiles: ["train.bin"], TestFile: "test.bin",
+        ClassNamesFile: "fine_label_names.txt", Subfolder: "cifar-100-binary",
+        Mean: [0.5071f, 0.4865f, 0.4409f], Std: [0.2673f, 0.2564f, 0.2762f]);
+
+    private static readonly Layout[] Layouts = [Cifar10, Cifar100];
+
+    /// <summary>
+    /// Reads CIFAR-10 (<c>data_batch_1.bin</c>..<c>data_batch_5.bin</c>, <c>test_batch.bin</c>) or CIFAR-100
+    /// (<c>train.bin</c>, <c>test.bin</c>) from <paramref name="path"/> or from its <c>cifar-10-batches-bin</c> /
+    /// <c>cifar-100-binary</c> subfolder. Class names come from <c>batches.meta.txt</c> / <c>fine_label_names.txt</c>
+    /// when present.
+    /// </summary>
     public static KdDataset Read(string path)
     {
-        if (!Directory.Exists(path))
+        var root = Path.GetFullPath(path);
+        if (!Directory.Exists(root))
             throw new KdException(KdErrorIds.DatasetPathMissing, KdErrorKind.ObjectNotFound,
-                $"dataset folder '{path}' does not exist; pass -Path to a CIFAR-10/100 binary folder or use -Synthetic", path);
-        foreach (var folder in new[] { path, Path.Combine(path, "cifar-10-batches-bin"), Path.Combine(path, "cifar-100-binary") })
+                $"dataset folder '{root}' does not exist; pass -Path to a CIFAR-10/100 binary folder or use -Synthetic", root);
+
+        var (folder, layout) = Locate(root);
+        foreach (var file in layout.Files)
+            if (!File.Exists(Path.Combine(folder, file)))
+                throw new KdException(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
+                    $"{layout.Name} file '{file}' is missing from '{folder}'; it needs {string.Join(", ", layout.Files)}",
+                    Path.Combine(folder, file));
+
+        var classNames = ReadClassNames(folder, layout);
+        var train = ReadSplit(folder, layout, layout.TrainFiles);
+        try
         {
-            if (File.Exists(Path.Combine(folder, "test_batch.bin")) || File.Exists(Path.Combine(folder, Cifar10Train[0])))
-                return ReadCifar10(folder);
-            if (File.Exists(Path.Combine(folder, "train.bin")) || File.Exists(Path.Combine(folder, "test.bin")))
-                return ReadCifar100(folder);
+            var test = ReadSplit(folder, layout, [layout.TestFile]);
+            return new KdDataset(layout.Name, folder, layout.Classes, train, test, layout.Mean, layout.Std, classNames);
         }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
+    }
+
+    private static (string Folder, Layout Layout) Locate(string root)
+    {
+        var own = Layouts.FirstOrDefault(layout => HasAnyFile(root, layout));
+        if (own is not null)
+            return (root, own);
+
+        var inSubfolders = Layouts
+            .Select(layout => (Folder: Path.Combine(root, layout.Subfolder), Layout: layout))
+            .Where(candidate => HasAnyFile(candidate.Folder, candidate.Layout))
+            .ToList();
+        if (inSubfolders.Count == 1)
+            return inSubfolders[0];
+        if (inSubfolders.Count > 1)
+            throw new KdException(KdErrorIds.DatasetFormatUnknown, KdErrorKind.InvalidArgument,
+                $"'{root}' holds both CIFAR-10 and CIFAR-100; pass one of: " +
+                string.Join(", ", inSubfolders.Select(candidate => $"'{candidate.Folder}'")), root);
+
         throw new KdException(KdErrorIds.DatasetFormatUnknown, KdErrorKind.InvalidData,
-            $"'{path}' holds neither CIFAR-10 binary files ({string.Join(", ", Cifar10Train)}, test_batch.bin) nor CIFAR-100 ones (train.bin, test.bin)", path);
+            $"'{root}' is not a CIFAR binary folder: expected CIFAR-10 ({string.Join(", ", Cifar10.Files)}) or " +
+            $"CIFAR-100 ({string.Join(", ", Cifar100.Files)}), directly or in a '{Cifar10.Subfolder}' or " +
+            $"'{Cifar100.Subfolder}' subfolder", root);
     }
 
-    private static KdDataset ReadCifar10(string folder)
-    {
-        var train = Concatenate(Cifar10Train.Select(f => ReadRecords(folder, f, labelBytes: 1, classes: 10)).ToList());
-        var test = ReadRecords(folder, "test_batch.bin", labelBytes: 1, classes: 10);
-        return new KdDataset("cifar10", folder, 10, train, test, Cifar10Mean, Cifar10Std, ClassNames(folder, "batches.meta.txt", 10));
-    }
+    private static bool HasAnyFile(string folder, Layout layout) =>
+        Directory.Exists(folder) && layout.Files.Any(file => File.Exists(Path.Combine(folder, file)));
 
-    private static KdDataset ReadCifar100(string folder)
+    private static IReadOnlyList<string>? ReadClassNames(string folder, Layout layout)
     {
-        var train = ReadRecords(folder, "train.bin", labelBytes: 2, classes: 100);
-        var test = ReadRecords(folder, "test.bin", labelBytes: 2, classes: 100);
-        return new KdDataset("cifar100", folder, 100, train, test, Cifar100Mean, Cifar100Std, ClassNames(folder, "fine_label_names.txt", 100));
-    }
-
-    /// <summary>One file's records; the last label byte is the class (CIFAR-100's fine label).</summary>
-    private static ImageSet ReadRecords(string folder, string name, int labelBytes, int classes)
-    {
-        var file = Path.Combine(folder, name);
+        var file = Path.Combine(folder, layout.ClassNamesFile);
         if (!File.Exists(file))
-            throw new KdException(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
-                $"'{name}' is missing from '{folder}'; the CIFAR binary release has every batch file — download it again", file);
-        int record = labelBytes + Pixels;
-        var bytes = File.ReadAllBytes(file);
-        if (bytes.Length == 0 || bytes.Length % record != 0)
+            return null;
+        var names = File.ReadLines(file).Select(line => line.Trim()).Where(line => line.Length > 0).ToList();
+        if (names.Count != layout.Classes)
             throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
-                $"'{file}' has {bytes.Length:N0} bytes, not a positive multiple of the {record}-byte record; the file is truncated or not CIFAR", file);
-        long count = bytes.Length / record;
-        using var scope = torch.NewDisposeScope();
-        var records = torch.tensor(bytes, [count, record]);
-        var labels = records.select(1, labelBytes - 1).to_type(ScalarType.Int64);
-        long maximum = labels.max().ToInt64();
-        if (maximum >= classes)
-            throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
-                $"'{file}' has label {maximum}, but this dataset has {classes} classes; the file is damaged or from another dataset", file);
-        var images = records.narrow(1, labelBytes, Pixels).reshape(count, 3, 32, 32).contiguous();
+                $"'{file}' lists {names.Count} class names but {layout.Name} has {layout.Classes}; restore the file " +
+                "from the dataset archive or delete it to use numbered classes", file);
+        return names;
+    }
+
+    private static ImageSet ReadSplit(string folder, Layout layout, string[] files)
+    {
+        using var scope = NewDisposeScope();
+        var parts = files.Select(file => ReadRecords(Path.Combine(folder, file), layout)).ToList();
+        var images = parts.Count == 1 ? parts[0].Images : cat(parts.Select(part => part.Images).ToList(), 0);
+        var labels = parts.Count == 1 ? parts[0].Labels : cat(parts.Select(part => part.Labels).ToList(), 0);
         return new ImageSet(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
-    private static ImageSet Concatenate(IReadOnlyList<ImageSet> parts)
+    /// <summary>One file as uint8 images [n, 3, 32, 32] and int64 labels [n]; temporaries go to the caller's scope.</summary>
+    private static (Tensor Images, Tensor Labels) ReadRecords(string file, Layout layout)
     {
-        var set = new ImageSet(torch.cat(parts.Select(p => p.Images).ToList(), 0), torch.cat(parts.Select(p => p.Labels).ToList(), 0));
-        foreach (var p in parts) p.Dispose();
-        return set;
-    }
+        var bytes = File.ReadAllBytes(file);
+        if (bytes.Length == 0 || bytes.Length % layout.RecordLength != 0)
+            throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
+                $"'{file}' is {bytes.Length} bytes, not a positive multiple of the {layout.Name} record length " +
+                $"{layout.RecordLength}; the file is truncated or not {layout.Name} binary data, extract it again", file);
 
-    private static IReadOnlyList<string>? ClassNames(string folder, string file, int classes)
-    {
-        var path = Path.Combine(folder, file);
-        if (!File.Exists(path)) return null;
-        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-        return names.Count == classes ? names : null;
+        var count = bytes.Length / layout.RecordLength;
+        // from_array shares the managed buffer; the slices below copy out of it before the scope ends.
+        var records = from_array(bytes).view(count, layout.RecordLength);
+        var labels = records.select(1, layout.LabelOffset).to_type(ScalarType.Int64);
+        var images = records.narrow(1, layout.LabelBytes, PixelsPerImage).reshape(count, 3, ImageSide, ImageSide);
+
+        var largest = labels.max().item<long>();
+        if (largest >= layout.Classes)
+        {
+            var record = labels.argmax().item<long>();
+            throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
+                $"'{file}' record {record} has label {largest}, but {layout.Name} labels are 0..{layout.Classes - 1}; " +
+                "the file is damaged or belongs to the other CIFAR variant", file);
+        }
+        return (images, labels);
     }
 }
