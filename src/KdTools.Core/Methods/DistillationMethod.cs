@@ -57,7 +57,9 @@ public abstract class DistillationMethod : IDisposable
     public nn.Module? Extras
     {
         get => _extras;
-        protected set => _extras = value;
+        // A bare ModuleList/ModuleDict exposes its children (parameters, buffers, .to(device)) only once a parent
+        // module registers it, so every method's extras go into one registered container.
+        protected set => _extras = value is null ? null : new ExtrasContainer(value);
     }
 
     /// <summary>
@@ -100,6 +102,18 @@ public abstract class DistillationMethod : IDisposable
     {
         _extras?.Dispose();
         GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Registers a method's modules as the child "modules" (state keys <c>modules.…</c>).</summary>
+internal sealed class ExtrasContainer : nn.Module
+{
+    private readonly nn.Module modules;
+
+    public ExtrasContainer(nn.Module modules) : base("Extras")
+    {
+        this.modules = modules;
+        RegisterComponents();
     }
 }
 

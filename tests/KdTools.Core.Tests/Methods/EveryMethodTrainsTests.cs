@@ -34,6 +34,8 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
         ["FT"] = new() { ["ParaphraserEpochs"] = 1 },
         ["AB"] = new() { ["InitEpochs"] = 1 },
         ["TAKD"] = new() { ["Assistant"] = "resnet8", ["AssistantEpochs"] = 1 },
+        ["MHKD"] = new() { ["HeadEpochs"] = 1, ["HeadWidth"] = 32 },
+        ["TOFD"] = new() { ["HeadEpochs"] = 1 },
     };
 
     public static IEnumerable<object[]> Methods() =>
@@ -52,7 +54,23 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
             Method = method,
             Dataset = fixture.Data,
         };
-        var result = new Trainer(TinySetup.Settings(epochs: 2)).Run(job);
+        var trainer = new Trainer(TinySetup.Settings(epochs: 2));
+        Dictionary<string, float[]>? extrasBefore = null;
+        trainer.Progress += p =>
+        {
+            if (extrasBefore is null && method.Extras is { } extras)
+                extrasBefore = extras.named_parameters().ToDictionary(e => e.name, e => e.parameter.data<float>().ToArray());
+        };
+        var result = trainer.Run(job);
+
+        // The method's own modules (regressors, connectors, heads, embeddings) must really be trained.
+        if (method.Extras is { } trained)
+        {
+            Assert.NotNull(extrasBefore);
+            Assert.NotEmpty(extrasBefore!);
+            var moved = trained.named_parameters().Count(e => !e.parameter.data<float>().ToArray().SequenceEqual(extrasBefore![e.name]));
+            Assert.True(moved > 0, $"{name}: none of its {extrasBefore!.Count} extra parameters changed");
+        }
 
         var epochs = result.TrainEpochs.ToList();
         Assert.Equal(2, epochs.Count);
@@ -65,7 +83,11 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
             Assert.True(Math.Abs(epoch.TrainLoss - epoch.Terms.Values.Sum()) <= 1e-5 * Math.Max(1, Math.Abs(epoch.TrainLoss)),
                 $"{name}: terms sum to {epoch.Terms.Values.Sum()}, loss {epoch.TrainLoss}");
         }
-        Assert.True(epochs[1].TrainLoss < epochs[0].TrainLoss, $"{name}: loss {epochs[0].TrainLoss} → {epochs[1].TrainLoss}");
+        // CRD's NCE term scores against a memory bank that moves with the embeddings, so its value is not a fixed
+        // objective and can rise while the student improves; there the label loss must fall.
+        string tracked = name == "CRD" ? "ce" : "total";
+        double first = tracked == "ce" ? epochs[0].Terms["ce"] : epochs[0].TrainLoss, second = tracked == "ce" ? epochs[1].Terms["ce"] : epochs[1].TrainLoss;
+        Assert.True(second < first, $"{name}: {tracked} loss {first} → {second}");
         Assert.Equal(method.PreStages.Count(p => p.Epochs > 0), result.History.Select(h => h.Stage).Distinct().Count() - 1);
     }
 

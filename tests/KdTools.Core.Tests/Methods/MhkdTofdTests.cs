@@ -79,7 +79,7 @@ public class MhkdTofdTests(TrainedTeacherFixture fixture) : IClassFixture<Traine
         var result = new Trainer(TinySetup.Settings(epochs: 1)).Run(job);
 
         // Heads after stages 1 and 2 and the final embedding: student width 64 → teacher width 256 at each level.
-        var resizers = method.Extras!.state_dict().Where(kv => kv.Key.StartsWith("resizers.")).ToList();
+        var resizers = method.Extras!.state_dict().Where(kv => kv.Key.StartsWith("modules.resizers.")).ToList();
         Assert.Equal(3, resizers.Count);
         Assert.All(resizers, kv => Assert.Equal(new long[] { 256, 64 }, kv.Value.shape));
         Assert.All(result.TrainEpochs.Single().Terms.Values, v => Assert.True(double.IsFinite(v)));
@@ -96,7 +96,7 @@ public class MhkdTofdTests(TrainedTeacherFixture fixture) : IClassFixture<Traine
 
         Assert.Equal(new[] { "teacher_heads.0", "teacher_heads.1", "student_heads.0", "student_heads.1" }, Heads(mhkd));
         Assert.Equal(new[] { "teacher_heads.0", "teacher_heads.1", "student_heads.0", "student_heads.1" }, Heads(tofd));
-        Assert.Equal(3, tofd.Extras!.named_parameters().Count(p => p.name.StartsWith("resizers.")));
+        Assert.Equal(3, tofd.Extras!.named_parameters().Count(p => p.name.StartsWith("modules.resizers.")));
     }
 
     [Theory]
@@ -185,11 +185,11 @@ public class MhkdTofdTests(TrainedTeacherFixture fixture) : IClassFixture<Traine
 
     /// <summary>The heads that own trainable parameters, as "list.index" (what the optimizer and checkpoints see).</summary>
     private static string[] Heads(DistillationMethod method) =>
-        method.Extras!.named_parameters().Select(p => string.Join('.', p.name.Split('.').Take(2)))
+        method.Extras!.named_parameters().Select(p => string.Join('.', p.name.Split('.').Skip(1).Take(2)))
             .Where(n => n.Contains("_heads.")).Distinct().ToArray();
 
     private static Dictionary<string, double[]> TeacherHeads(DistillationMethod method) =>
-        State(method.Extras!, key => key.StartsWith("teacher_heads."));
+        State(method.Extras!, key => key.StartsWith("modules.teacher_heads."));
 
     /// <summary>Every state entry (weights and BN buffers, counters included) as exact doubles.</summary>
     private static Dictionary<string, double[]> State(nn.Module module, Func<string, bool> include)
