@@ -62,7 +62,7 @@ public sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options) 
         var teacher = step.RequireTeacher();
         var losses = ActivationBoundaryLoss.ComputeLayers(
             _stages.Select((s, i) => _connectors![i].call(step.Student.Feature(FeatureNames.StagePreActivation(s)))).ToList(),
-            _stages.Select(s => teacher.Feature(FeatureNames.StagePreActivation(s))).ToList(), Options.Margin);
+            StageFeatures.Collect(teacher, _stages, FeatureNames.StagePreActivation), Options.Margin);
         return torch.stack(losses).sum();
     }
 }

@@ -33,9 +33,7 @@ public sealed class AttentionTransferMethod(AttentionTransferOptions options) : 
     protected override void AddMethodLosses(StepContext step, LossTerms terms)
     {
         var teacher = step.RequireTeacher();
-        var losses = AttentionTransferLoss.ComputeLayers(
-            _stages.Select(s => step.Student.Feature(FeatureNames.Stage(s))).ToList(),
-            _stages.Select(s => teacher.Feature(FeatureNames.Stage(s))).ToList(), Options.P);
+        var losses = AttentionTransferLoss.ComputeLayers(StageFeatures.Collect(step.Student, _stages), StageFeatures.Collect(teacher, _stages), Options.P);
         terms.Add("at", Options.Beta * TorchSharp.torch.stack(losses).sum());
     }
 }

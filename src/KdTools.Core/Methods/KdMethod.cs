@@ -3,7 +3,8 @@ using KdTools.Core.Losses;
 
 namespace KdTools.Core.Methods;
 
-public sealed class KdOptions : MethodOptions
+/// <summary>Hinton KD's options; TAKD's steps use the same ones.</summary>
+public class KdOptions : MethodOptions
 {
     [Description("Softmax temperature T applied to both logits; the KL term is scaled by T² (Hinton et al.).")]
     public double Temperature { get; set; } = 4;
@@ -13,6 +14,7 @@ public sealed class KdOptions : MethodOptions
 
     public override void Validate()
     {
+        base.Validate();
         Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
         Require(Alpha is >= 0 and <= 1, nameof(Alpha), "must be in [0, 1]", Alpha);
     }
@@ -25,6 +27,9 @@ public sealed class KdMethod(KdOptions options) : DistillationMethod<KdOptions>(
 {
     public override double TaskLossWeight => 1 - Options.Alpha;
 
-    public override void AddLosses(StepContext step, LossTerms terms) =>
-        terms.Add("kd", Options.Alpha * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature));
+    public override void AddLosses(StepContext step, LossTerms terms) => AddKdTerm(step, terms, Options);
+
+    /// <summary>The weighted KD term, shared with TAKD.</summary>
+    internal static void AddKdTerm(StepContext step, LossTerms terms, KdOptions options) =>
+        terms.Add("kd", options.Alpha * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, options.Temperature));
 }

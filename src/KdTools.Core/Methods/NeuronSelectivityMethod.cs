@@ -23,9 +23,7 @@ public sealed class NeuronSelectivityMethod(NeuronSelectivityOptions options) : 
     protected override void AddMethodLosses(StepContext step, LossTerms terms)
     {
         var teacher = step.RequireTeacher();
-        var losses = NeuronSelectivityLoss.ComputeLayers(
-            _stages.Select(s => step.Student.Feature(FeatureNames.Stage(s))).ToList(),
-            _stages.Select(s => teacher.Feature(FeatureNames.Stage(s))).ToList());
+        var losses = NeuronSelectivityLoss.ComputeLayers(StageFeatures.Collect(step.Student, _stages), StageFeatures.Collect(teacher, _stages));
         terms.Add("nst", Options.Beta * TorchSharp.torch.stack(losses).sum());
     }
 }

@@ -24,6 +24,10 @@ internal static class StageFeatures
         return Enumerable.Range(1, student).ToArray();
     }
 
+    /// <summary>The given stages' features of one network's output (post-activation unless another naming is given).</summary>
+    public static List<TorchSharp.torch.Tensor> Collect(ModelOutput output, IEnumerable<int> stages, Func<int, string>? name = null) =>
+        stages.Select(s => output.Feature((name ?? FeatureNames.Stage)(s))).ToList();
+
     /// <summary>FitNet's hint layer: the middle stage.</summary>
     public static int Middle(int count) => (count + 1) / 2;
 }

@@ -1,10 +1,9 @@
 using System.ComponentModel;
-using KdTools.Core.Losses;
 using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class TakdOptions : MethodOptions
+public sealed class TakdOptions : KdOptions
 {
     [Description("Architecture of the teacher assistant, between teacher and student in size (TAKD paper: e.g. resnet20 between resnet56 and resnet8).")]
     public string Assistant { get; set; } = "resnet20";
@@ -12,19 +11,12 @@ public sealed class TakdOptions : MethodOptions
     [Description("Epochs of the assistant's own distillation; 0 = the same as -Epochs.")]
     public int AssistantEpochs { get; set; }
 
-    [Description("KD temperature T of both steps.")]
-    public double Temperature { get; set; } = 4;
-
-    [Description("KD weight α of both steps; the label cross-entropy gets 1 − α.")]
-    public double Alpha { get; set; } = 0.9;
-
     public override void Validate()
     {
+        base.Validate();
         Require(ArchitectureRegistry.Contains(Assistant), nameof(Assistant),
             $"unknown architecture; known: {string.Join(", ", ArchitectureRegistry.All.Select(a => a.Name))}", Assistant);
         Require(AssistantEpochs >= 0, nameof(AssistantEpochs), "must be ≥ 0", AssistantEpochs);
-        Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
-        Require(Alpha is >= 0 and <= 1, nameof(Alpha), "must be in [0, 1]", Alpha);
     }
 }
 
@@ -39,8 +31,7 @@ public sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOpt
 {
     public override double TaskLossWeight => 1 - Options.Alpha;
 
-    public override void AddLosses(StepContext step, LossTerms terms) =>
-        terms.Add("kd", Options.Alpha * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature));
+    public override void AddLosses(StepContext step, LossTerms terms) => KdMethod.AddKdTerm(step, terms, Options);
 
     /// <summary>The KD method the first step (teacher → assistant) uses.</summary>
     public DistillationMethod AssistantStep() => MethodRegistry.Create("KD", new Dictionary<string, object?>
