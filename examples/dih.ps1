@@ -14,7 +14,7 @@
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'dih-results.csv'),
-    [string] $TeacherArchitecture = 'resnet32',
+    [string] $TeacherArchitecture = 'resnet20',
     [string] $Student = 'resnet8',
     [int] $Classes = 10,
     [int] $TrainCount = 2000,

@@ -9,8 +9,8 @@
 
     Methods with a stage before the main training get it shortened to -PreStageEpochs (FitNet's hint stage, FT's
     paraphraser, AB's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
-    the built-in synthetic dataset in about half an hour on two cores; scale with -TrainCount/-Epochs, or pass
-    -Method KD, AT, CE to sweep a few.
+    the built-in synthetic dataset at the quickstart's sizes, so a full sweep takes roughly ten quickstarts; scale with
+    -TrainCount/-Epochs, or pass -Method KD, AT, CE to sweep a few.
 .EXAMPLE
     ./sweep.ps1 -Method KD, FitNet, CE -Epochs 20 -OutputPath kd-vs-fitnet.csv
 #>
@@ -18,7 +18,7 @@ param(
     [string] $OutputPath = (Join-Path $PWD 'sweep-results.csv'),
     # Default: every method that needs a teacher, then CE.
     [string[]] $Method,
-    [string] $TeacherArchitecture = 'resnet32',
+    [string] $TeacherArchitecture = 'resnet20',
     [string] $Student = 'resnet8',
     # TAKD's teacher assistant, between teacher and student in size.
     [string] $Assistant = 'resnet14',
