@@ -1,0 +1,107 @@
+using System.Globalization;
+using KdTools.Cmdlets.Tests.Host;
+
+namespace KdTools.Cmdlets.Tests.Cmdlets;
+
+/// <summary>
+/// Runs and measurements as CSV, the way a sweep uses them: scripts run through kdhost's script runner, so Export-Csv and
+/// Import-Csv are its stand-ins (the hosted engine has no Utility module).
+/// </summary>
+public sealed class CsvCmdletTests : IDisposable
+{
+    private static readonly string Prelude = $"""
+        $ErrorActionPreference = 'Stop'
+        Import-Module '{ModuleSession.ManifestPath}'
+        $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16 -Seed 1
+        $teacher = New-Teacher -Architecture resnet8 -Dataset $data -Epochs 1 -BatchSize 32 -Threads 2
+
+        """;
+
+    /// <summary>KdRun's public, non-hidden properties in declaration order: the sweep CSV's schema.</summary>
+    private static readonly string[] RunColumns =
+    [
+        "Method", "Student", "Teacher", "Dataset", "Status", "Epochs", "BatchSize", "LearningRate", "Seed", "Top1", "Top5",
+        "BestTop1", "BestEpoch", "TrainLoss", "LossTerms", "Options", "PreStages", "StudentParameters", "TeacherParameters",
+        "Seconds", "Checkpoint",
+    ];
+
+    private static readonly string[] MeasurementColumns =
+    [
+        "Model", "Role", "Method", "Teacher", "Exit", "Dataset", "Count", "Top1", "Top5", "Loss", "TeacherAgreement",
+        "Parameters", "LatencyMs", "ImagesPerSecond", "BestTop1", "BestEpoch", "Epochs", "Options",
+    ];
+
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Runs_and_measurements_export_one_flat_row_per_object()
+    {
+        var run = ScriptRun.Of(_folder.Write("export.ps1", Prelude + """
+            $runs = 'KD', 'CE' | ForEach-Object {
+                $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1 -BatchSize 32 -Threads 2
+            }
+            $runs | Export-Csv (Join-Path $PSScriptRoot 'runs.csv')
+            $runs | Measure-Student -Dataset $data -NoTiming | Export-Csv (Join-Path $PSScriptRoot 'measurements.csv')
+            """));
+        Assert.True(run.ExitCode == 0, run.Error);
+
+        var runs = ReadCsv("runs.csv", RunColumns);
+        Assert.Equal(["KD", "CE"], runs.Select(r => r["Method"]));
+        Assert.All(runs, r => Assert.Equal("resnet8", r["Student"]));
+        Assert.All(runs, r => Assert.Equal("Completed", r["Status"]));
+        Assert.All(runs, r => Assert.Equal("1", r["Epochs"]));
+        Assert.All(runs, r => Assert.InRange(double.Parse(r["Top1"], CultureInfo.InvariantCulture), 0.0, 1.0));
+        Assert.Equal("Temperature=4;Alpha=0.9", runs[0]["Options"]);
+        Assert.Equal("ce", runs[1]["LossTerms"].Split('=')[0]);
+
+        var measurements = ReadCsv("measurements.csv", MeasurementColumns);
+        Assert.Equal(["KD", "CE"], measurements.Select(m => m["Method"]));
+        Assert.All(measurements, m => Assert.Equal("final", m["Exit"]));
+        Assert.All(measurements, m => Assert.Equal("64", m["Count"]));
+        Assert.All(measurements, m => Assert.Equal("NaN", m["LatencyMs"]));
+        Assert.All(measurements, m => Assert.InRange(double.Parse(m["TeacherAgreement"], CultureInfo.InvariantCulture), 0.0, 1.0));
+    }
+
+    [Fact]
+    public void Sweep_rows_from_Import_Csv_bind_to_Invoke_Distillation_by_property_name()
+    {
+        _folder.Write("plan.csv", "Method,Student,Epochs\nKD,resnet8,1\nCE,resnet14,2\n");
+        var run = ScriptRun.Of(_folder.Write("sweep.ps1", Prelude + """
+            Import-Csv (Join-Path $PSScriptRoot 'plan.csv') |
+                Invoke-Distillation -Teacher $teacher -Dataset $data -BatchSize 32 -Threads 2 |
+                Export-Csv (Join-Path $PSScriptRoot 'runs.csv')
+            """));
+        Assert.True(run.ExitCode == 0, run.Error);
+
+        var runs = ReadCsv("runs.csv", RunColumns);
+        Assert.Equal(["KD", "CE"], runs.Select(r => r["Method"]));
+        Assert.Equal(["resnet8", "resnet14"], runs.Select(r => r["Student"]));
+        Assert.Equal(["1", "2"], runs.Select(r => r["Epochs"]));
+        Assert.All(runs, r => Assert.Equal("resnet8", r["Teacher"]));
+        Assert.All(runs, r => Assert.Equal("32", r["BatchSize"]));
+    }
+
+    /// <summary>
+    /// Reads a file the Export-Csv stand-in wrote: the header must be exactly <paramref name="columns"/>, and every row one
+    /// line of quoted scalar fields, none of them an object's type name.
+    /// </summary>
+    private List<Dictionary<string, string>> ReadCsv(string name, string[] columns)
+    {
+        var lines = _folder.Read(name).Split(Environment.NewLine);
+        Assert.Equal("", lines[^1]);
+        Assert.Equal(string.Join(",", columns.Select(c => $"\"{c}\"")), lines[0]);
+        var rows = new List<Dictionary<string, string>>();
+        foreach (var line in lines[1..^1])
+        {
+            Assert.StartsWith("\"", line);
+            Assert.EndsWith("\"", line);
+            var fields = line[1..^1].Split("\",\"");
+            Assert.Equal(columns.Length, fields.Length);
+            Assert.DoesNotContain(fields, f => f.StartsWith("KdTools.", StringComparison.Ordinal) || f.StartsWith("System.", StringComparison.Ordinal));
+            rows.Add(columns.Zip(fields).ToDictionary(p => p.First, p => p.Second));
+        }
+        return rows;
+    }
+}
