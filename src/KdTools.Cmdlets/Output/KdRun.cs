@@ -57,7 +57,7 @@ public sealed class KdRun
     public IReadOnlyList<KdEpoch> History { get; init; } = [];
 
     public override string ToString() =>
-        $"{Method} {Teacher}→{Student}: top-1 {Top1:P2} (best {BestTop1:P2} at epoch {BestEpoch}) [{Status}]";
+        $"{Method} {(Teacher.Length > 0 ? Teacher + "→" : "")}{Student}: top-1 {Top1:P2} (best {BestTop1:P2} at epoch {BestEpoch}) [{Status}]";
 }
 
 /// <summary>One epoch of a run, flat, for Export-Csv of learning curves.</summary>

@@ -66,7 +66,8 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
         var studentEmbedding = _studentEmbed!.call(step.Student.Feature(FeatureNames.Embedding));
         var teacherEmbedding = _teacherEmbed!.call(step.RequireTeacher().Feature(FeatureNames.Embedding));
 
-        // Column 0 is the positive (the sample itself), the rest uniform negatives, as RepDistiller's alias sampler draws.
+        // Column 0 is the positive (the sample itself), the rest drawn uniformly from the whole training set. RepDistiller's
+        // CIFAR script instead draws negatives from other classes only ("exact" mode); see docs/methods.md.
         var contrast = torch.randint(0, samples, [indices.shape[0], _negatives + 1], dtype: torch.int64, device: indices.device);
         contrast.select(1, 0).copy_(indices);
         // Each embedding is scored against the other side's memory.
