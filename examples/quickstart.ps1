@@ -4,21 +4,22 @@
     KdTools in one page: train a teacher, distill a student with KD, compare with the student trained alone,
     measure all three and write one CSV.
 .DESCRIPTION
-    Runs on the built-in synthetic dataset in a few minutes on 2 CPU cores. Swap Get-KdDataset -Synthetic for
-    Get-KdDataset -Path <cifar-10-batches-bin> (and raise -Epochs) for CIFAR.
+    Runs on the built-in synthetic dataset (16x16 images so it finishes in about two minutes on 2 CPU cores). Swap
+    Get-KdDataset -Synthetic for Get-KdDataset -Path <cifar-10-batches-bin> (and raise the epochs) for CIFAR.
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'quickstart-results.csv'),
-    [int] $TeacherEpochs = 6,
-    [int] $StudentEpochs = 6
+    [int] $TeacherEpochs = 10,
+    [int] $StudentEpochs = 10,
+    [int] $ImageSize = 16
 )
 $ErrorActionPreference = 'Stop'
 if (-not (Get-Module KdTools)) { Import-Module (Join-Path $PSScriptRoot '..' 'module' 'KdTools.psd1') }
 
-$data = Get-KdDataset -Synthetic -Classes 10 -TrainCount 2000 -TestCount 500 -ImageSize 32 -Seed 1
+$data = Get-KdDataset -Synthetic -Classes 10 -TrainCount 2000 -TestCount 500 -ImageSize $ImageSize -Seed 1
 Write-Host "Dataset: $data"
 
-$teacher = New-Teacher -Architecture resnet20 -Dataset $data -Epochs $TeacherEpochs -Threads 2
+$teacher = New-Teacher -Architecture resnet14 -Dataset $data -Epochs $TeacherEpochs -Threads 2
 Write-Host "Teacher: $teacher"
 
 # The same student architecture twice: distilled from the teacher (KD) and trained alone (CE), same seed.
