@@ -2,25 +2,25 @@
 # ./build.sh test (the project's hosted runner, see src/KdTools.Host/README.md for the supported subset).
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '..' '..' 'module' 'KdTools.psd1') -Force
-    $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 256 -TestCount 128 -ImageSize 16 -Seed 1
-    $teacher = New-Teacher -Architecture resnet14 -Dataset $data -Epochs 2 -BatchSize 32 -Threads 2
+    $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 512 -TestCount 128 -ImageSize 16 -Seed 1
+    $teacher = New-Teacher -Architecture resnet14 -Dataset $data -Epochs 3 -BatchSize 32 -Threads 2
 }
 
 Describe 'A teacher trained on the synthetic dataset' {
     It 'is a teacher of the requested architecture' {
         $teacher.Role | Should -Be 'Teacher'
         $teacher.Architecture | Should -Be 'resnet14'
-        $teacher.TrainedEpochs | Should -Be 2
+        $teacher.TrainedEpochs | Should -Be 3
     }
 
-    It 'learns better than chance' {
-        $teacher.Top1 | Should -BeGreaterThan 0.4
+    It 'learns better than chance (0.25)' {
+        $teacher.Top1 | Should -BeGreaterThan 0.35
     }
 }
 
 Describe 'Distilling into a student' {
     BeforeAll {
-        $run = $teacher | Invoke-Distillation -Student resnet8 -Method KD -Dataset $data -Epochs 2 -BatchSize 32 -Threads 2
+        $run = $teacher | Invoke-Distillation -Student resnet8 -Method KD -Dataset $data -Epochs 3 -BatchSize 32 -Threads 2
         $measured = $run | Measure-Student -Dataset $data -NoTiming
     }
 
@@ -28,14 +28,14 @@ Describe 'Distilling into a student' {
         $run | Should -HaveCount 1
         $run.Status | Should -Be 'Completed'
         $run.BestTop1 | Should -BeGreaterOrEqual $run.Top1
-        $run.BestEpoch | Should -BeIn 1, 2
+        $run.BestEpoch | Should -BeIn 1, 2, 3
     }
 
     It 'measures the distilled student against its teacher' {
         $measured.Model | Should -Be 'resnet8'
         $measured.Teacher | Should -Be 'resnet14'
-        $measured.Top1 | Should -BeGreaterThan 0.25
-        $measured.TeacherAgreement | Should -BeGreaterThan 0.25
+        $measured.Top1 | Should -BeGreaterThan 0.3
+        $measured.TeacherAgreement | Should -BeGreaterThan 0.3
     }
 
     It 'filters like any PowerShell object' {

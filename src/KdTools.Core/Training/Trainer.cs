@@ -169,8 +169,10 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         bool isMain, CancellationToken cancellation)
     {
         bool evaluate = isMain && ((state.Epoch + 1) % _settings.EvaluateEvery == 0 || state.Epoch + 1 == epochs);
+        // Not cancellable: a stop during evaluation must still reach the next batch boundary, where the resumable
+        // checkpoint is written.
         var exits = evaluate
-            ? Evaluator.EvaluateExits(job.Student, job.Dataset.Test, job.Dataset.Mean, job.Dataset.Std, device, cancellation: cancellation)
+            ? Evaluator.EvaluateExits(job.Student, job.Dataset.Test, job.Dataset.Mean, job.Dataset.Std, device)
             : null;
         var test = exits?[ExitNames.Final];
         var acc = state.Accumulator;
