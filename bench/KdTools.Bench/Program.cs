@@ -1,87 +1,76 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using KdTools.Bench;
+using KdTools.Core;
+using TorchSharp;
 
-// ./build.sh bench [--iters N] [--warmup N] [--threads N] [--no-pytorch]
-// Prints one JSON line per configuration and framework, then one ratio line per configuration (KdTools / PyTorch).
-var options = BenchOptions.Parse(args);
-var configurations = new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") };
-var ours = new List<StepTimes>();
-foreach (var (student, teacher) in configurations)
+// ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] [--methods A,B] [--threads N]
+// Prints JSON lines: KdTools' measurements, then PyTorch's (bench_torch.py), then KdTools/PyTorch ratios. See bench/README.md.
+BenchOptions options;
+IReadOnlyList<string> methodNames;
+try
+{
+    options = BenchOptions.Parse(args);
+    methodNames = MethodStepBenchmark.MethodNames(options.Methods);
+}
+catch (Exception e) when (e is ArgumentException or FormatException or KdException)
+{
+    Console.Error.WriteLine($"bench: {e.Message}");
+    return 2;
+}
+Console.Error.WriteLine(
+    $"bench: <key>_ms = median, <key>_min_ms = fastest step, on random {options.BatchSize}x3x32x32 batches, {options.Classes} classes, {options.Threads} threads; " +
+    "lines: per pair ce_step/kd_step/teacher_eval; method_step = one training step of each method, resnet20 from resnet56, ratio_to_kd vs KD; " +
+    "head_finetune = DIH head step on frozen resnet56 vs its CE step; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
+    (options.SkipPyTorch ? "; PyTorch skipped" : ""));
+torch.set_num_threads(options.Threads);
+
+static void Print(Dictionary<string, object> record) => Console.WriteLine(JsonSerializer.Serialize(record));
+
+var pairs = new List<StepTimes>();
+foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })
 {
     var times = StepBenchmark.Run(student, teacher, options);
-    ours.Add(times);
-    Console.WriteLine(JsonSerializer.Serialize(times.ToJson("kdtools")));
+    pairs.Add(times);
+    Print(times.ToJson("kdtools"));
 }
+var methods = new List<MethodStepTime>();
+foreach (var step in MethodStepBenchmark.Run(options, methodNames))
+{
+    methods.Add(step);
+    Print(step.ToJson("kdtools"));
+}
+var head = HeadFineTuneBenchmark.Run(options);
+Print(head.ToJson("kdtools"));
 
 if (options.SkipPyTorch) return 0;
-var theirs = PyTorchReference.Run(options);
-foreach (var mine in ours)
+var theirs = PyTorchReference.Run(options, methodNames);
+foreach (var mine in pairs)
 {
-    var reference = theirs.FirstOrDefault(t => t.Student == mine.Student && t.Teacher == mine.Teacher);
+    var reference = theirs.Pairs.FirstOrDefault(t => t.Student == mine.Student && t.Teacher == mine.Teacher);
     if (reference is null)
     {
         Console.Error.WriteLine($"bench: no PyTorch result for {mine.Student}/{mine.Teacher}");
         continue;
     }
-    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["ratio"] = "kdtools/pytorch",
-        ["student"] = mine.Student,
-        ["teacher"] = mine.Teacher,
-        ["ce_step"] = Math.Round(mine.CeStepMs / reference.CeStepMs, 3),
-        ["kd_step"] = Math.Round(mine.KdStepMs / reference.KdStepMs, 3),
-        ["teacher_eval"] = Math.Round(mine.TeacherEvalMs / reference.TeacherEvalMs, 3),
-    }));
+    var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["student"] = mine.Student, ["teacher"] = mine.Teacher };
+    mine.CeStep.Over(reference.CeStep).Add(ratio, "ce_step");
+    mine.KdStep.Over(reference.KdStep).Add(ratio, "kd_step");
+    mine.TeacherEval.Over(reference.TeacherEval).Add(ratio, "teacher_eval");
+    Print(ratio);
+}
+foreach (var mine in methods)
+{
+    if (!theirs.Methods.TryGetValue(mine.Method, out var reference)) continue;
+    var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["method"] = mine.Method };
+    mine.Step.Over(reference.Step).Add(ratio, "step");
+    mine.RatioToKd.Over(reference.RatioToKd).Add(ratio, "ratio_to_kd");
+    Print(ratio);
+}
+if (theirs.HeadFineTune is { } theirHead)
+{
+    var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["bench"] = "head_finetune" };
+    head.HeadStep.Over(theirHead.HeadStep).Add(ratio, "head_step");
+    head.TrainStep.Over(theirHead.TrainStep).Add(ratio, "train_step");
+    Print(ratio);
 }
 return 0;
-
-namespace KdTools.Bench
-{
-    internal sealed record BenchOptions(int Warmup, int Iterations, int Threads, int BatchSize, int Classes, bool SkipPyTorch)
-    {
-        public static BenchOptions Parse(string[] args)
-        {
-            int Get(string name, int fallback)
-            {
-                int i = Array.IndexOf(args, name);
-                return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-            }
-            return new BenchOptions(Get("--warmup", 5), Get("--iters", 20), Get("--threads", 2), Get("--batch", 64),
-                Get("--classes", 100), args.Contains("--no-pytorch"));
-        }
-    }
-
-    internal sealed record StepTimes(string Student, string Teacher, int Batch, int Threads, double CeStepMs, double KdStepMs, double TeacherEvalMs)
-    {
-        public Dictionary<string, object> ToJson(string framework) => new()
-        {
-            ["framework"] = framework,
-            ["student"] = Student,
-            ["teacher"] = Teacher,
-            ["batch"] = Batch,
-            ["threads"] = Threads,
-            ["ce_step_ms"] = Math.Round(CeStepMs, 2),
-            ["kd_step_ms"] = Math.Round(KdStepMs, 2),
-            ["teacher_eval_ms"] = Math.Round(TeacherEvalMs, 2),
-        };
-    }
-
-    internal static class Median
-    {
-        public static double Of(int warmup, int iterations, Action step)
-        {
-            for (int i = 0; i < warmup; i++) step();
-            var times = new double[iterations];
-            for (int i = 0; i < iterations; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                step();
-                times[i] = clock.Elapsed.TotalMilliseconds;
-            }
-            Array.Sort(times);
-            return iterations % 2 == 1 ? times[iterations / 2] : (times[iterations / 2 - 1] + times[iterations / 2]) / 2;
-        }
-    }
-}

@@ -1,21 +1,41 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 
 namespace KdTools.Bench;
 
-/// <summary>Runs bench/pytorch/bench_torch.py (Debian's python3-torch) in the same session and reads its JSON lines.</summary>
+/// <summary>What bench_torch.py measured.</summary>
+internal sealed record PyTorchResults(IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods, HeadFineTuneTimes? HeadFineTune);
+
+/// <summary>Runs bench/pytorch/bench_torch.py (Debian's python3-torch) after the KdTools part and reads its JSON lines.</summary>
 internal static class PyTorchReference
 {
-    public static IReadOnlyList<StepTimes> Run(BenchOptions o)
+    /// <summary>The methods bench_torch.py has reference formulas for (its METHODS).</summary>
+    private static readonly HashSet<string> ReferencedMethods = new(["KD", "AT", "FitNet", "PKT", "RKD"], StringComparer.OrdinalIgnoreCase);
+
+    public static PyTorchResults Run(BenchOptions o, IEnumerable<string> methods)
     {
         var script = Path.Combine(FindRepositoryRoot(), "bench", "pytorch", "bench_torch.py");
-        var start = new ProcessStartInfo("/usr/bin/python3")
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
+        start.ArgumentList.Add(script);
+        foreach (var (flag, value) in new[]
+                 {
+                     ("--warmup", o.Warmup), ("--iters", o.Iterations), ("--method-warmup", o.MethodWarmup),
+                     ("--method-iters", o.MethodIterations), ("--threads", o.Threads), ("--batch", o.BatchSize), ("--classes", o.Classes),
+                 })
         {
-            ArgumentList = { script, "--warmup", o.Warmup.ToString(), "--iters", o.Iterations.ToString(), "--threads", o.Threads.ToString() },
-            RedirectStandardOutput = true,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
-        var results = new List<StepTimes>();
+            start.ArgumentList.Add(flag);
+            start.ArgumentList.Add(value.ToString(CultureInfo.InvariantCulture));
+        }
+        // The script has references for a few methods only; it always adds KD.
+        var referenced = methods.Where(m => ReferencedMethods.Contains(m)).ToList();
+        start.ArgumentList.Add("--methods");
+        start.ArgumentList.Add(string.Join(",", referenced));
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        var pairs = new List<StepTimes>();
+        var methodSteps = new Dictionary<string, MethodStepTime>();
+        HeadFineTuneTimes? head = null;
         string? line;
         while ((line = process.StandardOutput.ReadLine()) is not null)
         {
@@ -23,14 +43,24 @@ internal static class PyTorchReference
             if (!line.StartsWith('{')) continue;
             using var doc = JsonDocument.Parse(line);
             var r = doc.RootElement;
-            if (!r.TryGetProperty("ce_step_ms", out _)) continue;
-            results.Add(new StepTimes(r.GetProperty("student").GetString()!, r.GetProperty("teacher").GetString()!,
-                r.GetProperty("batch").GetInt32(), r.GetProperty("threads").GetInt32(), r.GetProperty("ce_step_ms").GetDouble(),
-                r.GetProperty("kd_step_ms").GetDouble(), r.GetProperty("teacher_eval_ms").GetDouble()));
+            string Text(string name) => r.GetProperty(name).GetString()!;
+            switch (r.TryGetProperty("bench", out var bench) ? bench.GetString() : null)
+            {
+                case null:
+                    pairs.Add(new StepTimes(Text("student"), Text("teacher"), r.GetProperty("batch").GetInt32(),
+                        r.GetProperty("threads").GetInt32(), Timing.Read(r, "ce_step"), Timing.Read(r, "kd_step"), Timing.Read(r, "teacher_eval")));
+                    break;
+                case "method_step":
+                    methodSteps[Text("method")] = new MethodStepTime(Text("method"), Timing.Read(r, "step"), Ratio.Read(r, "ratio_to_kd"));
+                    break;
+                case "head_finetune":
+                    head = new HeadFineTuneTimes(Text("teacher"), Timing.Read(r, "head_step"), Timing.Read(r, "train_step"));
+                    break;
+            }
         }
         process.WaitForExit();
         if (process.ExitCode != 0) Console.Error.WriteLine($"bench: bench_torch.py exited with {process.ExitCode}");
-        return results;
+        return new PyTorchResults(pairs, methodSteps, head);
     }
 
     private static string FindRepositoryRoot()

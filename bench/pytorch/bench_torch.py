@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """PyTorch side of the KdTools speed comparison: CIFAR ResNet training-step and teacher-inference times.
 
-Times, per student/teacher pair, the median milliseconds of
-  ce_step_ms       student in train mode: forward, cross-entropy, backward, SGD step;
-  kd_step_ms       teacher forward in eval mode under no_grad, student forward,
+Times, per student/teacher pair, the median and the minimum milliseconds (printed as <key>_ms and <key>_min_ms) of
+  ce_step          student in train mode: forward, cross-entropy, backward, SGD step;
+  kd_step          teacher forward in eval mode under no_grad, student forward,
                    loss = 0.1 * CE + 0.9 * T^2 * KL(batchmean) at T = 4, backward, SGD step;
-  teacher_eval_ms  teacher forward in eval mode under no_grad;
-and prints one JSON line per pair. Random inputs with a fixed seed; needs only PyTorch (1.13 or newer).
+  teacher_eval     teacher forward in eval mode under no_grad;
+then, for resnet20 distilled from resnet56, one distillation step per method (KD, AT, FitNet, PKT, RKD) with
+KdTools' default loss weights (step, and ratio_to_kd against the KD step), and the cost of training DIH's
+intermediate heads on a frozen resnet56 against one CE training step of resnet56 (head_finetune).
+Prints one JSON line per measurement. Random inputs with a fixed seed; needs only PyTorch (1.13 or newer).
 """
 import argparse
 import json
@@ -26,6 +29,18 @@ EXPECTED_PARAMETERS = {"resnet8": 83_892, "resnet20": 278_324, "resnet56": 861_6
 PAIRS = (("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110"))
 
 CE_WEIGHT, KD_WEIGHT, TEMPERATURE = 0.1, 0.9, 4.0
+
+METHOD_STUDENT, METHOD_TEACHER = "resnet20", "resnet56"
+METHODS = ("KD", "AT", "FitNet", "PKT", "RKD")
+
+# KdTools' defaults for the feature methods (RepDistiller's training script): loss = CE + beta * the method's term.
+AT_BETA, AT_POWER = 1000.0, 2
+FITNET_BETA, FITNET_HINT = 100.0, "stage2"  # the middle of three stages
+PKT_BETA, PKT_EPS = 30000.0, 1e-7
+RKD_BETA, RKD_DISTANCE_WEIGHT, RKD_ANGLE_WEIGHT = 1.0, 25.0, 50.0
+
+HEAD_STAGES = ("stage1", "stage2", "stage3")
+HEAD_LEARNING_RATE = 0.1  # DIH's head training rate, KdTools' HeadFineTuning default
 
 
 def conv3x3(in_channels, out_channels, stride=1):
@@ -77,14 +92,20 @@ class CifarResNet(nn.Module):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x):
+        return self.forward_features(x)[0]
+
+    def forward_features(self, x):
+        """Logits and the features KdTools' methods read: stage1..3 (post-activation) and the pooled embedding."""
         x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        return self.fc(x)
+        features = {}
+        for index, stage in enumerate((self.layer1, self.layer2, self.layer3), start=1):
+            x = features[f"stage{index}"] = stage(x)
+        embedding = features["embedding"] = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(embedding), features
 
 
-def build(name):
-    return CifarResNet(int(name.removeprefix("resnet")))
+def build(name, num_classes=NUM_CLASSES):
+    return CifarResNet(int(name.removeprefix("resnet")), num_classes)
 
 
 def parameter_count(model):
@@ -108,7 +129,111 @@ def hinton_kd_loss(student_logits, teacher_logits, labels):
     return CE_WEIGHT * F.cross_entropy(student_logits, labels) + KD_WEIGHT * TEMPERATURE ** 2 * soft
 
 
-def median_ms(step, warmup, iters):
+def attention_map(feature):
+    """normalize(mean_c(f^p)) flattened per sample (L2, eps 1e-12)."""
+    return F.normalize(feature.pow(AT_POWER).mean(1).flatten(1), p=2, dim=1, eps=1e-12)
+
+
+def attention_transfer_loss(student_features, teacher_features):
+    """Sum over the stage pairs of mean((a_s - a_t)^2); the taller map is average-pooled to the other's height."""
+    total = 0.0
+    for name in ("stage1", "stage2", "stage3"):
+        s, t = student_features[name], teacher_features[name]
+        if s.shape[2] > t.shape[2]:
+            s = F.adaptive_avg_pool2d(s, t.shape[2])
+        elif t.shape[2] > s.shape[2]:
+            t = F.adaptive_avg_pool2d(t, s.shape[2])
+        total = total + (attention_map(s) - attention_map(t)).pow(2).mean()
+    return total
+
+
+def normalised_distances(e):
+    """Pairwise distances (squared clamped at 1e-12), zero diagonal, divided by the mean of the positive ones."""
+    squared_norms = e.pow(2).sum(1)
+    squared = squared_norms.unsqueeze(1) + squared_norms.unsqueeze(0) - 2 * e @ e.t()
+    diagonal = torch.eye(e.shape[0], dtype=torch.bool, device=e.device)
+    distances = squared.clamp(min=1e-12).sqrt().masked_fill(diagonal, 0.0)
+    return distances / distances[distances > 0].mean()
+
+
+def angles(e):
+    directions = F.normalize(e.unsqueeze(0) - e.unsqueeze(1), p=2, dim=2)
+    return torch.bmm(directions, directions.transpose(1, 2)).flatten()
+
+
+def rkd_loss(student_embedding, teacher_embedding):
+    student_embedding, teacher_embedding = student_embedding.flatten(1), teacher_embedding.flatten(1)
+    with torch.no_grad():
+        teacher_distances, teacher_angles = normalised_distances(teacher_embedding), angles(teacher_embedding)
+    distance = F.smooth_l1_loss(normalised_distances(student_embedding), teacher_distances)
+    angle = F.smooth_l1_loss(angles(student_embedding), teacher_angles)
+    return RKD_DISTANCE_WEIGHT * distance + RKD_ANGLE_WEIGHT * angle
+
+
+def conditional_probabilities(x):
+    """Cosine similarities mapped to [0, 1], each row normalised to sum 1."""
+    unit = x / (x.pow(2).sum(1, keepdim=True).sqrt() + PKT_EPS)
+    unit = unit.masked_fill(torch.isnan(unit), 0.0)
+    similarity = (unit @ unit.t() + 1.0) / 2.0
+    return similarity / similarity.sum(1, keepdim=True)
+
+
+def pkt_loss(student_embedding, teacher_embedding):
+    student = conditional_probabilities(student_embedding.flatten(1))
+    with torch.no_grad():
+        teacher = conditional_probabilities(teacher_embedding.flatten(1))
+    return (teacher * torch.log((teacher + PKT_EPS) / (student + PKT_EPS))).mean()
+
+
+class ConvRegressor(nn.Module):
+    """FitNet's regressor onto the teacher's hint shape: 3x3 stride-2 conv for a map twice as large, 4x4 stride-2
+    transposed conv for one half as large, else a valid conv shrinking it exactly (1x1 for equal sizes); BN, ReLU."""
+
+    def __init__(self, student_shape, teacher_shape):
+        super().__init__()
+        (_, sc, sh, sw), (_, tc, th, tw) = student_shape, teacher_shape
+        if sh == 2 * th:
+            self.conv = nn.Conv2d(sc, tc, 3, stride=2, padding=1)
+        elif sh * 2 == th:
+            self.conv = nn.ConvTranspose2d(sc, tc, 4, stride=2, padding=1)
+        else:
+            self.conv = nn.Conv2d(sc, tc, (1 + sh - th, 1 + sw - tw))
+        self.bn = nn.BatchNorm2d(tc)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+def make_method(name, student_shapes, teacher_shapes):
+    """(extra trainable module or None, loss(student_out, teacher_out, labels)); an out is (logits, features)."""
+    if name == "KD":
+        return None, lambda s, t, y: hinton_kd_loss(s[0], t[0], y)
+    if name == "AT":
+        return None, lambda s, t, y: F.cross_entropy(s[0], y) + AT_BETA * attention_transfer_loss(s[1], t[1])
+    if name == "PKT":
+        return None, lambda s, t, y: F.cross_entropy(s[0], y) + PKT_BETA * pkt_loss(s[1]["embedding"], t[1]["embedding"])
+    if name == "RKD":
+        return None, lambda s, t, y: F.cross_entropy(s[0], y) + RKD_BETA * rkd_loss(s[1]["embedding"], t[1]["embedding"])
+    if name == "FitNet":
+        regressor = ConvRegressor(student_shapes[FITNET_HINT], teacher_shapes[FITNET_HINT])
+        return regressor, lambda s, t, y: (F.cross_entropy(s[0], y)
+                                           + FITNET_BETA * F.mse_loss(regressor(s[1][FITNET_HINT]), t[1][FITNET_HINT]))
+    raise ValueError(f"no PyTorch reference for method {name}")
+
+
+def probe_shapes(model, images):
+    """Feature shapes from a 2-sample eval forward, as KdTools' engine probes before a method initialises."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        _, features = model.forward_features(images[:2])
+    model.train(was_training)
+    return {name: tuple(f.shape) for name, f in features.items()}
+
+
+def timing_ms(step, warmup, iters):
+    """(median, minimum) milliseconds of iters calls after warmup untimed ones. On a shared machine the minimum is the
+    steadier estimate of the work itself: other load only ever adds time."""
     for _ in range(warmup):
         step()
     times = []
@@ -116,15 +241,26 @@ def median_ms(step, warmup, iters):
         start = time.perf_counter()
         step()
         times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
+
+
+def add_ms(record, key, timing):
+    record[f"{key}_ms"], record[f"{key}_min_ms"] = round(timing[0], 2), round(timing[1], 2)
+    return record
+
+
+def add_ratio(record, key, numerator, denominator):
+    """Ratio of medians as key, of minima as key_min."""
+    record[key], record[f"{key}_min"] = round(numerator[0] / denominator[0], 3), round(numerator[1] / denominator[1], 3)
+    return record
 
 
 def bench_pair(student_name, teacher_name, args):
     torch.manual_seed(args.seed)
-    student, teacher = build(student_name), build(teacher_name)
+    student, teacher = build(student_name, args.classes), build(teacher_name, args.classes)
     teacher.eval()
     images = torch.randn(args.batch, 3, 32, 32)
-    labels = torch.randint(0, NUM_CLASSES, (args.batch,))
+    labels = torch.randint(0, args.classes, (args.batch,))
 
     student.train()
     optimizer = make_optimizer(student)
@@ -145,32 +281,122 @@ def bench_pair(student_name, teacher_name, args):
         with torch.no_grad():
             teacher(images)
 
-    return {
-        "framework": "pytorch",
-        "torch": torch.__version__,
-        "student": student_name,
-        "teacher": teacher_name,
-        "batch": args.batch,
-        "threads": torch.get_num_threads(),
-        "ce_step_ms": round(median_ms(ce_step, args.warmup, args.iters), 2),
-        "kd_step_ms": round(median_ms(kd_step, args.warmup, args.iters), 2),
-        "teacher_eval_ms": round(median_ms(teacher_eval, args.warmup, args.iters), 2),
-    }
+    record = {"framework": "pytorch", "torch": torch.__version__, "student": student_name, "teacher": teacher_name,
+              "batch": args.batch, "threads": torch.get_num_threads()}
+    add_ms(record, "ce_step", timing_ms(ce_step, args.warmup, args.iters))
+    add_ms(record, "kd_step", timing_ms(kd_step, args.warmup, args.iters))
+    return add_ms(record, "teacher_eval", timing_ms(teacher_eval, args.warmup, args.iters))
+
+
+def bench_methods(args):
+    torch.manual_seed(args.seed)
+    teacher = build(METHOD_TEACHER, args.classes).eval()
+    images = torch.randn(args.batch, 3, 32, 32)
+    labels = torch.randint(0, args.classes, (args.batch,))
+    teacher_shapes = probe_shapes(teacher, images)
+    kd = None
+    for name in args.methods:  # KD first (method_list), so kd is set before any ratio
+        torch.manual_seed(args.seed)
+        student = build(METHOD_STUDENT, args.classes)
+        extras, objective = make_method(name, probe_shapes(student, images), teacher_shapes)
+        parameters = list(student.parameters())
+        if extras is not None:
+            extras.train()
+            parameters += list(extras.parameters())
+        student.train()
+        optimizer = torch.optim.SGD(parameters, lr=0.05, momentum=0.9, weight_decay=5e-4)
+
+        def method_step():
+            with torch.no_grad():
+                teacher_out = teacher.forward_features(images)
+            optimizer.zero_grad(set_to_none=True)
+            objective(student.forward_features(images), teacher_out, labels).backward()
+            optimizer.step()
+
+        step = timing_ms(method_step, args.method_warmup, args.method_iters)
+        if name == "KD":
+            kd = step
+        record = {"framework": "pytorch", "bench": "method_step", "method": name, "student": METHOD_STUDENT,
+                  "teacher": METHOD_TEACHER}
+        yield add_ratio(add_ms(record, "step", step), "ratio_to_kd", step, kd)
+
+
+class LinearStageHeads(nn.Module):
+    """DIH's intermediate heads: a linear classifier on each stage's flattened output."""
+
+    def __init__(self, shapes, num_classes):
+        super().__init__()
+        self.heads = nn.ModuleDict({name: nn.Linear(shapes[name][1] * shapes[name][2] * shapes[name][3], num_classes)
+                                    for name in HEAD_STAGES})
+
+    def forward(self, features):
+        return [head(features[name].flatten(1)) for name, head in self.heads.items()]
+
+
+def bench_head_finetune(args):
+    """Heads trained with CE on a frozen backbone (requires_grad off, eval mode) vs one CE step of the whole network."""
+    torch.manual_seed(args.seed)
+    images = torch.randn(args.batch, 3, 32, 32)
+    labels = torch.randint(0, args.classes, (args.batch,))
+    backbone = build(METHOD_TEACHER, args.classes)
+    heads = LinearStageHeads(probe_shapes(backbone, images), args.classes).train()
+    backbone.eval().requires_grad_(False)
+    head_optimizer = torch.optim.SGD(heads.parameters(), lr=HEAD_LEARNING_RATE, momentum=0.9, weight_decay=5e-4)
+
+    def head_step():
+        _, features = backbone.forward_features(images)
+        head_optimizer.zero_grad(set_to_none=True)
+        sum(F.cross_entropy(logits, labels) for logits in heads(features)).backward()
+        head_optimizer.step()
+
+    network = build(METHOD_TEACHER, args.classes).train()
+    optimizer = make_optimizer(network)
+
+    def train_step():
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(network(images), labels).backward()
+        optimizer.step()
+
+    head = timing_ms(head_step, args.method_warmup, args.method_iters)
+    train = timing_ms(train_step, args.method_warmup, args.method_iters)
+    record = {"framework": "pytorch", "bench": "head_finetune", "teacher": METHOD_TEACHER}
+    return add_ratio(add_ms(add_ms(record, "head_step", head), "train_step", train), "ratio", head, train)
+
+
+def method_list(text):
+    names = [n for n in text.split(",") if n]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"no PyTorch reference for {', '.join(unknown)}; known: {', '.join(METHODS)}")
+    # KD first: the other methods' ratio_to_kd needs its time.
+    return sorted(set(names) | {"KD"}, key=METHODS.index)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed iterations first (default 5)")
-    parser.add_argument("--iters", type=int, default=20, help="timed iterations; the median is reported (default 20)")
+    parser.add_argument("--iters", type=int, default=20, help="timed iterations; the median and the minimum are reported (default 20)")
     parser.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    parser.add_argument("--classes", type=int, default=NUM_CLASSES, help=f"classes of every network (default {NUM_CLASSES})")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and random data (default 0)")
+    parser.add_argument("--method-warmup", type=int, default=3, help="untimed method/head steps first (default 3)")
+    parser.add_argument("--method-iters", type=int, default=10, help="timed method/head steps (default 10)")
+    parser.add_argument("--methods", type=method_list, default=list(METHODS),
+                        help=f"comma-separated subset of {','.join(METHODS)} (KD always runs; default all)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     check_parameter_counts()
+
+    def emit(record):
+        print(json.dumps(record, separators=(",", ":")), flush=True)
+
     for student_name, teacher_name in PAIRS:
-        print(json.dumps(bench_pair(student_name, teacher_name, args), separators=(",", ":")), flush=True)
+        emit(bench_pair(student_name, teacher_name, args))
+    for record in bench_methods(args):
+        emit(record)
+    emit(bench_head_finetune(args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace KdTools.Bench;
+
+/// <summary>Command line of the benchmark; <c>--quick</c> lowers every iteration count to a smoke check.</summary>
+internal sealed record BenchOptions(
+    int Warmup, int Iterations, int MethodWarmup, int MethodIterations, int Threads, int BatchSize, int Classes,
+    IReadOnlyList<string>? Methods, bool SkipPyTorch)
+{
+    public const string Usage =
+        "usage: ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] " +
+        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N]";
+
+    private static readonly string[] Flags = ["--quick", "--no-pytorch"];
+    private static readonly string[] Valued =
+        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes"];
+
+    public static BenchOptions Parse(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (Valued.Contains(args[i]) && i + 1 < args.Length) i++;
+            else if (!Flags.Contains(args[i])) throw new ArgumentException($"unknown or incomplete argument '{args[i]}'\n{Usage}");
+        }
+        bool quick = args.Contains("--quick");
+        int Get(string name, int normal, int smoke)
+        {
+            int i = Array.IndexOf(args, name);
+            return i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : quick ? smoke : normal;
+        }
+        int methodsAt = Array.IndexOf(args, "--methods");
+        var methods = methodsAt >= 0 ? args[methodsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
+        var options = new BenchOptions(
+            Warmup: Get("--warmup", 5, 1), Iterations: Get("--iters", 20, 3),
+            MethodWarmup: Get("--method-warmup", 3, 1), MethodIterations: Get("--method-iters", 10, 2),
+            Threads: Get("--threads", 2, 2), BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
+            methods, SkipPyTorch: args.Contains("--no-pytorch"));
+        // RKD and PKT need two samples, and the feature probe takes two.
+        if (options.Warmup < 0 || options.MethodWarmup < 0 || options.Iterations < 1 || options.MethodIterations < 1 ||
+            options.Threads < 1 || options.BatchSize < 2 || options.Classes < 2)
+            throw new ArgumentException($"warm-ups must be ≥ 0, iterations and threads ≥ 1, batch and classes ≥ 2\n{Usage}");
+        return options;
+    }
+}
