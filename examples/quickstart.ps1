@@ -9,8 +9,8 @@
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'quickstart-results.csv'),
-    [int] $TeacherEpochs = 10,
-    [int] $StudentEpochs = 10,
+    [int] $TeacherEpochs = 20,
+    [int] $StudentEpochs = 15,
     [int] $ImageSize = 16
 )
 $ErrorActionPreference = 'Stop'
@@ -19,7 +19,7 @@ if (-not (Get-Module KdTools)) { Import-Module (Join-Path $PSScriptRoot '..' 'mo
 $data = Get-KdDataset -Synthetic -Classes 10 -TrainCount 2000 -TestCount 500 -ImageSize $ImageSize -Seed 1
 Write-Host "Dataset: $data"
 
-$teacher = New-Teacher -Architecture resnet14 -Dataset $data -Epochs $TeacherEpochs -Threads 2
+$teacher = New-Teacher -Architecture resnet20 -Dataset $data -Epochs $TeacherEpochs -Threads 2
 Write-Host "Teacher: $teacher"
 
 # The same student architecture twice: distilled from the teacher (KD) and trained alone (CE), same seed.
