@@ -1,3 +1,4 @@
+using KdTools.Core.Models;
 using static TorchSharp.torch;
 
 namespace KdTools.Bench;
@@ -19,6 +20,24 @@ internal sealed class BenchBatch : IDisposable
     public Tensor Images { get; }
     public Tensor Labels { get; }
     public Tensor Indices { get; }
+
+    /// <summary>
+    /// Gives an untrained teacher the batch-norm statistics of this batch (train-mode passes under no_grad), then puts it
+    /// in eval mode. With its initial statistics (mean 0, variance 1) an untrained eval-mode resnet56 amplifies random
+    /// inputs to stage-3 features in the thousands, and likelihood losses such as VID's diverge within a few steps,
+    /// which would time non-finite arithmetic instead of the method.
+    /// </summary>
+    public void CalibrateBatchNorm(ClassifierNet model, int passes = 20)
+    {
+        using var noGrad = no_grad();
+        model.train();
+        for (int i = 0; i < passes; i++)
+        {
+            using var scope = NewDisposeScope();
+            model.Run(Images);
+        }
+        model.eval();
+    }
 
     public void Dispose()
     {

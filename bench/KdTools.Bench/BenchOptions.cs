@@ -32,7 +32,7 @@ internal sealed record BenchOptions(
         var methods = methodsAt >= 0 ? args[methodsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
         var options = new BenchOptions(
             Warmup: Get("--warmup", 5, 1), Iterations: Get("--iters", 20, 3),
-            MethodWarmup: Get("--method-warmup", 3, 1), MethodIterations: Get("--method-iters", 10, 2),
+            MethodWarmup: Get("--method-warmup", 5, 1), MethodIterations: Get("--method-iters", 20, 2),
             Threads: Get("--threads", 2, 2), BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
             methods, SkipPyTorch: args.Contains("--no-pytorch"));
         // RKD and PKT need two samples, and the feature probe takes two.

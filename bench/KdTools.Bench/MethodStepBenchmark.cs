@@ -32,7 +32,7 @@ internal static class MethodStepBenchmark
         using var batch = new BenchBatch(o.BatchSize, o.Classes);
         torch.manual_seed(0);
         using var teacher = ArchitectureRegistry.Create(Teacher, o.Classes);
-        teacher.eval();
+        batch.CalibrateBatchNorm(teacher);
         Timing kd = default;
         foreach (var name in names)
         {
@@ -49,6 +49,7 @@ internal static class MethodStepBenchmark
     {
         torch.manual_seed(0);
         var backbone = ArchitectureRegistry.Create(Teacher, o.Classes);
+        batch.CalibrateBatchNorm(backbone);
         var heads = LinearStageHeads.For(backbone, Enumerable.Range(1, backbone.StageCount).ToArray(), 3, 32, 32);
         using var teacher = new MultiExitNet(backbone, heads);
         teacher.eval();

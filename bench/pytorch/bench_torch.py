@@ -288,11 +288,22 @@ def bench_pair(student_name, teacher_name, args):
     return add_ms(record, "teacher_eval", timing_ms(teacher_eval, args.warmup, args.iters))
 
 
+def calibrate_batch_norm(model, images, passes=20):
+    """Batch-norm statistics of the bench batch for an untrained teacher, then eval mode: with the initial statistics
+    an eval-mode resnet56 turns random inputs into stage-3 features in the thousands and VID-like losses diverge."""
+    model.train()
+    with torch.no_grad():
+        for _ in range(passes):
+            model(images)
+    return model.eval()
+
+
 def bench_methods(args):
     torch.manual_seed(args.seed)
-    teacher = build(METHOD_TEACHER, args.classes).eval()
+    teacher = build(METHOD_TEACHER, args.classes)
     images = torch.randn(args.batch, 3, 32, 32)
     labels = torch.randint(0, args.classes, (args.batch,))
+    calibrate_batch_norm(teacher, images)
     teacher_shapes = probe_shapes(teacher, images)
     kd = None
     for name in args.methods:  # KD first (method_list), so kd is set before any ratio

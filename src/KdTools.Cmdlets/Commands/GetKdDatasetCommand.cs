@@ -5,7 +5,9 @@ using KdTools.Core.Data;
 namespace KdTools.Cmdlets.Commands;
 
 /// <summary>
-/// <para>Loads a dataset into memory: the built-in synthetic set (-Synthetic) or a CIFAR-10/100 binary folder (-Path).</para>
+/// <para>Loads a dataset into memory: the built-in synthetic set (-Synthetic), or from -Path a CIFAR-10/100 binary
+/// folder, a folder with train.csv and test.csv (one image per row), or an image folder (train/ and test/ holding one
+/// subfolder of images per class). -Format forces the layout instead of detecting it.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "KdDataset", DefaultParameterSetName = SyntheticSet)]
 [OutputType(typeof(KdDatasetInfo))]
@@ -29,7 +31,9 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     [ValidateRange(1, 1_000_000)]
     public int TestCount { get; set; } = 500;
 
+    /// <summary>Side of the square images: generated (-Synthetic), stored in CSV rows, or resized to (image folders). CIFAR is always 32.</summary>
     [Parameter(ParameterSetName = SyntheticSet)]
+    [Parameter(ParameterSetName = PathSet)]
     [ValidateRange(8, 256)]
     public int ImageSize { get; set; } = 32;
 
@@ -41,10 +45,19 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     [Alias("FullName")]
     public string Path { get; set; } = "";
 
+    /// <summary>The folder's layout; Auto detects it (CIFAR files, then train.csv/test.csv, then train/ and test/ folders).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    public DatasetFormat Format { get; set; } = DatasetFormat.Auto;
+
+    /// <summary>Channels per image in CSV rows (image folders are always read as RGB).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [ValidateRange(1, 4)]
+    public int Channels { get; set; } = 3;
+
     protected override void ProcessRecord()
     {
         var dataset = ParameterSetName == PathSet
-            ? Invoke(() => CifarReader.Read(ResolvePath(Path)), Path)
+            ? Invoke(() => DatasetReader.Read(ResolvePath(Path), Format, ImageSize, Channels), Path)
             : Invoke(() => SyntheticDataset.Create(new SyntheticDatasetOptions
             {
                 Classes = Classes,

@@ -51,7 +51,7 @@ public sealed class KdDatasetTransformationAttribute : ArgumentTransformationAtt
             case string path:
                 try
                 {
-                    return new KdDatasetInfo(CifarReader.Read(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
+                    return new KdDatasetInfo(DatasetReader.Read(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
                 }
                 catch (KdException ex)
                 {

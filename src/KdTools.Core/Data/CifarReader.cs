@@ -69,6 +69,10 @@ public static class CifarReader
         }
     }
 
+    /// <summary>Whether <paramref name="folder"/> or its CIFAR-named subfolder holds any CIFAR binary file.</summary>
+    public static bool HasLayout(string folder) =>
+        Layouts.Any(layout => HasAnyFile(folder, layout) || HasAnyFile(Path.Combine(folder, layout.Subfolder), layout));
+
     private static (string Folder, Layout Layout) Locate(string root)
     {
         var own = Layouts.FirstOrDefault(layout => HasAnyFile(root, layout));

@@ -21,7 +21,8 @@ public static class LatencyMeter
             using var noGrad = torch.no_grad();
             double single = MedianMs(model, torch.randn(1, channels, height, width, device: device), warmup, iterations);
             double batch = MedianMs(model, torch.randn(batchSize, channels, height, width, device: device), 1, Math.Max(3, iterations / 3));
-            return new LatencyResult(single, batchSize / (batch / 1000.0), batchSize);
+            // Timing noise is far above these digits; rounding keeps tables and CSV cells readable.
+            return new LatencyResult(Math.Round(single, 4), Math.Round(batchSize / (batch / 1000.0), 1), batchSize);
         }
         finally
         {

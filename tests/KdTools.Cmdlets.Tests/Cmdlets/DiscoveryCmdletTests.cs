@@ -67,5 +67,30 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
         Assert.Equal("KdTools.Dataset.PathNotFound", result.FirstErrorId);
         Assert.Contains("no/such/folder", result.FirstError!.Exception.Message);
     }
-}
 
+    [Fact]
+    public void Get_KdDataset_reads_a_csv_folder_with_the_given_shape()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "kdtools-csv-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            // Rows: a label and 8x8 gray pixels.
+            var pixels = string.Join(",", Enumerable.Repeat("7", 64));
+            File.WriteAllLines(Path.Combine(folder, "train.csv"), [$"0,{pixels}", $"1,{pixels}", $"2,{pixels}"]);
+            File.WriteAllLines(Path.Combine(folder, "test.csv"), [$"1,{pixels}"]);
+
+            var result = _session.Run($"Get-KdDataset -Path '{folder}' -Format Csv -ImageSize 8 -Channels 1");
+
+            result.AssertSucceeded();
+            var info = Assert.Single(result.Output);
+            Assert.Equal("csv", info.Prop("Name"));
+            Assert.Equal(3, info.Prop("Classes"));
+            Assert.Equal(3, info.Prop("TrainCount"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Runtime.ExceptionServices;
+using StbImageSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Data;
+
+/// <summary>
+/// Reads an image-folder dataset, the layout of torchvision's <c>ImageFolder</c>: <c>train/&lt;class&gt;/*.png</c> and
+/// <c>test/&lt;class&gt;/*.png</c> (or <c>val/</c>). Classes are the train split's subfolders in ordinal name order, so
+/// label numbers match torchvision's. PNG, JPEG, BMP, TGA and GIF (first frame) are decoded in managed code to RGB and
+/// resized to a square side with antialiased bilinear interpolation when their size differs. The whole dataset is held
+/// in memory as uint8, like every KdTools dataset: this is for CIFAR-scale folders, not ImageNet.
+/// </summary>
+public static class ImageFolderReader
+{
+    public const string TrainFolderName = "train";
+
+    /// <summary>Names accepted for the held-out split, in order of preference.</summary>
+    public static readonly IReadOnlyList<string> TestFolderNames = ["test", "val"];
+
+    /// <summary>File extensions read as images (case-insensitive); other files, such as a README, are skipped.</summary>
+    public static readonly IReadOnlyList<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif"];
+
+    private const int Channels = 3;
+
+    /// <summary>Whether <paramref name="folder"/> has a <c>train</c> subfolder and a <c>test</c> or <c>val</c> one.</summary>
+    public static bool HasLayout(string folder) =>
+        Directory.Exists(Path.Combine(folder, TrainFolderName)) && FindTestFolder(folder) is not null;
+
+    /// <summary>Reads both splits of <paramref name="folder"/>, every image resized to <paramref name="imageSize"/> pixels square.</summary>
+    public static KdDataset Read(string folder, int imageSize)
+    {
+        if (imageSize < 1)
+            throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument,
+                $"image size must be positive, got {imageSize}", imageSize);
+        var root = Path.GetFullPath(folder);
+        if (!Directory.Exists(root))
+            throw new KdException(KdErrorIds.DatasetPathMissing, KdErrorKind.ObjectNotFound,
+                $"dataset folder '{root}' does not exist", root);
+        var trainFolder = Path.Combine(root, TrainFolderName);
+        var testFolder = FindTestFolder(root);
+        if (!Directory.Exists(trainFolder) || testFolder is null)
+            throw new KdException(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
+                $"image folder '{root}' needs a '{TrainFolderName}' and a '{string.Join("' or '", TestFolderNames)}' subfolder, " +
+                "each with one subfolder of images per class", root);
+
+        var classNames = Directory.GetDirectories(trainFolder).Select(Path.GetFileName).OfType<string>()
+            .Order(StringComparer.Ordinal).ToList();
+        if (classNames.Count < 2)
+            throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
+                $"'{trainFolder}' has {classNames.Count} class subfolder(s); a classification dataset needs at least 2", trainFolder);
+
+        var train = ReadSplit(trainFolder, classNames, imageSize);
+        try
+        {
+            var test = ReadSplit(testFolder, classNames, imageSize);
+            var (mean, std) = ChannelStatistics.Compute(train.Images);
+            return new KdDataset("imagefolder", root, classNames.Count, train, test, mean, std, classNames);
+        }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
+    }
+
+    private static string? FindTestFolder(string root) =>
+        TestFolderNames.Select(name => Path.Combine(root, name)).FirstOrDefault(Directory.Exists);
+
+    private static ImageSet ReadSplit(string splitFolder, IReadOnlyList<string> classNames, int imageSize)
+    {
+        var unknown = Directory.GetDirectories(splitFolder).Select(Path.GetFileName).OfType<string>()
+            .Where(name => !classNames.Contains(name, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+            throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
+                $"'{splitFolder}' has class folder(s) {string.Join(", ", unknown)} that the train split lacks; " +
+                $"known classes: {string.Join(", ", classNames)}", splitFolder);
+
+        var files = new List<(string File, long Label)>();
+        for (int label = 0; label < classNames.Count; label++)
+        {
+            var classFolder = Path.Combine(splitFolder, classNames[label]);
+            if (!Directory.Exists(classFolder)) continue; // a held-out split may lack a class
+            files.AddRange(Directory.GetFiles(classFolder)
+                .Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal).Select(f => (f, (long)label)));
+        }
+        if (files.Count == 0)
+            throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
+                $"'{splitFolder}' holds no images ({string.Join(", ", ImageExtensions)}) in its class subfolders", splitFolder);
+
+        // Decoding is managed code and dominates on large folders, so it runs in parallel; tensors are made afterwards.
+        var decoded = new ImageResult[files.Count];
+        try
+        {
+            Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i].File));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is KdException) is { } first)
+        {
+            ExceptionDispatchInfo.Throw(first); // report one bad file the way a sequential read would
+        }
+
+        using var scope = NewDisposeScope();
+        var images = zeros(files.Count, Channels, imageSize, imageSize, dtype: ScalarType.Byte);
+        for (int i = 0; i < decoded.Length; i++)
+        {
+            using var imageScope = NewDisposeScope();
+            images[i].copy_(ToTensor(decoded[i], imageSize));
+            decoded[i] = null!; // release the pixels as we go
+        }
+        var labels = from_array(files.Select(f => f.Label).ToArray());
+        return new ImageSet(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
+    }
+
+    private static ImageResult Decode(string file)
+    {
+        try
+        {
+            return ImageResult.FromMemory(File.ReadAllBytes(file), ColorComponents.RedGreenBlue);
+        }
+        // stb_image reports a bad file with a plain Exception naming the reason.
+        catch (Exception e) when (e is not (IOException or UnauthorizedAccessException or OutOfMemoryException))
+        {
+            throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
+                $"'{file}' is not a readable image ({e.Message}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
+        }
+    }
+
+    /// <summary>[3, side, side] uint8: the decoded HWC pixels as CHW, resized when the image is not already that size.</summary>
+    private static Tensor ToTensor(ImageResult image, int side)
+    {
+        var pixels = tensor(image.Data, [image.Height, image.Width, Channels], ScalarType.Byte).permute(2, 0, 1);
+        if (image.Height == side && image.Width == side) return pixels;
+        // Antialiasing matters when shrinking (photos to CIFAR size); without it bilinear sampling aliases badly.
+        var resized = nn.functional.interpolate(pixels.unsqueeze(0).to(ScalarType.Float32), [side, side],
+            mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+        return resized.squeeze(0).round().clamp(0, 255).to(ScalarType.Byte);
+    }
+}
