@@ -108,7 +108,8 @@ public abstract class DistillationMethod : IDisposable
 /// <summary>Registers a method's modules as the child "modules" (state keys <c>modules.…</c>).</summary>
 internal sealed class ExtrasContainer : nn.Module
 {
-    private readonly nn.Module modules;
+    // The field name is the state-dict prefix; it hides Module.modules(), which nothing calls on this container.
+    private new readonly nn.Module modules;
 
     public ExtrasContainer(nn.Module modules) : base("Extras")
     {

@@ -29,7 +29,7 @@ public sealed class ContrastMemory : nn.Module
     public Tensor Rows(int side, Tensor indices) =>
         (side == 0 ? memory_s : memory_t).index_select(0, indices.flatten()).view(indices.shape[0], indices.shape[1], -1);
 
-    /// <summary>Z of a side, estimated from <paramref name="firstScores"/> the first time it is asked for.</summary>
+    /// <summary>Z of a side, computed by <paramref name="estimate"/> the first time it is asked for, then kept.</summary>
     public double Normalizer(int side, Func<double> estimate)
     {
         using var noGrad = torch.no_grad();
