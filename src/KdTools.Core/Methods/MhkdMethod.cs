@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-public sealed class MhkdOptions : MethodOptions
+public sealed class MhkdOptions : TeacherHeadOptions
 {
     [Description("Temperature T of every KD pair, final and per head (DIH's setting for its baselines: 5).")]
     public double Temperature { get; set; } = 5;
@@ -22,20 +22,13 @@ public sealed class MhkdOptions : MethodOptions
     [Description("Channels of the heads' two convs and width of their hidden FC layer (DIH's MHKD heads: 256).")]
     public int HeadWidth { get; set; } = 256;
 
-    [Description("Epochs of the first stage, which trains the teacher's heads with cross-entropy while the teacher stays frozen.")]
-    public int HeadEpochs { get; set; } = 30;
-
-    [Description("Learning rate of the teacher-head stage (DIH's head fine-tuning: 0.1).")]
-    public double HeadLearningRate { get; set; } = 0.1;
-
     public override void Validate()
     {
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), "must be a finite number > 0", Temperature);
         Require(Alpha is >= 0 and <= 1, nameof(Alpha), "must be in [0, 1]", Alpha);
         Require(HeadWeight >= 0 && double.IsFinite(HeadWeight), nameof(HeadWeight), "must be a finite number ≥ 0", HeadWeight);
         Require(HeadWidth >= 1, nameof(HeadWidth), "must be ≥ 1", HeadWidth);
-        Require(HeadEpochs >= 1, nameof(HeadEpochs), "must be ≥ 1 (the student learns from the teacher's heads, so they must be trained)", HeadEpochs);
-        Require(HeadLearningRate > 0 && double.IsFinite(HeadLearningRate), nameof(HeadLearningRate), "must be a finite number > 0", HeadLearningRate);
+        base.Validate();
     }
 }
 

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-public sealed class TofdOptions : MethodOptions
+public sealed class TofdOptions : TeacherHeadOptions
 {
     [Description("t of the KD temperature ramp: epoch e (0-based) uses T = 1 + t·min(e + 1, R)/R (official --t 3).")]
     public double Temperature { get; set; } = 3;
@@ -25,12 +25,6 @@ public sealed class TofdOptions : MethodOptions
     [Description("Weight of the orthogonality penalty ‖WWᵀ − I‖ + ‖WᵀW − I‖ on the feature-resizing layers (official --beta 0.03).")]
     public double OrthogonalWeight { get; set; } = 0.03;
 
-    [Description("Epochs of the first stage, which trains the teacher's task-oriented heads with cross-entropy while the teacher stays frozen.")]
-    public int HeadEpochs { get; set; } = 30;
-
-    [Description("Learning rate of the teacher-head stage (DIH's head fine-tuning: 0.1).")]
-    public double HeadLearningRate { get; set; } = 0.1;
-
     public override void Validate()
     {
         Require(Temperature >= 0 && double.IsFinite(Temperature), nameof(Temperature), "must be a finite number ≥ 0", Temperature);
@@ -38,8 +32,7 @@ public sealed class TofdOptions : MethodOptions
         Require(KdWeight >= 0 && double.IsFinite(KdWeight), nameof(KdWeight), "must be a finite number ≥ 0", KdWeight);
         Require(FeatureWeight >= 0 && double.IsFinite(FeatureWeight), nameof(FeatureWeight), "must be a finite number ≥ 0", FeatureWeight);
         Require(OrthogonalWeight >= 0 && double.IsFinite(OrthogonalWeight), nameof(OrthogonalWeight), "must be a finite number ≥ 0", OrthogonalWeight);
-        Require(HeadEpochs >= 1, nameof(HeadEpochs), "must be ≥ 1 (the student learns from the teacher's heads, so they must be trained)", HeadEpochs);
-        Require(HeadLearningRate > 0 && double.IsFinite(HeadLearningRate), nameof(HeadLearningRate), "must be a finite number > 0", HeadLearningRate);
+        base.Validate();
     }
 
     /// <summary>The official schedule's temperature for a 0-based epoch: 1 + t·min(e + 1, R)/R.</summary>
