@@ -22,7 +22,7 @@ internal static class HeadFineTuneBenchmark
         var backbone = ArchitectureRegistry.Create(Network, o.Classes);
         var heads = LinearStageHeads.For(backbone, Enumerable.Range(1, backbone.StageCount).ToArray(), 3, 32, 32);
         using (var model = new MultiExitNet(backbone, heads))
-        using (var objective = new HeadCrossEntropy())
+        using (var objective = new HeadFineTuning.HeadCrossEntropy())
         {
             foreach (var p in backbone.parameters()) p.requires_grad_(false);
             model.train();
@@ -42,17 +42,5 @@ internal static class HeadFineTuneBenchmark
             trainStep = Timing.Of(o.MethodWarmup, o.MethodIterations, () => step.Run(batch));
         }
         return new HeadFineTuneTimes(Network, headStep, trainStep);
-    }
-
-    /// <summary>HeadFineTuning's objective (private there): Σ over the heads of CE; the backbone's classifier is not trained.</summary>
-    private sealed class HeadCrossEntropy() : DistillationMethod(new CrossEntropyOptions(), "Heads", needsTeacher: false)
-    {
-        public override double TaskLossWeight => 0;
-
-        public override void AddLosses(StepContext step, LossTerms terms)
-        {
-            foreach (var (exit, logits) in step.Student.Exits)
-                terms.Add(exit, torch.nn.functional.cross_entropy(logits, step.Labels));
-        }
     }
 }

@@ -42,8 +42,11 @@ public static class HeadFineTuning
         }
     }
 
-    /// <summary>Σ over heads of CE(head logits, labels); the backbone's own classifier is not trained.</summary>
-    private sealed class HeadCrossEntropy() : DistillationMethod(new CrossEntropyOptions(), "Heads", needsTeacher: false)
+    /// <summary>
+    /// The objective of head fine-tuning: Σ over heads of CE(head logits, labels); the backbone's own classifier is not
+    /// trained. Public so a benchmark or a custom loop can run the same step.
+    /// </summary>
+    public sealed class HeadCrossEntropy() : DistillationMethod(new CrossEntropyOptions(), "Heads", needsTeacher: false)
     {
         public override double TaskLossWeight => 0;
 
