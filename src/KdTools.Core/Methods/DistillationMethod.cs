@@ -177,7 +177,8 @@ public sealed class MethodSetup
 /// <param name="AddLosses">Its loss terms for one batch.</param>
 /// <param name="TrainsStudent">
 /// True: the student's parameters join the optimizer too (only those the loss reaches get gradients and move).
-/// False: the student runs in eval mode under no_grad.
+/// False: the student does not run at all (its forward pass would be wasted); the loss reads only the teacher and the
+/// method's modules, and the stage reports no train accuracy.
 /// </param>
 public sealed record PreStage(
     string Name,

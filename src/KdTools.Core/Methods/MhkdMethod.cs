@@ -46,51 +46,35 @@ public sealed class MhkdOptions : TeacherHeadOptions
 /// </summary>
 [DistillationMethod("MHKD", "Multi-head KD: auxiliary conv heads after each stage of teacher and student; student heads learn CE + KD from the same-stage teacher heads.",
     Paper = "Wang, Lohit, Jones, Fu. Multi-head Knowledge Distillation for Model Compression. 2020")]
-public sealed class MhkdMethod(MhkdOptions options) : DistillationMethod<MhkdOptions>(options)
+public sealed class MhkdMethod(MhkdOptions options) : TeacherHeadMethod<MhkdOptions>(options)
 {
-    /// <summary>Name of the pre-stage that trains the teacher's heads.</summary>
-    public const string TeacherHeadStage = "teacher_heads";
-
     private MhkdModules? _modules;
-    private int[] _stages = [];
 
     /// <summary>The final classifier's label loss is the (1 − α) half of its KD pair.</summary>
     public override double TaskLossWeight => 1 - Options.Alpha;
 
     public override void Initialize(MethodSetup setup)
     {
-        var stages = StageFeatures.Pairs(setup, Name);
-        if (stages.Length < 2)
-            throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
-                $"{Name} mounts heads after every stage but the last, so it needs networks with at least two stages; these have {stages.Length} (see Get-KdArchitecture)");
-        _stages = stages[..^1];
-        _modules = new MhkdModules(Heads(_stages.Select(s => setup.Teacher(FeatureNames.Stage(s))), setup.Classes),
-            Heads(_stages.Select(s => setup.Student(FeatureNames.Stage(s))), setup.Classes));
+        PairedStages(setup);
+        _modules = new MhkdModules(Heads(HeadStages.Select(s => setup.Teacher(FeatureNames.Stage(s))), setup.Classes),
+            Heads(HeadStages.Select(s => setup.Student(FeatureNames.Stage(s))), setup.Classes));
         Extras = _modules;
     }
 
-    public override IReadOnlyList<PreStage> PreStages =>
-    [
-        new PreStage(TeacherHeadStage, Options.HeadEpochs, Options.HeadLearningRate, () => Modules.TeacherHeads.parameters(),
-            AddTeacherHeadLoss, TrainsStudent: false),
-    ];
+    protected override nn.Module TeacherHeads => Modules.TeacherHeads;
 
-    /// <summary>After their own stage the teacher's heads are fixed, BN statistics included.</summary>
-    public override void PrepareEpoch(string stage)
-    {
-        if (stage != TeacherHeadStage) Modules.TeacherHeads.eval();
-    }
+    protected override Tensor TeacherHeadLogits(int head, Tensor stageFeature) => Modules.TeacherHeads[head].call(stageFeature);
 
     public override void AddLosses(StepContext step, LossTerms terms)
     {
         var (teacher, modules) = (step.RequireTeacher(), Modules);
         double alpha = Options.Alpha, temperature = Options.Temperature;
         terms.Add("kd", alpha * KdLoss.Compute(step.Student.Logits, teacher.Logits, temperature));
-        var crossEntropies = new List<Tensor>(_stages.Length);
-        var distillations = new List<Tensor>(_stages.Length);
-        for (int i = 0; i < _stages.Length; i++)
+        var crossEntropies = new List<Tensor>(HeadStages.Length);
+        var distillations = new List<Tensor>(HeadStages.Length);
+        for (int i = 0; i < HeadStages.Length; i++)
         {
-            var feature = FeatureNames.Stage(_stages[i]);
+            var feature = FeatureNames.Stage(HeadStages[i]);
             var studentLogits = modules.StudentHeads[i].call(step.Student.Feature(feature));
             Tensor teacherLogits;
             using (torch.no_grad()) teacherLogits = modules.TeacherHeads[i].call(teacher.Feature(feature));
@@ -99,14 +83,6 @@ public sealed class MhkdMethod(MhkdOptions options) : DistillationMethod<MhkdOpt
         }
         terms.Add("head_ce", Options.HeadWeight * (1 - alpha) * torch.stack(crossEntropies).sum());
         terms.Add("head_kd", Options.HeadWeight * alpha * torch.stack(distillations).sum());
-    }
-
-    private void AddTeacherHeadLoss(StepContext step, LossTerms terms)
-    {
-        var teacher = step.RequireTeacher();
-        var losses = _stages.Select((s, i) =>
-            nn.functional.cross_entropy(Modules.TeacherHeads[i].call(teacher.Feature(FeatureNames.Stage(s))), step.Labels)).ToList();
-        terms.Add("teacher_head_ce", torch.stack(losses).sum());
     }
 
     private MhkdModules Modules => _modules ?? throw new InvalidOperationException("MHKD was not initialised");

@@ -6,12 +6,15 @@ namespace KdTools.Core.Methods;
 /// <summary>What a method sees in one training step: the batch and both networks' outputs.</summary>
 public sealed class StepContext
 {
-    public StepContext(Tensor inputs, Tensor labels, Tensor indices, ModelOutput student, ModelOutput? teacher, int epoch)
+    private readonly ModelOutput? _student;
+
+    /// <param name="student">Null in a pre-stage that does not train the student: its forward pass would be wasted there.</param>
+    public StepContext(Tensor inputs, Tensor labels, Tensor indices, ModelOutput? student, ModelOutput? teacher, int epoch)
     {
         Inputs = inputs;
         Labels = labels;
         Indices = indices;
-        Student = student;
+        _student = student;
         Teacher = teacher;
         Epoch = epoch;
     }
@@ -25,7 +28,9 @@ public sealed class StepContext
     /// <summary>Dataset indices of the samples, int64 [B] (memory-bank methods such as CRD use them).</summary>
     public Tensor Indices { get; }
 
-    public ModelOutput Student { get; }
+    /// <summary>The student's outputs; a pre-stage that does not train the student (TrainsStudent false) has none.</summary>
+    public ModelOutput Student => _student ?? throw new InvalidOperationException(
+        "the student does not run in a pre-stage that does not train it; set TrainsStudent on the pre-stage to read its outputs");
 
     /// <summary>The teacher's outputs, computed in eval mode under no_grad; null for teacher-free methods.</summary>
     public ModelOutput? Teacher { get; }

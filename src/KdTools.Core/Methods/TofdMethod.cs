@@ -56,21 +56,13 @@ public sealed class TofdOptions : TeacherHeadOptions
 /// </summary>
 [DistillationMethod("TOFD", "Task-oriented feature distillation: backbone-shaped heads on teacher and student; CE + KD per head, L2 on resized head features, orthogonal resizing.",
     Paper = "Zhang, Shi, Shi, Ma, Bao. Task-Oriented Feature Distillation. NeurIPS 2020")]
-public sealed class TofdMethod(TofdOptions options) : DistillationMethod<TofdOptions>(options)
+public sealed class TofdMethod(TofdOptions options) : TeacherHeadMethod<TofdOptions>(options)
 {
-    /// <summary>Name of the pre-stage that trains the teacher's heads.</summary>
-    public const string TeacherHeadStage = "teacher_heads";
-
     private TofdModules? _modules;
-    private int[] _stages = [];
 
     public override void Initialize(MethodSetup setup)
     {
-        var stages = StageFeatures.Pairs(setup, Name);
-        if (stages.Length < 2)
-            throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
-                $"{Name} mounts heads after every stage but the last, so it needs networks with at least two stages; these have {stages.Length} (see Get-KdArchitecture)");
-        _stages = stages[..^1];
+        var stages = PairedStages(setup);
         var teacherHeads = Heads(stages, s => setup.Teacher(FeatureNames.Stage(s)), setup.Classes);
         var studentHeads = Heads(stages, s => setup.Student(FeatureNames.Stage(s)), setup.Classes);
         // One resizer per head, then one for the final embeddings.
@@ -81,29 +73,21 @@ public sealed class TofdMethod(TofdOptions options) : DistillationMethod<TofdOpt
         Extras = _modules;
     }
 
-    public override IReadOnlyList<PreStage> PreStages =>
-    [
-        new PreStage(TeacherHeadStage, Options.HeadEpochs, Options.HeadLearningRate, () => Modules.TeacherHeads.parameters(),
-            AddTeacherHeadLoss, TrainsStudent: false),
-    ];
+    protected override nn.Module TeacherHeads => Modules.TeacherHeads;
 
-    /// <summary>After their own stage the teacher's heads are fixed, BN statistics included.</summary>
-    public override void PrepareEpoch(string stage)
-    {
-        if (stage != TeacherHeadStage) Modules.TeacherHeads.eval();
-    }
+    protected override Tensor TeacherHeadLogits(int head, Tensor stageFeature) => Modules.TeacherHeads[head].Run(stageFeature).Logits;
 
     public override void AddLosses(StepContext step, LossTerms terms)
     {
         var (teacher, modules) = (step.RequireTeacher(), Modules);
         double temperature = Options.TemperatureAt(step.Epoch);
         terms.Add("kd", Options.KdWeight * Kl(step.Student.Logits, teacher.Logits, temperature));
-        var crossEntropies = new List<Tensor>(_stages.Length);
-        var distillations = new List<Tensor>(_stages.Length);
-        var distances = new List<Tensor>(_stages.Length + 1);
-        for (int i = 0; i < _stages.Length; i++)
+        var crossEntropies = new List<Tensor>(HeadStages.Length);
+        var distillations = new List<Tensor>(HeadStages.Length);
+        var distances = new List<Tensor>(HeadStages.Length + 1);
+        for (int i = 0; i < HeadStages.Length; i++)
         {
-            var feature = FeatureNames.Stage(_stages[i]);
+            var feature = FeatureNames.Stage(HeadStages[i]);
             var (studentLogits, studentFeature) = modules.StudentHeads[i].Run(step.Student.Feature(feature));
             Tensor teacherLogits, teacherFeature;
             using (torch.no_grad()) (teacherLogits, teacherFeature) = modules.TeacherHeads[i].Run(teacher.Feature(feature));
@@ -119,21 +103,13 @@ public sealed class TofdMethod(TofdOptions options) : DistillationMethod<TofdOpt
         terms.Add("orthogonal", Options.OrthogonalWeight * torch.stack(modules.Resizers.Select(r => r.OrthogonalityPenalty()).ToList()).sum());
     }
 
-    private void AddTeacherHeadLoss(StepContext step, LossTerms terms)
-    {
-        var teacher = step.RequireTeacher();
-        var losses = _stages.Select((s, i) =>
-            nn.functional.cross_entropy(Modules.TeacherHeads[i].Run(teacher.Feature(FeatureNames.Stage(s))).Logits, step.Labels)).ToList();
-        terms.Add("teacher_head_ce", torch.stack(losses).sum());
-    }
-
     /// <summary>KL at temperature T, batch mean, without the T² factor (the official soft cross-entropy has none).</summary>
     private static Tensor Kl(Tensor studentLogits, Tensor teacherLogits, double temperature) =>
         KdLoss.Compute(studentLogits, teacherLogits, temperature) / (temperature * temperature);
 
     /// <summary>A head after each stage but the last, each mirroring the stages after it.</summary>
     private ModuleList<TaskOrientedHead> Heads(int[] stages, Func<int, long[]> shape, int classes) =>
-        new(_stages.Select(s => new TaskOrientedHead(stages.Where(later => later >= s).Select(shape).ToList(), classes)).ToArray());
+        new(HeadStages.Select(s => new TaskOrientedHead(stages.Where(later => later >= s).Select(shape).ToList(), classes)).ToArray());
 
     private TofdModules Modules => _modules ?? throw new InvalidOperationException("TOFD was not initialised");
 

@@ -4,17 +4,22 @@ namespace KdTools.Core.Training;
 internal sealed class EpochAccumulator
 {
     public int Batches { get; set; }
+    /// <summary>Samples whose predictions were scored (train top-1).</summary>
     public long Samples { get; set; }
     public long Correct { get; set; }
     public double Loss { get; set; }
     public Dictionary<string, double> Terms { get; set; } = new();
     public double Seconds { get; set; }
 
-    public void Add(int samples, long correct, double loss, IEnumerable<KeyValuePair<string, double>> terms)
+    /// <param name="correct">Null when the student did not run (a pre-stage that does not train it): nothing to score.</param>
+    public void Add(int samples, long? correct, double loss, IEnumerable<KeyValuePair<string, double>> terms)
     {
         Batches++;
-        Samples += samples;
-        Correct += correct;
+        if (correct is { } scored)
+        {
+            Samples += samples;
+            Correct += scored;
+        }
         Loss += loss;
         foreach (var (name, value) in terms) Terms[name] = Terms.GetValueOrDefault(name) + value;
     }

@@ -144,11 +144,12 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             using var noGrad = torch.no_grad();
             teacher = job.Teacher.Run(inputs);
         }
-        ModelOutput student;
-        using (var _ = trainsStudent ? null : torch.no_grad()) student = job.Student.Run(inputs);
+        // A pre-stage that trains only the method's modules (FT's paraphraser, MHKD/TOFD teacher heads) reads the teacher
+        // alone, so the student does not run there.
+        var student = trainsStudent ? job.Student.Run(inputs) : null;
 
         var terms = new LossTerms();
-        if (taskWeight != 0) terms.Add("ce", taskWeight * nn.functional.cross_entropy(student.Logits, labels));
+        if (taskWeight != 0 && student is not null) terms.Add("ce", taskWeight * nn.functional.cross_entropy(student.Logits, labels));
         addLosses(new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch), terms);
         var total = terms.Sum();
 
@@ -161,7 +162,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
                 $"the {job.Method.Name} loss became {loss} at {state.Stage} epoch {state.Epoch + 1}, batch {state.NextBatch + 1} " +
                 $"(terms: {string.Join(", ", terms.Items.Select(t => $"{t.Key}={t.Value.ToDouble():G4}"))}); lower -LearningRate or the method's loss weights");
-        long correct = student.Logits.argmax(1).eq(labels).sum().ToInt64();
+        long? correct = student?.Logits.argmax(1).eq(labels).sum().ToInt64();
         state.Accumulator.Add((int)labels.shape[0], correct, loss, terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())));
     }
 
