@@ -41,12 +41,12 @@ public sealed class CorrelationCongruenceOptions : FeatureMethodOptions
     Paper = "Peng et al. Correlation Congruence for Knowledge Distillation. ICCV 2019")]
 public sealed class CorrelationCongruenceMethod(CorrelationCongruenceOptions options) : FeatureDistillationMethod<CorrelationCongruenceOptions>(options)
 {
-    private Embedding? _studentEmbed, _teacherEmbed;
+    private EmbeddingHead? _studentEmbed, _teacherEmbed;
 
     public override void Initialize(MethodSetup setup)
     {
-        _studentEmbed = new Embedding(setup.Student(FeatureNames.Embedding)[1], Options.EmbeddingSize, normalize: false);
-        _teacherEmbed = new Embedding(setup.Teacher(FeatureNames.Embedding)[1], Options.EmbeddingSize, normalize: false);
+        _studentEmbed = new EmbeddingHead(setup.Student(FeatureNames.Embedding)[1], Options.EmbeddingSize, normalize: false);
+        _teacherEmbed = new EmbeddingHead(setup.Teacher(FeatureNames.Embedding)[1], Options.EmbeddingSize, normalize: false);
         Extras = torch.nn.ModuleDict<torch.nn.Module>(("embed_s", _studentEmbed), ("embed_t", _teacherEmbed));
     }
 

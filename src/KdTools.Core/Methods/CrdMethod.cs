@@ -42,7 +42,7 @@ public sealed class CrdOptions : FeatureMethodOptions
     Paper = "Tian, Krishnan, Isola. Contrastive Representation Distillation. ICLR 2020")]
 public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<CrdOptions>(options)
 {
-    private Embedding? _studentEmbed, _teacherEmbed;
+    private EmbeddingHead? _studentEmbed, _teacherEmbed;
     private ContrastMemory? _memory;
     private long _negatives;
 
@@ -52,8 +52,8 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
         if (samples < 2)
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument, "CRD needs at least two training samples for its memory bank");
         _negatives = Math.Min(Options.Negatives, samples - 1);
-        _studentEmbed = new Embedding(setup.Student(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
-        _teacherEmbed = new Embedding(setup.Teacher(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
+        _studentEmbed = new EmbeddingHead(setup.Student(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
+        _teacherEmbed = new EmbeddingHead(setup.Teacher(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
         _memory = new ContrastMemory(samples, Options.FeatureDim);
         Extras = torch.nn.ModuleDict<torch.nn.Module>(("embed_s", _studentEmbed), ("embed_t", _teacherEmbed), ("memory", _memory));
     }
@@ -68,7 +68,8 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
 
         // Column 0 is the positive (the sample itself), the rest drawn uniformly from the whole training set. RepDistiller's
         // CIFAR script instead draws negatives from other classes only ("exact" mode); see docs/methods.md.
-        var contrast = torch.randint(0, samples, [indices.shape[0], _negatives + 1], dtype: torch.int64, device: indices.device);
+        var contrast = torch.randint(0, samples, [indices.shape[0], _negatives + 1], dtype: torch.int64, generator: step.Random)
+            .to(indices.device);
         contrast.select(1, 0).copy_(indices);
         // Each embedding is scored against the other side's memory.
         var studentScores = ContrastiveLoss.ExpScores(studentEmbedding, memory.Rows(1, contrast), Options.NceTemperature);

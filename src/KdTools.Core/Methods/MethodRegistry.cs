@@ -3,7 +3,7 @@ using System.Reflection;
 namespace KdTools.Core.Methods;
 
 /// <summary>A registered method as listed by <c>Get-KdMethod</c>.</summary>
-public sealed record MethodInfo(string Name, string Summary, string Paper, bool NeedsTeacher, Type MethodType, Type OptionsType)
+public sealed record MethodDescriptor(string Name, string Summary, string Paper, bool NeedsTeacher, Type MethodType, Type OptionsType)
 {
     public IReadOnlyList<MethodOptionInfo> Options => MethodOptionInfo.For(OptionsType);
 }
@@ -11,12 +11,12 @@ public sealed record MethodInfo(string Name, string Summary, string Paper, bool 
 /// <summary>Methods by name (case-insensitive), discovered from [DistillationMethod] classes.</summary>
 public static class MethodRegistry
 {
-    private static readonly Dictionary<string, MethodInfo> ByName = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, MethodDescriptor> ByName = new(StringComparer.OrdinalIgnoreCase);
     private static readonly object Gate = new();
 
     static MethodRegistry() => RegisterAssembly(typeof(MethodRegistry).Assembly);
 
-    public static IReadOnlyList<MethodInfo> All
+    public static IReadOnlyList<MethodDescriptor> All
     {
         get { lock (Gate) return ByName.Values.ToList(); }
     }
@@ -29,12 +29,12 @@ public static class MethodRegistry
             var attribute = type.GetCustomAttribute<DistillationMethodAttribute>();
             if (attribute is null) continue;
             var optionsType = OptionsTypeOf(type);
-            lock (Gate) ByName[attribute.Name] = new MethodInfo(attribute.Name, attribute.Summary, attribute.Paper,
+            lock (Gate) ByName[attribute.Name] = new MethodDescriptor(attribute.Name, attribute.Summary, attribute.Paper,
                 attribute.NeedsTeacher, type, optionsType);
         }
     }
 
-    public static MethodInfo Get(string name)
+    public static MethodDescriptor Get(string name)
     {
         lock (Gate)
         {

@@ -9,8 +9,13 @@ public sealed class StepContext
     private readonly ModelOutput? _student;
 
     /// <param name="student">Null in a pre-stage that does not train the student: its forward pass would be wasted there.</param>
-    public StepContext(Tensor inputs, Tensor labels, Tensor indices, ModelOutput? student, ModelOutput? teacher, int epoch)
+    /// <param name="epochs">Length of the stage being trained, in epochs (warm-ups and ramps scale with it).</param>
+    /// <param name="random">This step's own generator; null gives a generator seeded with 0 (tests).</param>
+    public StepContext(Tensor inputs, Tensor labels, Tensor indices, ModelOutput? student, ModelOutput? teacher, int epoch,
+        int epochs = 1, Generator? random = null)
     {
+        Epochs = epochs;
+        Random = random ?? new Generator(0);
         Inputs = inputs;
         Labels = labels;
         Indices = indices;
@@ -37,6 +42,15 @@ public sealed class StepContext
 
     /// <summary>0-based epoch of the stage being trained.</summary>
     public int Epoch { get; }
+
+    /// <summary>Number of epochs of the stage being trained (so warm-ups keep their fraction in shortened runs).</summary>
+    public int Epochs { get; }
+
+    /// <summary>
+    /// This step's random generator (CPU), seeded from the run's seed and the step's position: every random draw of a
+    /// method (negatives, masks) takes it, so a run never touches libtorch's global generator and resumes bit-identically.
+    /// </summary>
+    public Generator Random { get; }
 
     /// <summary>The teacher's output, or a clear error when a method that needs one runs without it.</summary>
     public ModelOutput RequireTeacher() => Teacher ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,

@@ -107,8 +107,9 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                         state.Accumulator.Seconds += epochClock.Elapsed.TotalSeconds;
                         return SaveOnCancel(job, state, optimizer);
                     }
-                    torch.manual_seed(MixSeed(_settings.Seed, stageIndex, state.Epoch, state.NextBatch));
-                    Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, addLosses, taskWeight, trainsStudent, state);
+                    using (var random = new Generator((ulong)MixSeed(_settings.Seed, stageIndex, state.Epoch, state.NextBatch)))
+                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, addLosses, taskWeight, trainsStudent,
+                            state, epochs, random);
                     Progress?.Invoke(new TrainingProgress(stage, state.Epoch + 1, epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
                 }
@@ -133,10 +134,10 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     }
 
     private void Step(TrainingJob job, Device device, Batch batch, SgdOptimizer optimizer, Action<StepContext, LossTerms> addLosses,
-        double taskWeight, bool trainsStudent, RunState state)
+        double taskWeight, bool trainsStudent, RunState state, int epochs, Generator random)
     {
         using var scope = torch.NewDisposeScope();
-        var inputs = BatchAugmentation.Prepare(batch.Images, job.Dataset.Mean, job.Dataset.Std, _settings.Augment).to(device);
+        var inputs = BatchAugmentation.Prepare(batch.Images, job.Dataset.Mean, job.Dataset.Std, _settings.Augment, generator: random).to(device);
         var labels = batch.Labels.to(device);
         ModelOutput? teacher = null;
         if (job.Teacher is not null)
@@ -150,7 +151,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
         var terms = new LossTerms();
         if (taskWeight != 0 && student is not null) terms.Add("ce", taskWeight * nn.functional.cross_entropy(student.Logits, labels));
-        addLosses(new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch), terms);
+        addLosses(new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch, epochs, random), terms);
         var total = terms.Sum();
 
         optimizer.ZeroGrad();

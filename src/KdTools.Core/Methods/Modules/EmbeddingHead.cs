@@ -5,12 +5,12 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Methods.Modules;
 
 /// <summary>Linear projection of a flattened feature, optionally L2-normalised per row (CRD's and CC's embedding heads).</summary>
-public sealed class Embedding : nn.Module<Tensor, Tensor>
+public sealed class EmbeddingHead : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear;
     private readonly bool _normalize;
 
-    public Embedding(long inputs, long outputs, bool normalize) : base(nameof(Embedding))
+    public EmbeddingHead(long inputs, long outputs, bool normalize) : base(nameof(EmbeddingHead))
     {
         linear = nn.Linear(inputs, outputs);
         _normalize = normalize;
