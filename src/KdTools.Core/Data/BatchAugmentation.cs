@@ -20,8 +20,13 @@ public static class BatchAugmentation
     /// </param>
     /// <returns>A float32 [B, C, H, W] tensor on the device of <paramref name="imagesUint8"/>.</returns>
     public static Tensor Prepare(Tensor imagesUint8, float[] mean, float[] std, bool augment, int padding = 4,
-        Generator? generator = null)
+        Generator? generator = null) =>
+        Prepare(imagesUint8, mean, std, augment ? AugmentationPolicy.Standard with { Padding = padding } : AugmentationPolicy.None, generator);
+
+    /// <summary>Scales and normalises <paramref name="imagesUint8"/> after the augmentation <paramref name="policy"/> asks for.</summary>
+    public static Tensor Prepare(Tensor imagesUint8, float[] mean, float[] std, AugmentationPolicy policy, Generator? generator)
     {
+        int padding = policy.Padding;
         if (imagesUint8.dtype != ScalarType.Byte || imagesUint8.dim() != 4)
             throw new ArgumentException(
                 $"images must be uint8 [B, C, H, W], got {imagesUint8.dtype} {ImageSet.FormatShape(imagesUint8.shape)}");
@@ -32,7 +37,7 @@ public static class BatchAugmentation
             throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be zero or positive");
 
         using var scope = NewDisposeScope();
-        var pixels = augment ? RandomCropAndFlip(imagesUint8, padding, generator) : imagesUint8;
+        var pixels = policy.IsNone ? imagesUint8 : RandomCropAndFlip(imagesUint8, padding, policy.PaddingMode, policy.Flip, generator);
         var device = imagesUint8.device;
         var meanTensor = tensor(mean, device: device).view(1, channels, 1, 1);
         var stdTensor = tensor(std, device: device).view(1, channels, 1, 1);
@@ -40,17 +45,21 @@ public static class BatchAugmentation
         return normalised.MoveToOuterDisposeScope();
     }
 
-    private static Tensor RandomCropAndFlip(Tensor images, int padding, Generator? generator)
+    private static Tensor RandomCropAndFlip(Tensor images, int padding, PaddingMode mode, bool flip, Generator? generator)
     {
         var batch = images.shape[0];
         var height = images.shape[2];
         var width = images.shape[3];
         var top = randint(0, 2 * padding + 1, [batch], ScalarType.Int64, generator: generator);
         var left = randint(0, 2 * padding + 1, [batch], ScalarType.Int64, generator: generator);
-        var mirror = randint(0, 2, [batch], ScalarType.Int64, generator: generator).to_type(ScalarType.Bool);
-        var padded = padding == 0
-            ? images
-            : nn.functional.pad(images, [padding, padding, padding, padding], PaddingModes.Zeros);
+        var mirror = flip
+            ? randint(0, 2, [batch], ScalarType.Int64, generator: generator).to_type(ScalarType.Bool)
+            : zeros([batch], ScalarType.Bool);
+        var padded = padding == 0 ? images
+            : mode == PaddingMode.Reflect
+                // Reflection padding is not implemented for integer tensors; it only moves values, so a float round trip is exact.
+                ? nn.functional.pad(images.to_type(ScalarType.Float32), [padding, padding, padding, padding], PaddingModes.Reflect).to_type(ScalarType.Byte)
+                : nn.functional.pad(images, [padding, padding, padding, padding], PaddingModes.Zeros);
         var device = images.device;
         return CropWindows(padded, top.to(device), left.to(device), mirror.to(device), height, width);
     }

@@ -7,7 +7,11 @@ namespace KdTools.Core.Models;
 /// <param name="HeadPositions">Natural intermediate-head positions (DIH: 3 for CIFAR ResNets, 4 for ResNet-18).</param>
 /// <param name="Create">Builds the network for a class count. Call outside any dispose scope.</param>
 public sealed record ArchitectureInfo(
-    string Name, string Family, string Description, int HeadPositions, Func<int, ClassifierNet> Create);
+    string Name, string Family, string Description, int HeadPositions, Func<int, ClassifierNet> Create)
+{
+    /// <summary>A lightweight network (MobileNet, ShuffleNet) that the reference recipes train at a lower learning rate (0.01).</summary>
+    public bool Lightweight { get; init; }
+}
 
 /// <summary>Architectures by name. Lookups are case-insensitive; an unknown name fails listing the known ones.</summary>
 public static class ArchitectureRegistry

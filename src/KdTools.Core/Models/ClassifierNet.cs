@@ -30,6 +30,13 @@ public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => Run(input).Logits;
 
+    /// <summary>
+    /// The affine parameters (γ, β) of the BatchNorm that produces stage <paramref name="stage"/>'s pre-activation
+    /// (<c>stageN_preact</c>, before any residual sum is added), for methods that derive margins from them (OFD);
+    /// null when the architecture has no such BatchNorm. The tensors are the live parameters: read, never modify.
+    /// </summary>
+    public virtual (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage) => null;
+
     /// <summary>Number of trainable scalars (what the reference tables count).</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 }
