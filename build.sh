@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # KdTools build entry point.
-#   ./build.sh          install what is missing, build, publish the module into module/bin
-#   ./build.sh demo     ... then run examples/quickstart.ps1 on the built-in synthetic dataset
-#   ./build.sh test     ... then run every test: xunit (Core + hosted PowerShell) and the Pester acceptance files
+#   ./build.sh          install what is missing (pwsh and Pester too), build, publish the module into module/bin
+#   ./build.sh demo     ... then run examples/quickstart.ps1 in pwsh on the built-in synthetic dataset
+#   ./build.sh test     ... then run every test: xunit (Core + the hosted pwsh engine), then Invoke-Pester over tests/pester
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
@@ -23,6 +23,8 @@ rid() {
 build() {
   kd_ensure_dotnet
   kd_ensure_libstdcxx
+  kd_ensure_pwsh
+  kd_ensure_pester
   local r; r=$(rid)
   echo "build.sh: building KdTools ($CONFIG, $r, backend $BACKEND)"
   # One flat folder per platform: natives beside TorchSharp.dll, where the module loads them from.
@@ -31,12 +33,11 @@ build() {
   # libtorch's Python binding and test plugins are never loaded by KdTools; keep the module lean.
   rm -f module/bin/libtorch_python.* module/bin/libjitbackend_test.* module/bin/libtorchbind_test.* \
         module/bin/libbackend_with_compiler.* module/bin/libnnapi_backend.* module/bin/libaoti_custom_ops.*
-  dotnet publish src/KdTools.Host -c "$CONFIG" -r "$r" --self-contained false -o artifacts/host -nologo -v quiet -clp:ErrorsOnly
 }
 
-powershell() {
-  # pwsh where installed; otherwise the project's minimal host on the same engine.
-  if command -v pwsh >/dev/null 2>&1; then pwsh -NoLogo -NoProfile -File "$@"; else artifacts/host/kdhost run "$@"; fi
+pwsh_file() {
+  # The pwsh the tool manifest pins (.config/dotnet-tools.json), whatever else is on PATH.
+  dotnet tool run pwsh -NoLogo -NoProfile -NonInteractive -File "$@"
 }
 
 run_tests() {
@@ -52,12 +53,16 @@ run_tests() {
     passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
     failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")))
   done
-  echo "build.sh: Pester acceptance files (tests/pester)"
-  artifacts/host/kdhost pester tests/pester 2>&1 | tee "$results/pester.log" || status=1
-  local pline; pline=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$results/pester.log" | tail -n1 || true)
+  echo "build.sh: Invoke-Pester over tests/pester (results: $results/pester.xml)"
+  pwsh_file eng/Invoke-PesterSuite.ps1 -PesterModule "$PESTER_MODULE" -Path tests/pester -ResultPath "$results/pester.xml" \
+    2>&1 | tee "$results/pester.log" || status=1
+  local pline; pline=$(grep -E '^Pester: [0-9]+ passed, [0-9]+ failed' "$results/pester.log" | tail -n1 || true)
   if [ -n "$pline" ]; then
-    passed=$((passed + $(sed -E 's/.*[^0-9]([0-9]+) passed.*/\1/' <<<" $pline")))
-    failed=$((failed + $(sed -E 's/.*[^0-9]([0-9]+) failed.*/\1/' <<<" $pline")))
+    local pester_passed pester_failed
+    pester_passed=$(sed -E 's/^Pester: ([0-9]+) passed.*/\1/' <<<"$pline")
+    pester_failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$pline")
+    if [ $((pester_passed + pester_failed)) -eq 0 ]; then echo "build.sh: Pester ran no tests" >&2; status=1; fi
+    passed=$((passed + pester_passed)); failed=$((failed + pester_failed))
   else
     echo "build.sh: the Pester runner reported no results" >&2; status=1
   fi
@@ -75,7 +80,7 @@ run_bench() {
 
 case "${1:-build}" in
   build) build ;;
-  demo) build; powershell examples/quickstart.ps1 ;;
+  demo) build; pwsh_file examples/quickstart.ps1 ;;
   test) build; run_tests ;;
   bench) shift; build; run_bench "$@" ;;
   -h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;

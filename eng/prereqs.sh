@@ -56,6 +56,33 @@ kd_ensure_python_torch() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# The NuGet package cache (global-packages), where restored tools and packages live.
+kd_nuget_packages() {
+  dotnet nuget locals global-packages --list | sed -E 's/^global-packages: *//; s:/*$::'
+}
+
+# pwsh, pinned by the repository's tool manifest (.config/dotnet-tools.json) and run as `dotnet tool run pwsh`.
+# NuGet writes .nupkg.metadata last, so its presence means a complete package.
+kd_ensure_pwsh() {
+  local version
+  version=$(sed -nE '/"powershell"/,/}/ s/.*"version": *"([^"]+)".*/\1/p' .config/dotnet-tools.json)
+  [ -f "$(kd_nuget_packages)/powershell/$version/.nupkg.metadata" ] && return 0
+  echo "build.sh: restoring pwsh $version (a local .NET tool, .config/dotnet-tools.json)"
+  local log
+  log=$(dotnet tool restore 2>&1) || { echo "$log" >&2; exit 1; }
+}
+
+# Pester, pinned by eng/Pester.proj (a PackageDownload): its tools/ folder is the module, imported by path.
+# Sets PESTER_MODULE to its manifest.
+kd_ensure_pester() {
+  local version
+  version=$(sed -nE 's/.*Include="Pester" Version="\[([^]]+)\]".*/\1/p' eng/Pester.proj)
+  PESTER_MODULE="$(kd_nuget_packages)/pester/$version/tools/Pester.psd1"
+  [ -f "$(dirname "$PESTER_MODULE")/../.nupkg.metadata" ] && return 0
+  echo "build.sh: restoring Pester $version (eng/Pester.proj)"
+  dotnet restore eng/Pester.proj -nologo -v quiet -clp:ErrorsOnly
+}
+
 kd_ensure_dotnet() {
   command -v dotnet >/dev/null 2>&1 && return 0
   echo "build.sh: the .NET 10 SDK is missing. Install it (https://dot.net) and run again." >&2

@@ -1,5 +1,5 @@
-# Acceptance: the user's first session, as Pester 5 tests. Runs under Invoke-Pester (pwsh) and under
-# ./build.sh test (the project's hosted runner, see src/KdTools.Host/README.md for the supported subset).
+# Acceptance: the user's first session, as Pester 5 tests. ./build.sh test runs every file here with Invoke-Pester
+# (Pester 5.9.1 in pwsh 7.6.9, both restored by the build) and writes artifacts/test-results/pester.xml.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '..' '..' 'module' 'KdTools.psd1') -Force
     $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 512 -TestCount 128 -ImageSize 16 -Seed 1

@@ -1,17 +1,15 @@
 using System.Globalization;
-using KdTools.Cmdlets.Tests.Host;
 
 namespace KdTools.Cmdlets.Tests.Cmdlets;
 
 /// <summary>
-/// Runs and measurements as CSV, the way a sweep uses them: scripts run through kdhost's script runner, so Export-Csv and
-/// Import-Csv are its stand-ins (the hosted engine has no Utility module).
+/// Runs and measurements as CSV, the way a sweep uses them, through pwsh's own Export-Csv and Import-Csv (the hosted
+/// engine is Microsoft.PowerShell.SDK, so these are the cmdlets a user's session runs).
 /// </summary>
-public sealed class CsvCmdletTests : IDisposable
+[Collection("module")]
+public sealed class CsvCmdletTests(ModuleFixture fixture) : IDisposable
 {
-    private static readonly string Prelude = $"""
-        $ErrorActionPreference = 'Stop'
-        Import-Module '{ModuleSession.ManifestPath}'
+    private const string Setup = """
         $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16 -Seed 1
         $teacher = New-Teacher -Architecture resnet8 -Dataset $data -Epochs 1 -BatchSize 32 -Threads 2
 
@@ -31,6 +29,7 @@ public sealed class CsvCmdletTests : IDisposable
         "Parameters", "LatencyMs", "ImagesPerSecond", "BestTop1", "BestEpoch", "Epochs", "Options",
     ];
 
+    private readonly ModuleSession _session = fixture.Session;
     private readonly TempFolder _folder = new();
 
     public void Dispose() => _folder.Dispose();
@@ -38,14 +37,14 @@ public sealed class CsvCmdletTests : IDisposable
     [Fact]
     public void Runs_and_measurements_export_one_flat_row_per_object()
     {
-        var run = ScriptRun.Of(_folder.Write("export.ps1", Prelude + """
+        var result = _session.Run(Setup + $$"""
             $runs = 'KD', 'CE' | ForEach-Object {
                 $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1 -BatchSize 32 -Threads 2
             }
-            $runs | Export-Csv (Join-Path $PSScriptRoot 'runs.csv')
-            $runs | Measure-Student -Dataset $data -NoTiming | Export-Csv (Join-Path $PSScriptRoot 'measurements.csv')
-            """));
-        Assert.True(run.ExitCode == 0, run.Error);
+            $runs | Export-Csv '{{_folder.PathOf("runs.csv")}}'
+            $runs | Measure-Student -Dataset $data -NoTiming | Export-Csv '{{_folder.PathOf("measurements.csv")}}'
+            """);
+        result.AssertSucceeded();
 
         var runs = ReadCsv("runs.csv", RunColumns);
         Assert.Equal(["KD", "CE"], runs.Select(r => r["Method"]));
@@ -65,15 +64,47 @@ public sealed class CsvCmdletTests : IDisposable
     }
 
     [Fact]
+    public void A_run_and_its_measurement_come_back_from_Import_Csv_with_every_column_and_value()
+    {
+        var runs = _folder.PathOf("run.csv");
+        var rows = _folder.PathOf("measurement.csv");
+        var exported = _session.Run(Setup + $"""
+            $run = $teacher | Invoke-Distillation -Student resnet8 -Method KD -Dataset $data -Epochs 1 -BatchSize 32 -Threads 2
+            $row = $run | Measure-Student -Dataset $data
+            $run | Export-Csv '{runs}'
+            $row | Export-Csv '{rows}'
+            $run, $row
+            """);
+        exported.AssertSucceeded();
+        var imported = _session.Run($"Import-Csv '{runs}'; Import-Csv '{rows}'");
+        imported.AssertSucceeded();
+
+        Assert.Equal(["KdTools.KdRun", "KdTools.KdMeasurement"], exported.Output.Select(o => o.TypeNames[0]));
+        Assert.Equal(2, imported.Output.Count);
+        foreach (var (original, back) in exported.Output.Zip(imported.Output))
+        {
+            // Every column the object shows comes back, in order, with the text of its value: nothing is flattened
+            // into a type name, nothing hidden leaks out.
+            Assert.Equal(original.Properties.Select(p => p.Name), back.Properties.Select(p => p.Name));
+            foreach (var property in original.Properties)
+                Assert.Equal(property.Value?.ToString() ?? "", (string)back.Prop(property.Name)!);
+        }
+        Assert.Equal(RunColumns, imported.Output[0].Properties.Select(p => p.Name));
+        Assert.Equal(MeasurementColumns, imported.Output[1].Properties.Select(p => p.Name));
+        var latency = double.Parse((string)imported.Output[1].Prop("LatencyMs")!, CultureInfo.InvariantCulture);
+        Assert.True(latency > 0, $"LatencyMs {latency}");
+    }
+
+    [Fact]
     public void Sweep_rows_from_Import_Csv_bind_to_Invoke_Distillation_by_property_name()
     {
         _folder.Write("plan.csv", "Method,Student,Epochs\nKD,resnet8,1\nCE,resnet14,2\n");
-        var run = ScriptRun.Of(_folder.Write("sweep.ps1", Prelude + """
-            Import-Csv (Join-Path $PSScriptRoot 'plan.csv') |
+        var result = _session.Run(Setup + $"""
+            Import-Csv '{_folder.PathOf("plan.csv")}' |
                 Invoke-Distillation -Teacher $teacher -Dataset $data -BatchSize 32 -Threads 2 |
-                Export-Csv (Join-Path $PSScriptRoot 'runs.csv')
-            """));
-        Assert.True(run.ExitCode == 0, run.Error);
+                Export-Csv '{_folder.PathOf("runs.csv")}'
+            """);
+        result.AssertSucceeded();
 
         var runs = ReadCsv("runs.csv", RunColumns);
         Assert.Equal(["KD", "CE"], runs.Select(r => r["Method"]));
@@ -85,8 +116,8 @@ public sealed class CsvCmdletTests : IDisposable
     }
 
     /// <summary>
-    /// Reads a file the Export-Csv stand-in wrote: the header must be exactly <paramref name="columns"/>, and every row one
-    /// line of quoted scalar fields, none of them an object's type name.
+    /// Reads a file Export-Csv wrote: the header must be exactly <paramref name="columns"/>, and every row one line of
+    /// quoted scalar fields, none of them an object's type name.
     /// </summary>
     private List<Dictionary<string, string>> ReadCsv(string name, string[] columns)
     {

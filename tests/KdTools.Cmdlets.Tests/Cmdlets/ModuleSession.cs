@@ -5,8 +5,9 @@ using System.Management.Automation.Runspaces;
 namespace KdTools.Cmdlets.Tests.Cmdlets;
 
 /// <summary>
-/// The real PowerShell engine, hosted in-process, with the built module imported by its manifest
-/// (module/KdTools.psd1, published by ./build.sh). One runspace per test class keeps imports cheap.
+/// The whole pwsh 7.6.9 engine (Microsoft.PowerShell.SDK), hosted in-process with its Utility and Management cmdlets, and
+/// the built module imported by its manifest (module/KdTools.psd1, published by ./build.sh). One runspace shared by the
+/// cmdlet test classes keeps imports cheap.
 /// </summary>
 public sealed class ModuleSession : IDisposable
 {
@@ -14,7 +15,7 @@ public sealed class ModuleSession : IDisposable
 
     public ModuleSession()
     {
-        var state = InitialSessionState.CreateDefault2();
+        var state = InitialSessionState.CreateDefault();
         _runspace = RunspaceFactory.CreateRunspace(state);
         _runspace.Open();
         var import = Run($"Import-Module '{ManifestPath}' -ErrorAction Stop; Get-Module KdTools");
