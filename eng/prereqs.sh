@@ -62,13 +62,14 @@ kd_nuget_packages() {
 }
 
 # pwsh, pinned by the repository's tool manifest (.config/dotnet-tools.json) and run as `dotnet tool run pwsh`.
+# `dotnet tool restore` is a quick no-op when the tool is there (it also registers a package already in the NuGet cache
+# with the tool resolver, which a cache directory check alone would miss), so it always runs, silently unless it fails.
 # NuGet writes .nupkg.metadata last, so its presence means a complete package.
 kd_ensure_pwsh() {
-  local version
+  local version log
   version=$(sed -nE '/"powershell"/,/}/ s/.*"version": *"([^"]+)".*/\1/p' .config/dotnet-tools.json)
-  [ -f "$(kd_nuget_packages)/powershell/$version/.nupkg.metadata" ] && return 0
-  echo "build.sh: restoring pwsh $version (a local .NET tool, .config/dotnet-tools.json)"
-  local log
+  [ -f "$(kd_nuget_packages)/powershell/$version/.nupkg.metadata" ] ||
+    echo "build.sh: restoring pwsh $version (a local .NET tool, .config/dotnet-tools.json)"
   log=$(dotnet tool restore 2>&1) || { echo "$log" >&2; exit 1; }
 }
 
