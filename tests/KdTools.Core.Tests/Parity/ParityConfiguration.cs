@@ -69,11 +69,26 @@ public sealed record ParityConfiguration
         TrainingDtypes = [ScalarType.Float64, ScalarType.Float32],
     };
 
-    /// <summary>The full configuration when <c>KDTOOLS_PARITY=full</c>, else the small one.</summary>
-    public static ParityConfiguration Current { get; } =
-        string.Equals(Environment.GetEnvironmentVariable("KDTOOLS_PARITY"), "full", StringComparison.OrdinalIgnoreCase) ? Full : Small;
+    /// <summary>
+    /// The full configuration when <c>KDTOOLS_PARITY=full</c>, else the small one; <c>KDTOOLS_PARITY_ONLY</c> (names,
+    /// comma-separated) keeps only those architectures and methods, to check a new one quickly.
+    /// </summary>
+    public static ParityConfiguration Current { get; } = Select(
+        string.Equals(Environment.GetEnvironmentVariable("KDTOOLS_PARITY"), "full", StringComparison.OrdinalIgnoreCase) ? Full : Small,
+        Environment.GetEnvironmentVariable("KDTOOLS_PARITY_ONLY"));
 
     public static string DtypeName(ScalarType dtype) => dtype == ScalarType.Float64 ? "float64" : "float32";
+
+    private static ParityConfiguration Select(ParityConfiguration configuration, string? only)
+    {
+        if (string.IsNullOrWhiteSpace(only)) return configuration;
+        var names = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return configuration with
+        {
+            Architectures = configuration.Architectures.Where(names.Contains).ToList(),
+            Training = configuration.Training.Where(c => names.Contains(c.Method) || names.Contains(c.Name)).ToList(),
+        };
+    }
 
     private static TrainingCase Case(string method, bool nesterov = false) =>
         new(method, ShortOptions.GetValueOrDefault(method) ?? new Dictionary<string, object?>(), nesterov);
