@@ -25,7 +25,7 @@ GROUPS = ["loss terms", "weights", "updates", "buffers"]
 EXTRAS_PREFIX = "modules."
 
 
-def _section(tensors, prefix, strip=""):
+def _under(tensors, prefix, strip=""):
     return {k[len(prefix) + len(strip):]: v for k, v in tensors.items() if k.startswith(prefix + strip)}
 
 
@@ -63,7 +63,7 @@ class Replay:
     def build(self):
         run, tensors = self.run, self.tensors
         self.student = ARCHITECTURES[run["student"]](run["classes"]).to(self.dtype)
-        self.student.load_state_dict(_section(tensors, "initial/student/"), strict=True)
+        self.student.load_state_dict(_under(tensors, "initial/student/"), strict=True)
         self.teacher = None
         if run["teacher"] is not None:
             self.teacher = ARCHITECTURES[run["teacher"]](run["classes"])
@@ -71,14 +71,14 @@ class Replay:
                 heads = run["teacher_heads"]
                 self.teacher = MultiExit(self.teacher, EXIT_HEADS[heads["kind"]](heads["configuration"]))
             self.teacher = self.teacher.to(self.dtype).eval()
-            self.teacher.load_state_dict(_section(tensors, "initial/teacher/"), strict=True)
+            self.teacher.load_state_dict(_under(tensors, "initial/teacher/"), strict=True)
         probe = tensors["step0/inputs"][:2]
         student_shapes, _ = _shapes(self.student, probe)
         teacher_shapes, teacher_exits = _shapes(self.teacher, probe) if self.teacher is not None else (None, [])
         setup = Setup(student_shapes, teacher_shapes, run["classes"], run["samples"], teacher_exits)
         self.method = METHODS[run["method"]](run["options"], setup)
         self.extras = self.method.extras
-        initial_extras = _section(tensors, "initial/extras/", EXTRAS_PREFIX)
+        initial_extras = _under(tensors, "initial/extras/", EXTRAS_PREFIX)
         if self.extras is not None:
             self.extras.to(self.dtype).load_state_dict(initial_extras, strict=True)
         elif initial_extras:
@@ -128,7 +128,7 @@ class Replay:
                 teacher = _output(self.teacher(inputs))
         student = _output(self.student(inputs)) if trains_student else None
         context = Step(inputs, labels, tensors[prefix + "indices"], student, teacher, step["epoch"], step["epochs"],
-                       _section(tensors, prefix + "draw/"))
+                       _under(tensors, prefix + "draw/"))
         terms = {}
         if main and self.method.task_weight != 0:
             terms["ce"] = self.method.task_weight * F.cross_entropy(student.logits, labels)
@@ -144,8 +144,8 @@ class Replay:
             if module is None:
                 continue
             strip = EXTRAS_PREFIX if role == "extras" else ""
-            final = _section(self.tensors, f"final/{role}/", strip)
-            initial = _section(self.tensors, f"initial/{role}/", strip)
+            final = _under(self.tensors, f"final/{role}/", strip)
+            initial = _under(self.tensors, f"initial/{role}/", strip)
             parameters = dict(module.named_parameters())
             for key, value in module.state_dict().items():
                 name = f"{role}.{key}"
