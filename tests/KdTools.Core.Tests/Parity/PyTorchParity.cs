@@ -15,8 +15,10 @@ public sealed record ParityRow
     [JsonPropertyName("worst")] public Dictionary<string, string?> Worst { get; init; } = [];
     [JsonPropertyName("notes")] public List<string> Notes { get; init; } = [];
 
+    /// <summary>Every group's worst relative error and where it occurred, then the notes.</summary>
     public string Describe() =>
-        $"{Kind} {Name} {Dtype}: " + string.Join(", ", Errors.Select(e => $"{e.Key} {e.Value:G3}" + (Worst.GetValueOrDefault(e.Key) is { } w ? $" ({w})" : "")))
+        $"{Kind} {Name} {Dtype}: "
+        + string.Join(", ", Errors.Select(e => $"{e.Key} {e.Value:G3}" + (Worst.GetValueOrDefault(e.Key) is { } w ? $" ({w})" : "")))
         + (Notes.Count > 0 ? "; " + string.Join("; ", Notes) : "");
 }
 

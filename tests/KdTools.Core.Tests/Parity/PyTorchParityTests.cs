@@ -10,11 +10,13 @@ namespace KdTools.Core.Tests.Parity;
 /// </summary>
 public class PyTorchParityTests(ParityFixture fixture, ITestOutputHelper output) : IClassFixture<ParityFixture>
 {
-    public static IEnumerable<object[]> Architectures() =>
-        ParityConfiguration.Current.ModelDtypes.SelectMany(d => ParityConfiguration.Current.Architectures.Select(a => new object[] { a, ParityConfiguration.DtypeName(d) }));
+    private static ParityConfiguration Configuration => ParityConfiguration.Current;
 
-    public static IEnumerable<object[]> TrainingCases() =>
-        ParityConfiguration.Current.TrainingDtypes.SelectMany(d => ParityConfiguration.Current.Training.Select(c => new object[] { c.Name, ParityConfiguration.DtypeName(d) }));
+    public static IEnumerable<object[]> Architectures() => Configuration.ModelDtypes.SelectMany(d =>
+        Configuration.Architectures.Select(a => new object[] { a, ParityConfiguration.DtypeName(d) }));
+
+    public static IEnumerable<object[]> TrainingCases() => Configuration.TrainingDtypes.SelectMany(d =>
+        Configuration.Training.Select(c => new object[] { c.Name, ParityConfiguration.DtypeName(d) }));
 
     [Fact]
     public void PyTorch_compares_every_exported_architecture_and_run()
@@ -66,11 +68,13 @@ public class PyTorchParityTests(ParityFixture fixture, ITestOutputHelper output)
         foreach (var (key, value) in model.state_dict())
         {
             if (parameters.Contains(key))
-                Assert.True(value.equal(saved.Tensors[CheckpointMetadata.ModelPrefix + key]).all().item<bool>(), $"{key} changed on its way through PyTorch");
+                Assert.True(value.equal(saved.Tensors[CheckpointMetadata.ModelPrefix + key]).all().item<bool>(),
+                    $"{key} changed on its way through PyTorch");
             else
             {
                 var kdtools = expected.Tensors[$"state/{key}"].to_type(ScalarType.Float64);
-                double error = (value.to_type(ScalarType.Float64) - kdtools).abs().max().item<double>() / Math.Max(kdtools.abs().max().item<double>(), double.Epsilon);
+                double scale = Math.Max(kdtools.abs().max().item<double>(), double.Epsilon);
+                double error = (value.to_type(ScalarType.Float64) - kdtools).abs().max().item<double>() / scale;
                 Assert.True(error <= tolerance, $"{key}: PyTorch's buffer differs from KdTools' by {error:G3} (relative)");
             }
         }

@@ -56,9 +56,9 @@ internal sealed class TrainingRecorder : ITrainingObserver, IDisposable
 
     private void Capture(string moment, TrainingJob job)
     {
-        foreach (var (role, module) in new (string, nn.Module?)[] { ("student", job.Student), ("teacher", job.Teacher), ("extras", job.Method.Extras) })
-            if (module is not null)
-                foreach (var (key, value) in module.state_dict()) Keep($"{moment}/{role}/{key}", value);
+        var modules = new (string Role, nn.Module? Module)[] { ("student", job.Student), ("teacher", job.Teacher), ("extras", job.Method.Extras) };
+        foreach (var (role, module) in modules.Where(m => m.Module is not null))
+            foreach (var (key, value) in module!.state_dict()) Keep($"{moment}/{role}/{key}", value);
     }
 
     private void Keep(string name, Tensor tensor)

@@ -6,18 +6,21 @@ namespace KdTools.Core.Tests.Training;
 
 public class TrainingObserverTests
 {
-    /// <summary>Keeps what it is shown: stage, terms, batch sizes and the draws' shapes and first columns.</summary>
+    private sealed record SeenStep(string Stage, int Batch, string[] Terms, long[] Indices, Dictionary<string, long[]> DrawShapes,
+        long[] FirstColumn);
+
+    /// <summary>Keeps what it is shown: stage, batch, term names, sample indices, the draws' shapes and first columns.</summary>
     private sealed class ListObserver : ITrainingObserver
     {
         public int Started { get; private set; }
-        public List<(string Stage, int Batch, string[] Terms, long[] Indices, Dictionary<string, long[]> DrawShapes, long[] FirstColumn)> Steps { get; } = [];
+        public List<SeenStep> Steps { get; } = [];
 
         void ITrainingObserver.Started(TrainingJob job) => Started++;
 
         void ITrainingObserver.StepCompleted(StepTrace trace)
         {
             var draw = trace.Draws.Values.FirstOrDefault();
-            Steps.Add((trace.Stage, trace.Batch, trace.Terms.Select(t => t.Key).ToArray(), trace.Indices.data<long>().ToArray(),
+            Steps.Add(new SeenStep(trace.Stage, trace.Batch, trace.Terms.Select(t => t.Key).ToArray(), trace.Indices.data<long>().ToArray(),
                 trace.Draws.ToDictionary(d => d.Key, d => d.Value.shape),
                 draw is null ? [] : draw.select(1, 0).data<long>().ToArray()));
         }
