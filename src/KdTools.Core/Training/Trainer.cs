@@ -44,10 +44,10 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         job.Teacher?.eval();
         job.Method.Initialize(ProbeFeatures(job, device));
         job.Method.Extras?.to(device);
-        Observer?.Started(job);
 
         var state = new RunState();
         using var resumed = job.ResumeFrom is null ? null : TrainingCheckpoint.Load(job.ResumeFrom, job, state);
+        Observer?.Started(job);
         if (resumed is not null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);

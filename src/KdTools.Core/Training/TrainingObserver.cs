@@ -9,8 +9,8 @@ namespace KdTools.Core.Training;
 internal interface ITrainingObserver
 {
     /// <summary>
-    /// Called once, after the method's <c>Initialize</c> and the move to the device and before the first step, so the
-    /// student's, teacher's and method modules' initial weights can be read.
+    /// Called once, after the method's <c>Initialize</c>, the move to the device and any resume, right before the first
+    /// step, so the student's, teacher's and method modules' starting weights can be read.
     /// </summary>
     void Started(TrainingJob job);
 
