@@ -2,7 +2,9 @@
 # KdTools build entry point.
 #   ./build.sh          install what is missing (pwsh and Pester too), build, publish the module into module/bin
 #   ./build.sh demo     ... then run examples/quickstart.ps1 in pwsh on the built-in synthetic dataset
-#   ./build.sh test     ... then run every test: xunit (Core + the hosted pwsh engine), then Invoke-Pester over tests/pester
+#   ./build.sh test     ... then run every test: xunit (Core, with a small PyTorch parity check, and the hosted pwsh
+#                       engine), then Invoke-Pester over tests/pester
+#   ./build.sh parity   ... then check every architecture and method against PyTorch step by step; prints the parity table
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
@@ -72,6 +74,18 @@ run_tests() {
   return $status
 }
 
+# The full parity configuration (tests/parity): every registered architecture and method, float64 and float32.
+run_parity() {
+  local folder=artifacts/parity status=0
+  rm -rf "$folder"; mkdir -p "$folder"
+  dotnet build tests/KdTools.Core.Tests -c "$CONFIG" -p:KdBackend="$BACKEND" -nologo -v quiet -clp:ErrorsOnly
+  KDTOOLS_PARITY=full KDTOOLS_PARITY_REPORT="$PWD/$folder/table.txt" dotnet test tests/KdTools.Core.Tests -c "$CONFIG" \
+    --no-build -nologo --filter 'FullyQualifiedName~KdTools.Core.Tests.Parity' >"$folder/test.log" 2>&1 || status=1
+  if [ -f "$folder/table.txt" ]; then cat "$folder/table.txt"; else tail -n 40 "$folder/test.log"; fi
+  grep -E '(Passed|Failed)! +- +Failed:' "$folder/test.log" || true
+  return $status
+}
+
 run_bench() {
   kd_ensure_python_torch
   dotnet build bench/KdTools.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
@@ -81,8 +95,9 @@ run_bench() {
 case "${1:-build}" in
   build) build ;;
   demo) build; pwsh_file examples/quickstart.ps1 ;;
-  test) build; run_tests ;;
+  test) build; kd_ensure_python_torch; run_tests ;;
+  parity) build; kd_ensure_python_torch; run_parity ;;
   bench) shift; build; run_bench "$@" ;;
   -h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|bench]" >&2; exit 2 ;;
+  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|bench]" >&2; exit 2 ;;
 esac

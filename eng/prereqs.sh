@@ -41,17 +41,17 @@ SRC
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null
 }
 
-# PyTorch for the side-by-side benchmark (Debian's python3-torch, CPU), with OpenBLAS behind it: Debian builds
-# PyTorch against the generic libblas, and the netlib reference BLAS it falls back to makes every nn.Linear forward
-# and backward about 8x slower (measured on DIH's head step), which would flatter KdTools. Convolutions use oneDNN
-# either way.
+# PyTorch for the parity tests and the side-by-side benchmark (Debian's python3-torch, CPU), with OpenBLAS behind it:
+# Debian builds PyTorch against the generic libblas, and the netlib reference BLAS it falls back to makes every
+# nn.Linear forward and backward about 8x slower (measured on DIH's head step), which would flatter KdTools.
+# Convolutions use oneDNN either way.
 kd_ensure_python_torch() {
   local missing=()
   /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
   dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q 'ok installed' || missing+=(libopenblas0-pthread)
   [ ${#missing[@]} -eq 0 ] && return 0
-  kd_need_root "installing ${missing[*]} (the benchmark's PyTorch reference)" "apt-get install ${missing[*]}"
-  echo "build.sh: installing ${missing[*]} for the PyTorch side of the benchmark"
+  kd_need_root "installing ${missing[*]} (the PyTorch reference of the parity tests and the benchmark)" "apt-get install ${missing[*]}"
+  echo "build.sh: installing ${missing[*]} for the PyTorch side of the parity tests and the benchmark"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>
-/// Turns a uint8 image batch into the normalised float32 input of a network, optionally with the standard CIFAR
+/// Turns a uint8 image batch into the normalised floating-point input of a network, optionally with the standard CIFAR
 /// augmentation (zero-pad, random crop, random horizontal flip), all as batched tensor ops.
 /// </summary>
 public static class BatchAugmentation
@@ -18,7 +18,10 @@ public static class BatchAugmentation
     /// Source of the random offsets and flips; when null the global CPU generator is used, which the engine seeds per step.
     /// Draws are always made on the CPU, so the same seed gives the same augmentation on every device.
     /// </param>
-    /// <returns>A float32 [B, C, H, W] tensor on the device of <paramref name="imagesUint8"/>.</returns>
+    /// <returns>
+    /// A [B, C, H, W] tensor on the device of <paramref name="imagesUint8"/>, in libtorch's default floating dtype: float32,
+    /// unless a caller switched the default to float64 to run a whole network in double precision (the parity tests).
+    /// </returns>
     public static Tensor Prepare(Tensor imagesUint8, float[] mean, float[] std, bool augment, int padding = 4,
         Generator? generator = null) =>
         Prepare(imagesUint8, mean, std, augment ? AugmentationPolicy.Standard with { Padding = padding } : AugmentationPolicy.None, generator);
@@ -41,7 +44,7 @@ public static class BatchAugmentation
         var device = imagesUint8.device;
         var meanTensor = tensor(mean, device: device).view(1, channels, 1, 1);
         var stdTensor = tensor(std, device: device).view(1, channels, 1, 1);
-        var normalised = pixels.to_type(ScalarType.Float32).div_(255f).sub_(meanTensor).div_(stdTensor);
+        var normalised = pixels.to_type(get_default_dtype()).div_(255f).sub_(meanTensor).div_(stdTensor);
         return normalised.MoveToOuterDisposeScope();
     }
 

@@ -71,6 +71,7 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
         var contrast = torch.randint(0, samples, [indices.shape[0], _negatives + 1], dtype: torch.int64, generator: step.Random)
             .to(indices.device);
         contrast.select(1, 0).copy_(indices);
+        step.RecordDraw("contrast", contrast);
         // Each embedding is scored against the other side's memory.
         var studentScores = ContrastiveLoss.ExpScores(studentEmbedding, memory.Rows(1, contrast), Options.NceTemperature);
         var teacherScores = ContrastiveLoss.ExpScores(teacherEmbedding, memory.Rows(0, contrast), Options.NceTemperature);

@@ -52,6 +52,18 @@ public sealed class StepContext
     /// </summary>
     public Generator Random { get; }
 
+    /// <summary>
+    /// Where <see cref="RecordDraw"/> puts draws when the engine is observed (the parity tests replay them); null when
+    /// nobody observes, which makes recording free.
+    /// </summary>
+    internal Dictionary<string, Tensor>? Draws { get; init; }
+
+    /// <summary>
+    /// Makes a random draw of this step (for example CRD's negative indices) visible to an observer of the engine, so a
+    /// reference implementation can replay the step with the same draw. Does nothing when the engine is not observed.
+    /// </summary>
+    public void RecordDraw(string name, Tensor values) => Draws?.Add(name, values);
+
     /// <summary>The teacher's output, or a clear error when a method that needs one runs without it.</summary>
     public ModelOutput RequireTeacher() => Teacher ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
         KdErrorKind.InvalidOperation, "this method needs a teacher; pass -Teacher (or pipe one in)");

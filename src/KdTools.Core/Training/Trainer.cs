@@ -28,6 +28,9 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     public event Action<EpochRecord>? EpochCompleted;
 
+    /// <summary>Sees the initial weights and every step (the parity tests); null, the default, costs nothing.</summary>
+    internal ITrainingObserver? Observer { get; init; }
+
     public TrainingResult Run(TrainingJob job, CancellationToken cancellation = default)
     {
         _settings.Validate();
@@ -44,6 +47,7 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
         var state = new RunState();
         using var resumed = job.ResumeFrom is null ? null : TrainingCheckpoint.Load(job.ResumeFrom, job, state);
+        Observer?.Started(job);
         if (resumed is not null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
@@ -151,12 +155,19 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
         var terms = new LossTerms();
         if (taskWeight != 0 && student is not null) terms.Add("ce", taskWeight * nn.functional.cross_entropy(student.Logits, labels));
-        addLosses(new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch, epochs, random), terms);
+        var context = new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch, epochs, random)
+        {
+            Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
+        };
+        addLosses(context, terms);
         var total = terms.Sum();
 
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Step();
+
+        Observer?.StepCompleted(new StepTrace(state.Stage, state.Epoch, epochs, state.NextBatch, optimizer.LearningRate, inputs, labels,
+            context.Indices, terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList(), context.Draws!));
 
         double loss = total.ToDouble();
         if (!double.IsFinite(loss))

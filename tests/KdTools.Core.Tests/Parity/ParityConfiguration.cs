@@ -1,0 +1,95 @@
+using KdTools.Core.Methods;
+using KdTools.Core.Models;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Tests.Parity;
+
+/// <summary>One distillation run replayed in PyTorch: a method with the options that keep it short.</summary>
+/// <param name="Method">The registered method.</param>
+/// <param name="Options">Option overrides (pre-stages shortened to one epoch, small heads).</param>
+/// <param name="Nesterov">Train with Nesterov momentum.</param>
+public sealed record TrainingCase(string Method, IReadOnlyDictionary<string, object?> Options, bool Nesterov = false)
+{
+    public string Name => Nesterov ? $"{Method}+nesterov" : Method;
+}
+
+/// <summary>
+/// What the parity tests compare with PyTorch. The small configuration runs in every <c>./build.sh test</c>; the full
+/// one, every registered architecture and method (<c>KDTOOLS_PARITY=full</c>, what <c>./build.sh parity</c> sets).
+/// </summary>
+public sealed record ParityConfiguration
+{
+    /// <summary>Methods whose PyTorch replay needs shorter settings than their defaults; every other method runs as it is.</summary>
+    private static readonly Dictionary<string, Dictionary<string, object?>> ShortOptions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["FitNet"] = new() { ["HintEpochs"] = 1 },
+        ["AB"] = new() { ["InitEpochs"] = 1 },
+        ["FT"] = new() { ["ParaphraserEpochs"] = 1 },
+        ["MHKD"] = new() { ["HeadEpochs"] = 1, ["HeadWidth"] = 16 },
+        ["TOFD"] = new() { ["HeadEpochs"] = 1 },
+    };
+
+    /// <summary>TAKD is two KD runs (teacher → assistant → student); KD's replay covers each step of both.</summary>
+    private static readonly HashSet<string> Protocols = new(StringComparer.OrdinalIgnoreCase) { "TAKD" };
+
+    public required IReadOnlyList<string> Architectures { get; init; }
+    public required IReadOnlyList<ScalarType> ModelDtypes { get; init; }
+    public int ModelImageSize { get; init; } = 32;
+    public int ModelBatch { get; init; } = 4;
+
+    public required IReadOnlyList<TrainingCase> Training { get; init; }
+    public required IReadOnlyList<ScalarType> TrainingDtypes { get; init; }
+    public string Student { get; init; } = "resnet8";
+
+    /// <summary>Wider than the student at every stage, so regressors and connectors change the channel count.</summary>
+    public string Teacher { get; init; } = "resnet8x4";
+
+    public int TrainingImageSize { get; init; } = 16;
+    public int TrainingBatch { get; init; } = 8;
+
+    /// <summary>Steps per epoch; every stage, pre-stages included, runs one epoch.</summary>
+    public int StepsPerEpoch { get; init; } = 3;
+
+    public static ParityConfiguration Small { get; } = new()
+    {
+        Architectures = ["resnet8", "resnet18", "vgg8"],
+        ModelDtypes = [ScalarType.Float64],
+        ModelImageSize = 16,
+        Training = [Case("KD", nesterov: true), Case("FitNet"), Case("AT"), Case("FT"), Case("CRD")],
+        TrainingDtypes = [ScalarType.Float64],
+        StepsPerEpoch = 2,
+    };
+
+    public static ParityConfiguration Full { get; } = new()
+    {
+        Architectures = ArchitectureRegistry.All.Select(a => a.Name).ToList(),
+        ModelDtypes = [ScalarType.Float64, ScalarType.Float32],
+        Training = MethodRegistry.All.Where(m => !Protocols.Contains(m.Name)).Select(m => Case(m.Name))
+            .Append(Case("KD", nesterov: true)).ToList(),
+        TrainingDtypes = [ScalarType.Float64, ScalarType.Float32],
+    };
+
+    /// <summary>
+    /// The full configuration when <c>KDTOOLS_PARITY=full</c>, else the small one; <c>KDTOOLS_PARITY_ONLY</c> (names,
+    /// comma-separated) keeps only those architectures and methods, to check a new one quickly.
+    /// </summary>
+    public static ParityConfiguration Current { get; } = Select(
+        string.Equals(Environment.GetEnvironmentVariable("KDTOOLS_PARITY"), "full", StringComparison.OrdinalIgnoreCase) ? Full : Small,
+        Environment.GetEnvironmentVariable("KDTOOLS_PARITY_ONLY"));
+
+    public static string DtypeName(ScalarType dtype) => dtype == ScalarType.Float64 ? "float64" : "float32";
+
+    private static ParityConfiguration Select(ParityConfiguration configuration, string? only)
+    {
+        if (string.IsNullOrWhiteSpace(only)) return configuration;
+        var names = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return configuration with
+        {
+            Architectures = configuration.Architectures.Where(names.Contains).ToList(),
+            Training = configuration.Training.Where(c => names.Contains(c.Method) || names.Contains(c.Name)).ToList(),
+        };
+    }
+
+    private static TrainingCase Case(string method, bool nesterov = false) =>
+        new(method, ShortOptions.GetValueOrDefault(method) ?? new Dictionary<string, object?>(), nesterov);
+}

@@ -1,0 +1,1 @@
+"""KdTools' parity layer: PyTorch definitions of its architectures and methods, and the comparisons."""

@@ -1,0 +1,33 @@
+"""How the parity layer measures agreement, and what it accepts."""
+import math
+
+# Models: logits, features and BN statistics; training: loss terms per step, final weights, updates.
+TOLERANCES = {
+    "float64": {"model": 1e-9, "terms": 1e-4, "weights": 1e-3, "updates": 1e-3},
+    "float32": {"model": 1e-4, "terms": 1e-4, "weights": 1e-3, "updates": 1e-3},
+}
+
+
+def relative(actual, expected):
+    """max |actual − expected| / max |expected| (the absolute error when expected is all zero); inf on a shape mismatch."""
+    if tuple(actual.shape) != tuple(expected.shape):
+        return math.inf
+    actual, expected = actual.detach().double(), expected.detach().double()
+    if actual.numel() == 0:
+        return 0.0
+    difference = (actual - expected).abs().max().item()
+    if not math.isfinite(difference):
+        return math.inf
+    scale = expected.abs().max().item()
+    return difference / scale if scale > 0 else difference
+
+
+class Worst:
+    """The largest error of a group of compared quantities, and which one it was."""
+
+    def __init__(self):
+        self.error, self.name = 0.0, None
+
+    def add(self, name, error):
+        if self.name is None or error > self.error:
+            self.error, self.name = error, name

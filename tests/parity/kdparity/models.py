@@ -1,0 +1,61 @@
+"""Model parity: a network KdTools saved (Save-KdModel's format) loads into the PyTorch definition with a plain
+load_state_dict(strict=True), and both give the same logits, features and BatchNorm statistics on the same input."""
+import os
+
+import torch
+
+from .architectures import ARCHITECTURES
+from .errors import TOLERANCES, Worst, relative
+from .safetensors_format import load_file, save_file
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+MODEL_PREFIX = "model."
+
+
+def load_kdtools_model(model, path):
+    """What a PyTorch user does with a KdTools model file: its model.* entries are the network's state dict."""
+    tensors, metadata = load_file(path)
+    model.load_state_dict({k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}, strict=True)
+    return metadata
+
+
+def _compare_outputs(expected, prefix, logits, features, errors, worst):
+    errors[f"{prefix} logits"] = relative(logits, expected[f"{prefix}/logits"])
+    group = Worst()
+    names = {k[len(prefix) + 1:] for k in expected if k.startswith(prefix + "/") and k != f"{prefix}/logits"}
+    for name in sorted(names | set(features)):
+        group.add(name, relative(features[name], expected[f"{prefix}/{name}"]) if name in features and name in names else float("inf"))
+    errors[f"{prefix} features"], worst[f"{prefix} features"] = group.error, group.name
+
+
+def compare(folder):
+    expected, metadata = load_file(os.path.join(folder, "expected.safetensors"))
+    name, dtype = metadata["architecture"], metadata["dtype"]
+    limit = TOLERANCES[dtype]["model"]
+    row = {"kind": "model", "name": name, "dtype": dtype, "errors": {}, "worst": {}, "notes": [],
+           "limits": {group: limit for group in ["eval logits", "eval features", "train logits", "train features", "BN statistics"]}}
+    if name not in ARCHITECTURES:
+        row["notes"].append(f"no PyTorch definition: add one to tests/parity/kdparity/architectures (ARCHITECTURES['{name}'])")
+        row["passed"] = False
+        return row
+    model = ARCHITECTURES[name](int(metadata["classes"])).to(DTYPES[dtype])
+    try:
+        load_kdtools_model(model, os.path.join(folder, "model.safetensors"))
+    except RuntimeError as error:
+        row["notes"].append(f"load_state_dict(strict=True) failed: {error}")
+        row["passed"] = False
+        return row
+    x = expected["input"]
+    with torch.no_grad():
+        model.eval()
+        _compare_outputs(expected, "eval", *model(x), row["errors"], row["worst"])
+        model.train()
+        _compare_outputs(expected, "train", *model(x), row["errors"], row["worst"])
+    statistics = Worst()
+    for key, value in model.named_buffers():
+        statistics.add(key, relative(value, expected[f"state/{key}"]) if f"state/{key}" in expected else float("inf"))
+    row["errors"]["BN statistics"], row["worst"]["BN statistics"] = statistics.error, statistics.name
+    # The other direction: KdTools loads this PyTorch-written state dict strictly (checked by the C# side).
+    save_file(model.state_dict(), os.path.join(folder, "pytorch_state.safetensors"))
+    row["passed"] = all(row["errors"][group] <= limit for group, limit in row["limits"].items())
+    return row
