@@ -8,7 +8,7 @@
     every student on the test split and writes one row per method. The measurement rows are also the script's output.
 
     Methods with a stage before the main training get it shortened to -PreStageEpochs (FitNet's hint stage, FT's
-    paraphraser, AB's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
+    paraphraser, AB's and FSP's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
     the built-in synthetic dataset at the quickstart's sizes, so a full sweep takes roughly ten quickstarts; scale with
     -TrainCount/-Epochs, or pass -Method KD, AT, CE to sweep a few.
 .EXAMPLE
@@ -43,6 +43,7 @@ $methodOptions = @{
     FitNet = @{ HintEpochs = $PreStageEpochs }
     FT     = @{ ParaphraserEpochs = $PreStageEpochs }
     AB     = @{ InitEpochs = $PreStageEpochs }
+    FSP    = @{ InitEpochs = $PreStageEpochs }
     TAKD   = @{ Assistant = $Assistant }
 }
 

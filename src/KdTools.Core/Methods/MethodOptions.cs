@@ -56,9 +56,13 @@ public abstract class MethodOptions
                 $"option {option} = {Format(value)} is invalid: {rule}", option);
     }
 
-    /// <summary>Compact, culture-invariant "Name=value;..." text of every option, for one CSV column.</summary>
+    /// <summary>
+    /// Compact, culture-invariant "Name=value;..." text of every option, for one CSV column; <c>Preset</c> only when
+    /// one was chosen (the values it set are listed anyway).
+    /// </summary>
     public string ToCompactString() =>
-        string.Join(";", MethodOptionInfo.For(GetType()).Select(o => $"{o.Name}={Format(o.Property.GetValue(this))}"));
+        string.Join(";", MethodOptionInfo.For(GetType()).Where(o => o.Name != nameof(Preset) || Preset.Length > 0)
+            .Select(o => $"{o.Name}={Format(o.Property.GetValue(this))}"));
 
     internal static string Format(object? value) => value switch
     {

@@ -24,7 +24,7 @@ public class MethodRegistryTests
         Assert.Equal(2.5, options.Temperature);
         Assert.Equal(0.5, options.Alpha);
         Assert.Equal(0.5, method.TaskLossWeight);
-        Assert.Equal("Temperature=2.5;Alpha=0.5", options.ToCompactString());
+        Assert.Equal("Temperature=2.5;Alpha=0.5;CeWeight=;LogitStandardization=false", options.ToCompactString());
     }
 
     [Fact]
@@ -32,11 +32,11 @@ public class MethodRegistryTests
     {
         var ex = Assert.Throws<KdException>(() => MethodRegistry.Create("KD", new Dictionary<string, object?> { ["Temp"] = 2 }));
         Assert.Equal(KdErrorIds.MethodOptionUnknown, ex.ErrorId);
-        Assert.Equal("unknown option 'Temp' for method KD; valid options: Temperature, Alpha", ex.Message);
+        Assert.Equal("unknown option 'Temp' for method KD; valid options: Temperature, Alpha, CeWeight, LogitStandardization, Preset", ex.Message);
     }
 
     [Theory]
-    [InlineData("Alpha", 1.5, "option Alpha = 1.5 is invalid: must be in [0, 1]")]
+    [InlineData("Alpha", 1.5, "option Alpha = 1.5 is invalid: must be in [0, 1] (set CeWeight to weigh the KL term by more than 1)")]
     [InlineData("Temperature", 0.0, "option Temperature = 0 is invalid: must be > 0")]
     public void Out_of_range_values_fail_with_the_rule(string option, double value, string message)
     {
