@@ -28,7 +28,8 @@ internal sealed class CrdContrastSampler : IDisposable
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument,
                 $"CRD's {mode} sampling draws negatives by class and needs the {samples} training labels; use Sampling Uniform where there are none");
         _labels = labels.to(ScalarType.Int64, CPU, copy: true);
-        var counts = _labels.bincount(null).data<long>().ToArray();
+        using var classCounts = _labels.bincount(null);
+        var counts = classCounts.data<long>().ToArray();
         _otherClassCount = counts.Select(c => samples - c).ToArray();
         if (counts.Count(c => c > 0) < 2)
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument,

@@ -41,7 +41,7 @@ public sealed class OfdMethod(OfdOptions options) : FeatureDistillationMethod<Of
         _margins = new LevelBuffers(_levels.Select(l =>
         {
             var (weight, bias) = setup.TeacherPreActivationNorm(l.Teacher, Name);
-            return OverhaulLoss.Margins(weight, bias);
+            return OfdLoss.Margins(weight, bias);
         }).ToList());
         Extras = nn.ModuleDict<nn.Module>(("connectors", _connectors), ("margins", _margins));
     }
@@ -52,6 +52,6 @@ public sealed class OfdMethod(OfdOptions options) : FeatureDistillationMethod<Of
         var student = _levels.Select((l, i) => _connectors![i].call(step.Student.Feature(FeatureNames.StagePreActivation(l.Student)))).ToList();
         var targets = _levels.Select(l => teacher.Feature(FeatureNames.StagePreActivation(l.Teacher))).ToList();
         var margins = Enumerable.Range(0, _levels.Length).Select(i => _margins![i]).ToList();
-        terms.Add("ofd", Options.Beta * OverhaulLoss.Compute(student, targets, margins));
+        terms.Add("ofd", Options.Beta * OfdLoss.Compute(student, targets, margins));
     }
 }

@@ -32,6 +32,15 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
     }
 
     [Fact]
+    public void Get_KdMethod_lists_a_methods_presets_in_its_Preset_row()
+    {
+        var rows = _session.Run("Get-KdMethod DKD -Option");
+        rows.AssertSucceeded();
+        var preset = Assert.Single(rows.Output, r => (string)r.Prop("Name")! == "Preset");
+        Assert.Contains("resnet56-resnet20 (Beta=2; mdistiller configs/cifar100/dkd/res56_res20.yaml)", (string)preset.Prop("Description")!);
+    }
+
+    [Fact]
     public void Unknown_method_is_an_error_record_with_a_stable_id()
     {
         var result = _session.Run("Get-KdMethod NoSuchMethod");

@@ -41,7 +41,7 @@ public class FeatureMethodSetupTests
         for (int level = 0; level < 3; level++)
         {
             var (weight, bias) = teacher.PreActivationNorm(level + 2)!.Value;
-            var expected = OverhaulLoss.Margins(weight, bias).data<float>().ToArray();
+            var expected = OfdLoss.Margins(weight, bias).data<float>().ToArray();
             Assert.Equal(expected, state[$"modules.margins.{level}"].data<float>().ToArray());
             Assert.Equal(weight.shape[0], state[$"modules.connectors.{level}.conv.weight"].shape[0]);
         }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Tests.Losses;
 
-public class OverhaulLossTests
+public class OfdLossTests
 {
     public static IEnumerable<object[]> Cases => GoldenFile.CaseNames("OFD");
 
@@ -29,7 +29,7 @@ public class OverhaulLossTests
         var expected = golden.Expected.GetProperty("components").GetProperty("margins").EnumerateArray().ToList();
         for (int level = 0; level < expected.Count; level++)
         {
-            var margins = OverhaulLoss.Margins(golden.Input($"bn_weight{level}"), golden.Input($"bn_bias{level}")).data<double>().ToArray();
+            var margins = OfdLoss.Margins(golden.Input($"bn_weight{level}"), golden.Input($"bn_bias{level}")).data<double>().ToArray();
             var want = expected[level].EnumerateArray().Select(GoldenCase.ReadNumber).ToArray();
             Assert.Equal(want.Length, margins.Length);
             for (int c = 0; c < want.Length; c++) GoldenAssert.Close(want[c], margins[c], $"margin[{level}][{c}]");
@@ -41,7 +41,7 @@ public class OverhaulLossTests
     {
         using var scope = NewDisposeScope();
         // β = 0, |γ| = 2: −2·φ(0)/Φ(0) = −2·(1/√(2π))/(1/2) = −4/√(2π), the mean of a half-normal's negative side.
-        var margin = OverhaulLoss.Margins(tensor(new[] { -2.0 }, ScalarType.Float64), tensor(new[] { 0.0 }, ScalarType.Float64));
+        var margin = OfdLoss.Margins(tensor(new[] { -2.0 }, ScalarType.Float64), tensor(new[] { 0.0 }, ScalarType.Float64));
         GoldenAssert.Close(-4 / Math.Sqrt(2 * Math.PI), margin.ToDouble(), "margin");
     }
 
@@ -53,14 +53,14 @@ public class OverhaulLossTests
         // (0, −0.5) m < t ≤ 0, s > t → 0.25; (1, 2) t > 0 → 1. Batch of one: sum 2.25.
         var student = tensor(new[] { -2.0, 0, 0, 1 }, [1, 1, 2, 2], ScalarType.Float64);
         var teacher = tensor(new[] { -3.0, -3, -0.5, 2 }, [1, 1, 2, 2], ScalarType.Float64);
-        GoldenAssert.Close(2.25, OverhaulLoss.PartialL2(student, teacher, tensor(new[] { -1.0 }, ScalarType.Float64)).ToDouble(), "loss");
+        GoldenAssert.Close(2.25, OfdLoss.PartialL2(student, teacher, tensor(new[] { -1.0 }, ScalarType.Float64)).ToDouble(), "loss");
     }
 
     private static Tensor Loss(GoldenInputs x)
     {
         int levels = (int)x.Param("num_levels", 0);
-        var margins = Enumerable.Range(0, levels).Select(i => OverhaulLoss.Margins(x[$"bn_weight{i}"], x[$"bn_bias{i}"])).ToArray();
-        return OverhaulLoss.Compute(Enumerable.Range(0, levels).Select(i => x[$"source{i}"]).ToArray(),
+        var margins = Enumerable.Range(0, levels).Select(i => OfdLoss.Margins(x[$"bn_weight{i}"], x[$"bn_bias{i}"])).ToArray();
+        return OfdLoss.Compute(Enumerable.Range(0, levels).Select(i => x[$"source{i}"]).ToArray(),
             Enumerable.Range(0, levels).Select(i => x[$"target{i}"]).ToArray(), margins);
     }
 }
