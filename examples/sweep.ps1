@@ -8,9 +8,10 @@
     every student on the test split and writes one row per method. The measurement rows are also the script's output.
 
     Methods with a stage before the main training get it shortened to -PreStageEpochs (FitNet's hint stage, FT's
-    paraphraser, AB's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
+    paraphraser, AB's and FSP's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
     the built-in synthetic dataset at the quickstart's sizes, so a full sweep takes roughly ten quickstarts; scale with
-    -TrainCount/-Epochs, or pass -Method KD, AT, CE to sweep a few.
+    -TrainCount/-Epochs, or pass -Method KD, AT, CE to sweep a few. Methods that need features the student and teacher
+    do not share (equal stage counts or widths) are skipped with a warning.
 .EXAMPLE
     ./sweep.ps1 -Method KD, FitNet, CE -Epochs 20 -OutputPath kd-vs-fitnet.csv
 #>
@@ -43,6 +44,7 @@ $methodOptions = @{
     FitNet = @{ HintEpochs = $PreStageEpochs }
     FT     = @{ ParaphraserEpochs = $PreStageEpochs }
     AB     = @{ InitEpochs = $PreStageEpochs }
+    FSP    = @{ InitEpochs = $PreStageEpochs }
     TAKD   = @{ Assistant = $Assistant }
 }
 
@@ -57,9 +59,18 @@ $headed = if ($Method -contains 'DIH') { $teacher | Add-IntermediateHead -Epochs
 
 $runs = foreach ($name in $Method) {
     $from = if ($name -eq 'DIH') { $headed } else { $teacher }
-    # TAKD emits the assistant's run before the student's: keep the student's.
-    $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training |
-        Select-Object -Last 1
+    try {
+        # TAKD emits the assistant's run before the student's: keep the student's.
+        $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training |
+            Select-Object -Last 1
+    }
+    catch {
+        # A method that needs features this pair does not share (equal stage counts, equal widths) says so before
+        # training; a sweep over a heterogeneous pair goes on without it.
+        if ($_.FullyQualifiedErrorId -notmatch '^KdTools\.Model\.Feature(Missing|ShapeMismatch)') { throw }
+        Write-Warning "Skipped $name for $Student from ${TeacherArchitecture}: $($_.Exception.Message)"
+        continue
+    }
     Write-Host "Run: $run"
     $run
 }

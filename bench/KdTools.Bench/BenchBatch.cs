@@ -3,7 +3,10 @@ using static TorchSharp.torch;
 
 namespace KdTools.Bench;
 
-/// <summary>A random CIFAR-shaped batch (images, labels, dataset indices), made once outside any dispose scope.</summary>
+/// <summary>
+/// A random CIFAR-shaped batch (images, labels, dataset indices) and the labels of the training set it is drawn from
+/// (CRD samples negatives by class), made once outside any dispose scope.
+/// </summary>
 internal sealed class BenchBatch : IDisposable
 {
     /// <summary>CIFAR-100's training split: the dataset size CRD's memory bank is built for.</summary>
@@ -12,10 +15,14 @@ internal sealed class BenchBatch : IDisposable
     public BenchBatch(int size, int classes)
     {
         Images = randn(size, 3, 32, 32);
-        Labels = randint(0, classes, size, dtype: ScalarType.Int64);
+        TrainingLabels = randint(0, classes, TrainingSamples, dtype: ScalarType.Int64);
         using var order = randperm(TrainingSamples);
         Indices = order.narrow(0, 0, size).clone();
+        Labels = TrainingLabels.index_select(0, Indices);
     }
+
+    /// <summary>Labels of the whole (virtual) training set, int64 [<see cref="TrainingSamples"/>].</summary>
+    public Tensor TrainingLabels { get; }
 
     public Tensor Images { get; }
     public Tensor Labels { get; }
@@ -42,6 +49,7 @@ internal sealed class BenchBatch : IDisposable
     public void Dispose()
     {
         Images.Dispose();
+        TrainingLabels.Dispose();
         Labels.Dispose();
         Indices.Dispose();
     }

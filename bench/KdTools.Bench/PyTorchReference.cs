@@ -11,7 +11,7 @@ internal sealed record PyTorchResults(IReadOnlyList<StepTimes> Pairs, IReadOnlyD
 internal static class PyTorchReference
 {
     /// <summary>The methods bench_torch.py has reference formulas for (its METHODS).</summary>
-    private static readonly HashSet<string> ReferencedMethods = new(["KD", "AT", "FitNet", "PKT", "RKD"], StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> ReferencedMethods = new(["KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST"], StringComparer.OrdinalIgnoreCase);
 
     public static PyTorchResults Run(BenchOptions o, IEnumerable<string> methods)
     {

@@ -6,7 +6,7 @@ Times, per student/teacher pair, the median and the minimum milliseconds (printe
   kd_step          teacher forward in eval mode under no_grad, student forward,
                    loss = 0.1 * CE + 0.9 * T^2 * KL(batchmean) at T = 4, backward, SGD step;
   teacher_eval     teacher forward in eval mode under no_grad;
-then, for resnet20 distilled from resnet56, one distillation step per method (KD, AT, FitNet, PKT, RKD) with
+then, for resnet20 distilled from resnet56, one distillation step per method (KD, AT, FitNet, PKT, RKD, DKD, DIST) with
 KdTools' default loss weights (step, and ratio_to_kd against the KD step), and the cost of training DIH's
 intermediate heads on a frozen resnet56 against one CE training step of resnet56 (head_finetune).
 Prints one JSON line per measurement. Random inputs with a fixed seed; needs only PyTorch (1.13 or newer).
@@ -31,13 +31,17 @@ PAIRS = (("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet
 CE_WEIGHT, KD_WEIGHT, TEMPERATURE = 0.1, 0.9, 4.0
 
 METHOD_STUDENT, METHOD_TEACHER = "resnet20", "resnet56"
-METHODS = ("KD", "AT", "FitNet", "PKT", "RKD")
+METHODS = ("KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST")
 
 # KdTools' defaults for the feature methods (RepDistiller's training script): loss = CE + beta * the method's term.
 AT_BETA, AT_POWER = 1000.0, 2
 FITNET_BETA, FITNET_HINT = 100.0, "stage2"  # the middle of three stages
 PKT_BETA, PKT_EPS = 30000.0, 1e-7
 RKD_BETA, RKD_DISTANCE_WEIGHT, RKD_ANGLE_WEIGHT = 1.0, 25.0, 50.0
+# The logit methods' defaults: DKD as mdistiller (CE 1, alpha 1, beta 8, T 4; past its warm-up), DIST as the authors'
+# CIFAR config (CE 1, weight 2, beta = gamma = 1, tau 4).
+DKD_ALPHA, DKD_BETA, DKD_TEMPERATURE = 1.0, 8.0, 4.0
+DIST_WEIGHT, DIST_BETA, DIST_GAMMA, DIST_TAU = 2.0, 1.0, 1.0, 4.0
 
 HEAD_STAGES = ("stage1", "stage2", "stage3")
 HEAD_LEARNING_RATE = 0.1  # DIH's head training rate, KdTools' HeadFineTuning default
@@ -185,6 +189,32 @@ def pkt_loss(student_embedding, teacher_embedding):
     return (teacher * torch.log((teacher + PKT_EPS) / (student + PKT_EPS))).mean()
 
 
+def dkd_loss(student_logits, teacher_logits, labels):
+    """alpha * TCKD + beta * NCKD (mdistiller's dkd_loss), both T^2/B-scaled."""
+    t, batch = DKD_TEMPERATURE, student_logits.shape[0]
+    gt = F.one_hot(labels, student_logits.shape[1]).to(student_logits.dtype)
+    p_s, p_t = F.softmax(student_logits / t, dim=1), F.softmax(teacher_logits / t, dim=1)
+    binary_s = torch.stack([(p_s * gt).sum(1), (p_s * (1 - gt)).sum(1)], 1)
+    binary_t = torch.stack([(p_t * gt).sum(1), (p_t * (1 - gt)).sum(1)], 1)
+    tckd = F.kl_div(binary_s.log(), binary_t, reduction="sum") * t ** 2 / batch
+    nckd = F.kl_div(F.log_softmax(student_logits / t - 1000.0 * gt, dim=1), F.softmax(teacher_logits / t - 1000.0 * gt, dim=1),
+                    reduction="sum") * t ** 2 / batch
+    return DKD_ALPHA * tckd + DKD_BETA * nckd
+
+
+def mean_pearson(a, b, eps=1e-8):
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    return ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1) + eps)).mean()
+
+
+def dist_loss(student_logits, teacher_logits):
+    """beta * inter + gamma * intra relations of softmax(z / tau), each tau^2-scaled (the DIST authors' dist_kd.py)."""
+    y_s, y_t = F.softmax(student_logits / DIST_TAU, dim=1), F.softmax(teacher_logits / DIST_TAU, dim=1)
+    inter = DIST_TAU ** 2 * (1 - mean_pearson(y_s, y_t))
+    intra = DIST_TAU ** 2 * (1 - mean_pearson(y_s.t(), y_t.t()))
+    return DIST_BETA * inter + DIST_GAMMA * intra
+
+
 class ConvRegressor(nn.Module):
     """FitNet's regressor onto the teacher's hint shape: 3x3 stride-2 conv for a map twice as large, 4x4 stride-2
     transposed conv for one half as large, else a valid conv shrinking it exactly (1x1 for equal sizes); BN, ReLU."""
@@ -214,6 +244,10 @@ def make_method(name, student_shapes, teacher_shapes):
         return None, lambda s, t, y: F.cross_entropy(s[0], y) + PKT_BETA * pkt_loss(s[1]["embedding"], t[1]["embedding"])
     if name == "RKD":
         return None, lambda s, t, y: F.cross_entropy(s[0], y) + RKD_BETA * rkd_loss(s[1]["embedding"], t[1]["embedding"])
+    if name == "DKD":
+        return None, lambda s, t, y: F.cross_entropy(s[0], y) + dkd_loss(s[0], t[0], y)
+    if name == "DIST":
+        return None, lambda s, t, y: F.cross_entropy(s[0], y) + DIST_WEIGHT * dist_loss(s[0], t[0])
     if name == "FitNet":
         regressor = ConvRegressor(student_shapes[FITNET_HINT], teacher_shapes[FITNET_HINT])
         return regressor, lambda s, t, y: (F.cross_entropy(s[0], y)

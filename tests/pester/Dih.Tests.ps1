@@ -56,7 +56,7 @@ Describe 'Invoke-Distillation -Method DIH' {
         $run.Teacher | Should -Be 'resnet14'
         # CE is part of each branch's loss, so there is no separate ce term.
         $run.LossTerms | Should -Match '^dih_final=[0-9.eE+-]+;dih_head1=[0-9.eE+-]+;dih_head2=[0-9.eE+-]+;dih_head3=[0-9.eE+-]+$'
-        $run.Options | Should -Be 'Temperature=5;Alpha=0.1'
+        $run.Options | Should -Be 'Temperature=5;Alpha=0.1;LogitStandardization=false'
     }
 
     It 'says to run Add-IntermediateHead when the teacher has no heads' {

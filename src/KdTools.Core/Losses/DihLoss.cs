@@ -30,20 +30,23 @@ public static class DihLoss
     /// <param name="target">[B] int64 class indices.</param>
     /// <param name="alpha">Weight of the KL term; the cross-entropy gets 1 − α.</param>
     /// <param name="temperature">Softening temperature T of both logits.</param>
+    /// <param name="standardize">Z-score both logits before the temperature in the KL term only
+    /// (<see cref="LogitStandardization"/>); the cross-entropy keeps the raw student logits.</param>
     public static Tensor Kd(Tensor studentLogits, Tensor teacherLogits, Tensor target,
-        double alpha = DefaultAlpha, double temperature = DefaultTemperature)
+        double alpha = DefaultAlpha, double temperature = DefaultTemperature, bool standardize = false)
     {
         RequireSameShape(studentLogits, teacherLogits, "teacher logits");
         using var scope = NewDisposeScope();
-        var kl = SoftenedKlBatchMean(studentLogits, teacherLogits.detach(), temperature);
+        var kl = SoftenedKlBatchMean(LogitStandardization.ZScoreIf(standardize, studentLogits),
+            LogitStandardization.ZScoreIf(standardize, teacherLogits.detach()), temperature);
         var ce = cross_entropy(studentLogits, target);
         return (kl * (alpha * temperature * temperature) + ce * (1 - alpha)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The cohort loss with one α for every branch.</summary>
     public static DihCohortLoss Cohort(Tensor studentLogits, IReadOnlyList<Tensor> branchLogits, Tensor target,
-        double alpha = DefaultAlpha, double temperature = DefaultTemperature) =>
-        Cohort(studentLogits, branchLogits, target, Enumerable.Repeat(alpha, branchLogits.Count).ToArray(), temperature);
+        double alpha = DefaultAlpha, double temperature = DefaultTemperature, bool standardize = false) =>
+        Cohort(studentLogits, branchLogits, target, Enumerable.Repeat(alpha, branchLogits.Count).ToArray(), temperature, standardize);
 
     /// <summary>
     /// The cohort loss: a plain sum of <see cref="Kd"/> over the branches, so the hard-label cross-entropy counts once
@@ -55,8 +58,9 @@ public static class DihLoss
     /// <param name="target">[B] int64 class indices.</param>
     /// <param name="alphas">One α per branch, same indexing.</param>
     /// <param name="temperature">Softening temperature T shared by all branches.</param>
+    /// <param name="standardize">Z-score the logits of every KL term (see <see cref="Kd"/>).</param>
     public static DihCohortLoss Cohort(Tensor studentLogits, IReadOnlyList<Tensor> branchLogits, Tensor target,
-        IReadOnlyList<double> alphas, double temperature = DefaultTemperature)
+        IReadOnlyList<double> alphas, double temperature = DefaultTemperature, bool standardize = false)
     {
         if (branchLogits.Count == 0)
             throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
@@ -73,7 +77,7 @@ public static class DihLoss
         using var scope = NewDisposeScope();
         var perBranch = new Tensor?[branchLogits.Count];
         for (int b = 0; b < branchLogits.Count; b++)
-            if (alphas[b] != 0) perBranch[b] = Kd(studentLogits, branchLogits[b], target, alphas[b], temperature);
+            if (alphas[b] != 0) perBranch[b] = Kd(studentLogits, branchLogits[b], target, alphas[b], temperature, standardize);
         var total = stack(perBranch.OfType<Tensor>()).sum();
         foreach (var branchLoss in perBranch) branchLoss?.MoveToOuterDisposeScope();
         return new DihCohortLoss(total.MoveToOuterDisposeScope(), perBranch);

@@ -6,14 +6,40 @@ using TorchSharp;
 
 namespace KdTools.Core.Methods;
 
+/// <summary>Where CRD's contrast rows come from (RepDistiller's <c>--mode</c>, and its uniform alias sampler).</summary>
+public enum CrdSampling
+{
+    /// <summary>The positive is the sample itself; negatives from other classes, without replacement while the other
+    /// classes hold enough samples (RepDistiller's default for CIFAR, <c>mode='exact'</c>).</summary>
+    Exact,
+
+    /// <summary>The positive is a random sample of the same class; negatives as in <see cref="Exact"/> (<c>mode='relax'</c>).</summary>
+    Relax,
+
+    /// <summary>Negatives uniformly from the whole training set, same class included (RepDistiller's ContrastMemory
+    /// without dataset-provided indices).</summary>
+    Uniform,
+}
+
 public sealed class CrdOptions : FeatureMethodOptions
 {
+    private static readonly MethodPreset[] ReferencePresets =
+    [
+        MethodPreset.Of("CRD+KD", "the CRD paper's CRD+KD rows; RepDistiller scripts/run_cifar_distill.sh: -a 1 -b 0.8",
+            (nameof(KdWeight), 1.0), (nameof(Beta), 0.8)),
+    ];
+
     public CrdOptions() => Beta = 0.8;
+
+    public override IReadOnlyList<MethodPreset> Presets => ReferencePresets;
+
+    [Description("Where the contrast rows come from: Exact (negatives from other classes, RepDistiller's CIFAR default --mode exact), Relax (positive: a random same-class sample) or Uniform (negatives from the whole set).")]
+    public CrdSampling Sampling { get; set; } = CrdSampling.Exact;
 
     [Description("Width of the embedding heads.")]
     public int FeatureDim { get; set; } = 128;
 
-    [Description("Negatives per positive (NCE k); capped at the training-set size − 1.")]
+    [Description("Negatives per positive (NCE k, RepDistiller --nce_k 16384), capped at the training-set size − 1; Exact and Relax draw with replacement for samples whose other classes hold fewer.")]
     public int Negatives { get; set; } = 16384;
 
     [Description("Temperature τ of the scores.")]
@@ -44,14 +70,14 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
 {
     private EmbeddingHead? _studentEmbed, _teacherEmbed;
     private ContrastMemory? _memory;
-    private long _negatives;
+    private CrdContrastSampler? _sampler;
 
     public override void Initialize(MethodSetup setup)
     {
         long samples = setup.TrainingSamples;
         if (samples < 2)
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument, "CRD needs at least two training samples for its memory bank");
-        _negatives = Math.Min(Options.Negatives, samples - 1);
+        _sampler = new CrdContrastSampler(Options.Sampling, samples, Math.Min(Options.Negatives, samples - 1), setup.TrainingLabels);
         _studentEmbed = new EmbeddingHead(setup.Student(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
         _teacherEmbed = new EmbeddingHead(setup.Teacher(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
         _memory = new ContrastMemory(samples, Options.FeatureDim);
@@ -66,11 +92,8 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
         var studentEmbedding = _studentEmbed!.call(step.Student.Feature(FeatureNames.Embedding));
         var teacherEmbedding = _teacherEmbed!.call(step.RequireTeacher().Feature(FeatureNames.Embedding));
 
-        // Column 0 is the positive (the sample itself), the rest drawn uniformly from the whole training set. RepDistiller's
-        // CIFAR script instead draws negatives from other classes only ("exact" mode); see docs/methods.md.
-        var contrast = torch.randint(0, samples, [indices.shape[0], _negatives + 1], dtype: torch.int64, generator: step.Random)
-            .to(indices.device);
-        contrast.select(1, 0).copy_(indices);
+        // Column 0 is the positive, the rest the negatives (Options.Sampling says from where).
+        var contrast = _sampler!.Draw(indices, step.Random);
         step.RecordDraw("contrast", contrast);
         // Each embedding is scored against the other side's memory.
         var studentScores = ContrastiveLoss.ExpScores(studentEmbedding, memory.Rows(1, contrast), Options.NceTemperature);
@@ -80,8 +103,15 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
         var loss = ContrastiveLoss.NceLoss(studentScores / studentZ, samples) + ContrastiveLoss.NceLoss(teacherScores / teacherZ, samples);
         terms.Add("crd", Options.Beta * loss);
 
+        // The rows updated are the samples' own, whatever the positive column holds (Relax), as in the reference.
         var own = indices.unsqueeze(1);
         memory.Update(0, indices, ContrastiveLoss.UpdatedMemoryRows(memory.Rows(0, own).squeeze(1), studentEmbedding, Options.NceMomentum));
         memory.Update(1, indices, ContrastiveLoss.UpdatedMemoryRows(memory.Rows(1, own).squeeze(1), teacherEmbedding, Options.NceMomentum));
+    }
+
+    public override void Dispose()
+    {
+        _sampler?.Dispose();
+        base.Dispose();
     }
 }

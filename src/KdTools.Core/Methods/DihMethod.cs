@@ -11,6 +11,9 @@ public sealed class DihOptions : MethodOptions
     [Description("α of each branch's KD loss: one value for all, or one per branch (final classifier first, then the heads shallow to deep). A branch with α = 0 is skipped.")]
     public double[] Alpha { get; set; } = [DihLoss.DefaultAlpha];
 
+    [Description(Losses.LogitStandardization.OptionDescription + " The cross-entropy of each branch keeps the raw logits.")]
+    public bool LogitStandardization { get; set; }
+
     public override void Validate()
     {
         Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
@@ -50,7 +53,7 @@ public sealed class DihMethod(DihOptions options) : DistillationMethod<DihOption
         var names = teacher.Exits.Keys.Prepend("final").ToList();
         var branches = teacher.Exits.Values.Prepend(teacher.Logits).ToList();
         var alphas = Options.Alpha.Length == 1 ? Enumerable.Repeat(Options.Alpha[0], branches.Count).ToArray() : Options.Alpha;
-        var cohort = DihLoss.Cohort(step.Student.Logits, branches, step.Labels, alphas, Options.Temperature);
+        var cohort = DihLoss.Cohort(step.Student.Logits, branches, step.Labels, alphas, Options.Temperature, Options.LogitStandardization);
         for (int b = 0; b < names.Count; b++)
             if (cohort.PerBranch[b] is { } loss) terms.Add($"dih_{names[b]}", loss);
     }

@@ -128,11 +128,15 @@ public abstract class DistillationMethod<TOptions>(TOptions options) : Distillat
 /// <summary>Feature shapes of teacher and student (batch dimension included, from a 2-sample probe).</summary>
 public sealed class MethodSetup
 {
+    /// <param name="trainingLabels">The training split's labels, int64 [N] on the CPU (read, never modified).</param>
+    /// <param name="teacherPreActivationNorm">The teacher's <see cref="Models.ClassifierNet.PreActivationNorm"/>.</param>
     public MethodSetup(IReadOnlyDictionary<string, long[]> student, IReadOnlyDictionary<string, long[]>? teacher,
         int classes, Device device, IReadOnlyList<string>? studentExits = null, IReadOnlyList<string>? teacherExits = null,
-        long trainingSamples = 0)
+        long trainingSamples = 0, Tensor? trainingLabels = null, Func<int, (Tensor Weight, Tensor Bias)?>? teacherPreActivationNorm = null)
     {
         TrainingSamples = trainingSamples;
+        TrainingLabels = trainingLabels;
+        _teacherPreActivationNorm = teacherPreActivationNorm;
         StudentFeatures = student;
         TeacherFeatures = teacher;
         Classes = classes;
@@ -141,8 +145,28 @@ public sealed class MethodSetup
         TeacherExits = teacherExits ?? [];
     }
 
+    private readonly Func<int, (Tensor Weight, Tensor Bias)?>? _teacherPreActivationNorm;
+
     /// <summary>Size of the training split (memory-bank methods keep one row per sample).</summary>
     public long TrainingSamples { get; }
+
+    /// <summary>
+    /// The training split's labels by dataset index, int64 [N] on the CPU, or null where the caller has none; methods
+    /// that sample by class (CRD's negatives) copy what they need. Read only.
+    /// </summary>
+    public Tensor? TrainingLabels { get; }
+
+    /// <summary>
+    /// The affine (γ, β) of the teacher's BatchNorm before stage <paramref name="stage"/>'s ReLU (margin-based methods),
+    /// or a clear error when the teacher has no such BatchNorm. Live parameters: copy, never modify.
+    /// </summary>
+    public (Tensor Weight, Tensor Bias) TeacherPreActivationNorm(int stage, string method)
+    {
+        Teacher(Models.FeatureNames.StagePreActivation(stage));
+        return _teacherPreActivationNorm?.Invoke(stage) ?? throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
+            $"{method} derives its margins from the BatchNorm before each teacher stage's ReLU, but the teacher exposes none for stage {stage}; use a teacher architecture with batch norm (see Get-KdArchitecture)",
+            Models.FeatureNames.StagePreActivation(stage));
+    }
 
     /// <summary>Names of the student's extra exits (shallow to deep); empty for a plain network.</summary>
     public IReadOnlyList<string> StudentExits { get; }

@@ -10,6 +10,40 @@ namespace KdTools.Core.Methods;
 /// </summary>
 public abstract class MethodOptions
 {
+    private string _preset = "";
+
+    /// <summary>
+    /// The named reference configurations this method declares (a paper's per-pair settings), chosen with
+    /// <see cref="Preset"/>; empty for most methods, which then do not list a <c>Preset</c> option.
+    /// </summary>
+    public virtual IReadOnlyList<MethodPreset> Presets => [];
+
+    /// <summary>
+    /// Applies the named preset's values; options set afterwards override them (the binder sets this one first).
+    /// </summary>
+    [Description("A reference configuration to start from; options given beside it override its values.")]
+    public string Preset
+    {
+        get => _preset;
+        set
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                _preset = "";
+                return;
+            }
+            var preset = Presets.FirstOrDefault(p => string.Equals(p.Name, value, StringComparison.OrdinalIgnoreCase))
+                ?? throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
+                    Presets.Count == 0 ? $"option Preset = '{value}' is invalid: this method declares no presets"
+                        : $"option Preset = '{value}' is invalid: known presets: {string.Join(", ", Presets.Select(p => p.Name))}",
+                    nameof(Preset));
+            foreach (var (name, presetValue) in preset.Values)
+                (GetType().GetProperty(name) ?? throw new InvalidOperationException($"preset {preset.Name} sets unknown option {name}"))
+                    .SetValue(this, presetValue);
+            _preset = preset.Name;
+        }
+    }
+
     /// <summary>Rejects values outside their meaningful range; message names the option and the allowed range.</summary>
     public virtual void Validate()
     {
@@ -22,9 +56,13 @@ public abstract class MethodOptions
                 $"option {option} = {Format(value)} is invalid: {rule}", option);
     }
 
-    /// <summary>Compact, culture-invariant "Name=value;..." text of every option, for one CSV column.</summary>
+    /// <summary>
+    /// Compact, culture-invariant "Name=value;..." text of every option, for one CSV column; <c>Preset</c> only when
+    /// one was chosen (the values it set are listed anyway).
+    /// </summary>
     public string ToCompactString() =>
-        string.Join(";", MethodOptionInfo.For(GetType()).Select(o => $"{o.Name}={Format(o.Property.GetValue(this))}"));
+        string.Join(";", MethodOptionInfo.For(GetType()).Where(o => o.Name != nameof(Preset) || Preset.Length > 0)
+            .Select(o => $"{o.Name}={Format(o.Property.GetValue(this))}"));
 
     internal static string Format(object? value) => value switch
     {
@@ -47,15 +85,26 @@ public sealed record MethodOptionInfo(string Name, Type Type, object? Default, s
 
     public static IReadOnlyList<MethodOptionInfo> For(Type optionsType)
     {
-        var defaults = Activator.CreateInstance(optionsType);
+        var defaults = (MethodOptions)Activator.CreateInstance(optionsType)!;
+        var presets = defaults.Presets;
         return optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanRead && p.CanWrite)
+            // Preset is an option only of the methods that declare presets.
+            .Where(p => p.Name != nameof(MethodOptions.Preset) || presets.Count > 0)
             // The method's own options first, then those it shares with a family (Beta, KdWeight, ...).
             .OrderByDescending(p => Depth(p.DeclaringType!))
             .ThenBy(p => p.MetadataToken)
-            .Select(p => new MethodOptionInfo(p.Name, p.PropertyType, p.GetValue(defaults),
-                p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "", p))
+            .Select(p => new MethodOptionInfo(p.Name, Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType, p.GetValue(defaults),
+                Describe(p, presets), p))
             .ToList();
+    }
+
+    /// <summary>The [Description]; for <c>Preset</c> followed by every preset with its values and source.</summary>
+    private static string Describe(PropertyInfo property, IReadOnlyList<MethodPreset> presets)
+    {
+        var text = property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+        return property.Name != nameof(MethodOptions.Preset) ? text
+            : $"{text} Presets: {string.Join("; ", presets.Select(p => $"{p.Name} ({p.ValuesText}; {p.Source})"))}.";
     }
 
     private static int Depth(Type t)
@@ -76,12 +125,22 @@ public static class MethodOptionBinder
     {
         var options = (MethodOptions)Activator.CreateInstance(optionsType)!;
         var known = MethodOptionInfo.For(optionsType);
-        foreach (var (key, raw) in values ?? new Dictionary<string, object?>())
+        // The preset first, so that the options given beside it override its values.
+        foreach (var (key, raw) in (values ?? new Dictionary<string, object?>())
+                     .OrderBy(v => !string.Equals(v.Key, nameof(MethodOptions.Preset), StringComparison.OrdinalIgnoreCase)))
         {
             var info = known.FirstOrDefault(o => string.Equals(o.Name, key, StringComparison.OrdinalIgnoreCase))
                 ?? throw new KdException(KdErrorIds.MethodOptionUnknown, KdErrorKind.InvalidArgument,
                     $"unknown option '{key}' for method {method}; valid options: {string.Join(", ", known.Select(o => o.Name))}", key);
-            info.Property.SetValue(options, Convert(method, info, raw));
+            try
+            {
+                info.Property.SetValue(options, Convert(method, info, raw));
+            }
+            catch (TargetInvocationException e) when (e.InnerException is KdException rejected)
+            {
+                // A setter that checks its value (Preset) throws through reflection.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(rejected);
+            }
         }
         options.Validate();
         return options;
@@ -92,7 +151,10 @@ public static class MethodOptionBinder
         try
         {
             var target = info.Type;
-            if (raw is null) return target.IsValueType ? throw new FormatException("a value is required") : null;
+            bool optional = !target.IsValueType || Nullable.GetUnderlyingType(info.Property.PropertyType) is not null;
+            // An empty CSV cell leaves an optional number unset.
+            if (raw is null || (optional && target.IsValueType && raw is string { Length: 0 }))
+                return optional ? null : throw new FormatException("a value is required");
             if (target.IsInstanceOfType(raw)) return raw;
             if (target.IsArray)
             {
@@ -126,4 +188,20 @@ public static class MethodOptionBinder
 
     private static string FriendlyType(Type t) => t == typeof(double) ? "number" : t == typeof(int) ? "whole number"
         : t == typeof(bool) ? "boolean" : t.IsArray ? $"list of {FriendlyType(t.GetElementType()!)}" : t.Name;
+}
+
+/// <summary>
+/// A named set of option values a method declares: a reference configuration such as a paper's per-pair setting.
+/// </summary>
+/// <param name="Name">What <c>-MethodOption @{ Preset = … }</c> takes (case-insensitive).</param>
+/// <param name="Source">Where the values come from (a config file, a script line, a table).</param>
+/// <param name="Values">Option names and typed values, applied in order.</param>
+public sealed record MethodPreset(string Name, string Source, IReadOnlyList<KeyValuePair<string, object>> Values)
+{
+    /// <summary>"Beta=6,Temperature=4", for listings.</summary>
+    public string ValuesText => string.Join(",", Values.Select(v => $"{v.Key}={MethodOptions.Format(v.Value)}"));
+
+    /// <summary>A preset from (option, value) pairs.</summary>
+    public static MethodPreset Of(string name, string source, params (string Option, object Value)[] values) =>
+        new(name, source, values.Select(v => KeyValuePair.Create(v.Option, v.Value)).ToList());
 }

@@ -29,7 +29,7 @@ public sealed class TakdOptions : KdOptions
     Paper = "Mirzadeh et al. Improved Knowledge Distillation via Teacher Assistant. AAAI 2020")]
 public sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOptions>(options)
 {
-    public override double TaskLossWeight => 1 - Options.Alpha;
+    public override double TaskLossWeight => Options.TaskLossWeight;
 
     public override void AddLosses(StepContext step, LossTerms terms) => KdMethod.AddKdTerm(step, terms, Options);
 
@@ -38,5 +38,7 @@ public sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOpt
     {
         ["Temperature"] = Options.Temperature,
         ["Alpha"] = Options.Alpha,
+        ["CeWeight"] = Options.CeWeight,
+        ["LogitStandardization"] = Options.LogitStandardization,
     });
 }

@@ -46,6 +46,9 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The BatchNorm whose output, before the shortcut is added, ends the block (the reference's <c>bn2</c>).</summary>
+    public BatchNorm2d OutputNorm => bn2;
+
     public override Tensor forward(Tensor input)
     {
         var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);

@@ -37,6 +37,9 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The BatchNorm whose output, before the shortcut is added, ends the block (the reference's <c>bn3</c>).</summary>
+    public BatchNorm2d OutputNorm => bn3;
+
     public override Tensor forward(Tensor input)
     {
         var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);

@@ -49,6 +49,10 @@ internal sealed class CifarResNet : ClassifierNet
         return features.Finish(fc.call(embedding));
     }
 
+    /// <summary>The last block's <c>bn2</c> of each stage, as the reference's <c>get_bn_before_relu</c>.</summary>
+    public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage) =>
+        ResidualStage.LastOutputNorm(stage switch { 1 => layer1, 2 => layer2, 3 => layer3, _ => null });
+
     internal static IEnumerable<ArchitectureInfo> Architectures()
     {
         long[] thin = [16, 16, 32, 64];

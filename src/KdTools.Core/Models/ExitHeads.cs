@@ -52,6 +52,8 @@ public sealed class MultiExitNet : ClassifierNet
         var exits = heads.Compute(output);
         return new ModelOutput(output.Logits, output.Features.ToDictionary(f => f.Key, f => f.Value), exits);
     }
+
+    public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage) => backbone.PreActivationNorm(stage);
 }
 
 /// <summary>Rebuilds exit heads from a checkpoint's (kind, configuration) pair.</summary>

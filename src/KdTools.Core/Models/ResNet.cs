@@ -49,6 +49,10 @@ internal sealed class ResNet : ClassifierNet
         return features.Finish(linear.call(embedding));
     }
 
+    /// <summary>The last block's <c>bn2</c> (BasicBlock) or <c>bn3</c> (Bottleneck) of each stage, as the reference's <c>get_bn_before_relu</c>.</summary>
+    public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage) =>
+        ResidualStage.LastOutputNorm(stage switch { 1 => layer1, 2 => layer2, 3 => layer3, 4 => layer4, _ => null });
+
     internal static IEnumerable<ArchitectureInfo> Architectures()
     {
         yield return Info(18, bottleneck: false, [2, 2, 2, 2]);

@@ -16,4 +16,19 @@ internal static class ResidualStage
         Func<long, long, bool, nn.Module<Tensor, Tensor>> block) =>
         nn.Sequential(Enumerable.Range(0, blockCount)
             .Select(i => block(i == 0 ? inPlanes : outPlanes, i == 0 ? stride : 1, i == blockCount - 1)));
+
+    /// <summary>
+    /// The affine of the BatchNorm that ends a stage's last block before its shortcut sum (<see cref="BasicBlock.OutputNorm"/>,
+    /// <see cref="Bottleneck.OutputNorm"/>); null for no stage.
+    /// </summary>
+    public static (Tensor Weight, Tensor Bias)? LastOutputNorm(Sequential? stage)
+    {
+        var norm = stage?.children().Last() switch
+        {
+            BasicBlock block => block.OutputNorm,
+            Bottleneck block => block.OutputNorm,
+            _ => null,
+        };
+        return norm is null ? null : (norm.weight!, norm.bias!);
+    }
 }

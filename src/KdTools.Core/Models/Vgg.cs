@@ -58,6 +58,13 @@ internal sealed class Vgg : ClassifierNet
         return features.Finish(classifier.call(embedding));
     }
 
+    /// <summary>The last BatchNorm of blocks 1..4 (stages 1..4), as the reference's <c>get_bn_before_relu</c>.</summary>
+    public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage)
+    {
+        var norm = (stage switch { 1 => block1, 2 => block2, 3 => block3, 4 => block4, _ => null })?.children().OfType<BatchNorm2d>().Last();
+        return norm is null ? null : (norm.weight!, norm.bias!);
+    }
+
     internal static IEnumerable<ArchitectureInfo> Architectures()
     {
         long[][] vgg8 = [[64], [128], [256], [512], [512]];

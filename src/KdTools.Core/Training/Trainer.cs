@@ -287,7 +287,8 @@ public sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var student = job.Student.Run(x);
             var teacher = job.Teacher?.Run(x);
             return new MethodSetup(Shapes(student), teacher is null ? null : Shapes(teacher), job.Dataset.Classes, device,
-                student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList(), job.Dataset.Train.Count);
+                student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList(), job.Dataset.Train.Count, job.Dataset.Train.Labels,
+                job.Teacher is { } t ? t.PreActivationNorm : null);
         }
         finally
         {

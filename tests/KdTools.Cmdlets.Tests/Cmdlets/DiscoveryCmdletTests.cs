@@ -22,13 +22,22 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
     {
         var kd = Assert.Single(_session.Run("Get-KdMethod KD").Output);
         Assert.Equal("KD", kd.Prop("Name"));
-        Assert.Equal("Temperature=4;Alpha=0.9", kd.Prop("Options"));
+        Assert.Equal("Temperature=4;Alpha=0.9;CeWeight=;LogitStandardization=false;Preset=", kd.Prop("Options"));
         Assert.Equal(true, kd.Prop("NeedsTeacher"));
 
         var rows = _session.Run("Get-KdMethod KD -Option");
         rows.AssertSucceeded();
-        Assert.Equal(new[] { "Temperature", "Alpha" }, rows.Output.Select(r => (string)r.Prop("Name")!));
+        Assert.Equal(new[] { "Temperature", "Alpha", "CeWeight", "LogitStandardization", "Preset" }, rows.Output.Select(r => (string)r.Prop("Name")!));
         Assert.Equal("0.9", rows.Output[1].Prop("Default"));
+    }
+
+    [Fact]
+    public void Get_KdMethod_lists_a_methods_presets_in_its_Preset_row()
+    {
+        var rows = _session.Run("Get-KdMethod DKD -Option");
+        rows.AssertSucceeded();
+        var preset = Assert.Single(rows.Output, r => (string)r.Prop("Name")! == "Preset");
+        Assert.Contains("resnet56-resnet20 (Beta=2; mdistiller configs/cifar100/dkd/res56_res20.yaml)", (string)preset.Prop("Description")!);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
         ["FitNet"] = new() { ["HintEpochs"] = 1 },
         ["FT"] = new() { ["ParaphraserEpochs"] = 1 },
         ["AB"] = new() { ["InitEpochs"] = 1 },
+        ["FSP"] = new() { ["InitEpochs"] = 1 },
         ["TAKD"] = new() { ["Assistant"] = "resnet8", ["AssistantEpochs"] = 1 },
         ["MHKD"] = new() { ["HeadEpochs"] = 1, ["HeadWidth"] = 32 },
         ["TOFD"] = new() { ["HeadEpochs"] = 1 },

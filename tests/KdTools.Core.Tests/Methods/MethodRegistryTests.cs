@@ -16,6 +16,22 @@ public class MethodRegistryTests
         Assert.False(MethodRegistry.Get("CE").NeedsTeacher);
     }
 
+    [Theory]
+    [InlineData("DKD", "Alpha=1;Beta=8;Temperature=4;CeWeight=1;WarmupEpochs=20;LogitStandardization=false;Preset=")]
+    [InlineData("DIST", "Beta=1;Gamma=1;Temperature=4;DistWeight=2;CeWeight=1;LogitStandardization=false")]
+    [InlineData("FSP", "InitEpochs=30;InitLearningRate=0.05;Beta=0;KdWeight=0;Temperature=4")]
+    [InlineData("ReviewKD", "WarmupEpochs=20;MaxMidChannels=512;Beta=1;KdWeight=0;Temperature=4;Preset=")]
+    [InlineData("OFD", "Beta=0.001;KdWeight=0;Temperature=4")]
+    [InlineData("KDSVD", "K=1;Layout=Channels;Beta=1;KdWeight=0;Temperature=4")]
+    [InlineData("CRD", "Sampling=Exact;FeatureDim=128;Negatives=16384;NceTemperature=0.07;NceMomentum=0.5;Beta=0.8;KdWeight=0;Temperature=4;Preset=")]
+    public void Methods_of_issue_11_are_listed_with_the_reference_defaults(string name, string defaults)
+    {
+        var method = MethodRegistry.Get(name);
+        Assert.True(method.NeedsTeacher);
+        Assert.Equal(defaults, string.Join(";", method.Options.Select(o => $"{o.Name}={o.DefaultText}")));
+        Assert.All(method.Options, o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{name}.{o.Name} has no description"));
+    }
+
     [Fact]
     public void Options_bind_case_insensitively_from_loose_values()
     {
@@ -24,7 +40,7 @@ public class MethodRegistryTests
         Assert.Equal(2.5, options.Temperature);
         Assert.Equal(0.5, options.Alpha);
         Assert.Equal(0.5, method.TaskLossWeight);
-        Assert.Equal("Temperature=2.5;Alpha=0.5", options.ToCompactString());
+        Assert.Equal("Temperature=2.5;Alpha=0.5;CeWeight=;LogitStandardization=false", options.ToCompactString());
     }
 
     [Fact]
@@ -32,11 +48,11 @@ public class MethodRegistryTests
     {
         var ex = Assert.Throws<KdException>(() => MethodRegistry.Create("KD", new Dictionary<string, object?> { ["Temp"] = 2 }));
         Assert.Equal(KdErrorIds.MethodOptionUnknown, ex.ErrorId);
-        Assert.Equal("unknown option 'Temp' for method KD; valid options: Temperature, Alpha", ex.Message);
+        Assert.Equal("unknown option 'Temp' for method KD; valid options: Temperature, Alpha, CeWeight, LogitStandardization, Preset", ex.Message);
     }
 
     [Theory]
-    [InlineData("Alpha", 1.5, "option Alpha = 1.5 is invalid: must be in [0, 1]")]
+    [InlineData("Alpha", 1.5, "option Alpha = 1.5 is invalid: must be in [0, 1] (set CeWeight to weigh the KL term by more than 1)")]
     [InlineData("Temperature", 0.0, "option Temperature = 0 is invalid: must be > 0")]
     public void Out_of_range_values_fail_with_the_rule(string option, double value, string message)
     {
