@@ -83,6 +83,7 @@ public class TrainerTests
         Assert.Equal("CE", loaded.Provenance.Method);
         Assert.Equal(2, loaded.Provenance.Epochs);
         Assert.Equal(data.Normalization, loaded.Model.Normalization);
+        Assert.Equal("Default", loaded.Provenance.Recipe);
         using var x = torch.randn(2, 3, 16, 16);
         job.Student.eval();
         loaded.Model.eval();
