@@ -97,7 +97,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Logger = logger,
             Progress = progress,
         }, Cancellation), activity, Method);
-        WriteObject(RunFrom(result, teacher, data));
+        WriteObject(RunFrom(result, teacher, Teacher, data));
     }
 
     private void ReadPlan()
@@ -121,8 +121,12 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             $"-Student takes an architecture name or a model from New-Student, not {other?.GetType().Name ?? "null"}", nameof(Student)),
     };
 
-    /// <summary>The run row; its Teacher column names the teacher the user gave (TAKD's assistant is in EarlierRuns).</summary>
-    private KdRun RunFrom(DistillationResult result, KdModel? teacher, KdDataset data)
+    /// <summary>
+    /// The run row; its Teacher column names the teacher the method learned from as the user gave it (TAKD's assistant is
+    /// in EarlierRuns). A teacher given to a teacher-free method (the CE baseline) is kept only for Measure-Student's
+    /// agreement column.
+    /// </summary>
+    private KdRun RunFrom(DistillationResult result, KdModel? teacher, KdModel? given, KdDataset data)
     {
         var student = ModelFrom(result, "Student", data);
         var last = result.TrainEpochs.LastOrDefault();
@@ -160,7 +164,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Seconds = Math.Round(result.Duration.TotalSeconds, 2),
             Checkpoint = result.LastCheckpoint ?? "",
             StudentModel = student,
-            TeacherModel = teacher,
+            TeacherModel = given,
             History = result.History.Select(h => new KdEpoch
             {
                 Method = result.Method,
@@ -179,7 +183,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
                 LossTerms = FormatTerms(h.Terms),
                 Seconds = h.Duration.TotalSeconds,
             }).ToList(),
-            EarlierRuns = result.EarlierRuns.Select(r => RunFrom(r, teacher, data)).ToList(),
+            EarlierRuns = result.EarlierRuns.Select(r => RunFrom(r, teacher, given, data)).ToList(),
         };
     }
 

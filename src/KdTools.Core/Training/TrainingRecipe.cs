@@ -16,11 +16,12 @@ public sealed record TrainingRecipe(string Name, string Source, TrainingSettings
     /// <summary>The learning rate for a lightweight student (<see cref="ArchitectureInfo.Lightweight"/>); null = the same.</summary>
     public double? LightweightLearningRate { get; init; }
 
-    /// <summary>The recipe's settings for <paramref name="studentArchitecture"/> (a lightweight student may get a lower rate).</summary>
-    public TrainingSettings SettingsFor(string studentArchitecture) =>
-        LightweightLearningRate is { } rate && ArchitectureRegistry.Get(studentArchitecture).Lightweight
-            ? Settings with { LearningRate = rate }
-            : Settings;
+    /// <summary>The recipe's settings for the registered <paramref name="studentArchitecture"/>.</summary>
+    public TrainingSettings SettingsFor(string studentArchitecture) => SettingsFor(ArchitectureRegistry.Get(studentArchitecture));
+
+    /// <summary>The recipe's settings for <paramref name="student"/>: a lightweight student may get a lower rate.</summary>
+    public TrainingSettings SettingsFor(ArchitectureInfo student) =>
+        LightweightLearningRate is { } rate && student.Lightweight ? Settings with { LearningRate = rate } : Settings;
 }
 
 /// <summary>The named recipes, listed by <c>Get-KdRecipe</c>.</summary>

@@ -97,7 +97,11 @@ public class ScheduleTests
     {
         Assert.Equal(new[] { "Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD" }, TrainingRecipes.All.Select(r => r.Name));
         Assert.Equal(new TrainingSettings(), TrainingRecipes.Get("default").Settings);
-        Assert.Equal(0.01, TrainingRecipes.Get("RepDistiller").LightweightLearningRate);
+        var repDistiller = TrainingRecipes.Get("RepDistiller");
+        Assert.Equal(0.05, repDistiller.SettingsFor("resnet8").LearningRate);
+        var mobile = new Core.Models.ArchitectureInfo("mobile", "test", "a lightweight network", 3, _ => throw new NotSupportedException()) { Lightweight = true };
+        Assert.Equal(0.01, repDistiller.SettingsFor(mobile).LearningRate);
+        Assert.Equal(0.1, TrainingRecipes.Get("DIH").SettingsFor(mobile).LearningRate);
         Assert.Equal(new[] { 83, 166, 240 }, TrainingRecipes.Get("BYOT").Settings.Schedule.Milestones(250));
         Assert.Equal(new[] { 80, 160, 240 }, TrainingRecipes.Get("TOFD").Settings.Schedule.Milestones(250));
         Assert.Equal(new[] { 82, 123 }, TrainingRecipes.Get("FT").Settings.Schedule.Milestones(164));
