@@ -60,9 +60,8 @@ $headed = if ($Method -contains 'DIH') { $teacher | Add-IntermediateHead -Epochs
 $runs = foreach ($name in $Method) {
     $from = if ($name -eq 'DIH') { $headed } else { $teacher }
     try {
-        # TAKD emits the assistant's run before the student's: keep the student's.
-        $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training |
-            Select-Object -Last 1
+        # One run per method; TAKD's assistant run is inside it ($run.EarlierRuns).
+        $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training
     }
     catch {
         # A method that needs features this pair does not share (equal stage counts, equal widths) says so before

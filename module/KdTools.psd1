@@ -13,11 +13,13 @@
         'Get-KdDataset'
         'Get-KdMethod'
         'Get-KdArchitecture'
+        'Get-KdRecipe'
         'New-Teacher'
         'New-Student'
         'Add-IntermediateHead'
         'Invoke-Distillation'
         'Measure-Student'
+        'Get-KdHistory'
         'Save-KdModel'
     )
     FunctionsToExport    = @()

@@ -55,6 +55,7 @@ public static class KdErrorIds
     public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";
     public const string CheckpointExists = "KdTools.Checkpoint.Exists";
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
+    public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";
     public const string TrainingCancelled = "KdTools.Training.Cancelled";
     public const string NativeLoadFailed = "KdTools.Native.LoadFailed";

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core.Training;
@@ -9,6 +8,9 @@ namespace KdTools.Cmdlets.Commands;
 /// <para>Mounts a linear classifier head after each stage of a trained teacher (or the stages named by -Stage) and
 /// trains only the heads with cross-entropy; the backbone stays frozen in eval mode, its weights and BN statistics
 /// unchanged. Emits the teacher with its heads, ready for Invoke-Distillation -Method DIH.</para>
+/// <para>Default schedule: DIH's head recipe over 30 epochs (DIH trains its heads for 200): SGD lr 0.1 with Nesterov
+/// momentum 0.9, weight decay 5e-4, ×0.2 at 30/60/90 % of the epochs, batch 64, reflect-padded crop and flip.
+/// -Recipe starts from another recipe instead; explicit parameters override either.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "IntermediateHead")]
 [OutputType(typeof(KdModel))]
@@ -16,9 +18,12 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
 {
     public AddIntermediateHeadCommand()
     {
-        // DIH's head fine-tuning recipe: lr 0.1 (momentum and weight decay as for training).
-        LearningRate = HeadFineTuning.DefaultSettings(1).LearningRate;
-        Epochs = 30;
+        // What Get-Help shows as defaults: DIH's head recipe.
+        var defaults = HeadFineTuning.DefaultSettings();
+        Recipe = defaults.Recipe;
+        Epochs = defaults.Epochs;
+        LearningRate = defaults.LearningRate;
+        LrDecay = defaults.Schedule.Decay;
     }
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -34,27 +39,26 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
     [ValidateRange(1, 16)]
     public int[]? Stage { get; set; }
 
+    /// <summary>DIH's head recipe over 30 epochs unless -Recipe names another.</summary>
+    protected override TrainingSettings RecipeSettings(string studentArchitecture) =>
+        IsExplicit(nameof(Recipe)) ? base.RecipeSettings(studentArchitecture) : HeadFineTuning.DefaultSettings();
+
     protected override void ProcessRecord()
     {
         var data = Dataset.Dataset;
-        var settings = BuildSettings();
-        var teacher = Teacher.Network;
-        var activity = $"Training heads on {teacher.Architecture}";
-        var (model, result) = Invoke(() =>
-            HeadFineTuning.Run(teacher, Stage, data, settings, CreateLogger(), p => ReportProgress(activity, p), Cancellation));
-        CompleteProgress(activity);
-        if (result.Cancelled) throw new PipelineStoppedException();
-        var last = result.TrainEpochs.LastOrDefault();
-        WriteObject(new KdModel(model, Teacher.Role, Teacher.Mean ?? data.Mean, Teacher.Std ?? data.Std)
+        var settings = BuildSettings(Teacher.Architecture);
+        var result = Train((logger, progress) => HeadFineTuning.Run(Teacher.Network, Stage, data, settings, logger, progress, Cancellation),
+            $"Training heads on {Teacher.Architecture}", Teacher.Architecture);
+        WriteObject(new KdModel(result.Network, Teacher.Role)
         {
             TrainedWith = Teacher.TrainedWith,
             TrainedOn = Teacher.TrainedOn,
             TrainedEpochs = Teacher.TrainedEpochs,
+            Recipe = Teacher.Recipe,
             Top1 = Teacher.Top1,
             BestTop1 = Teacher.BestTop1,
             BestEpoch = Teacher.BestEpoch,
-            ExitTop1 = last is null ? "" : string.Join(";", last.ExitTop1.Where(e => e.Key.StartsWith("head", StringComparison.Ordinal))
-                .Select(e => $"{e.Key}={e.Value.ToString("G4", CultureInfo.InvariantCulture)}")),
+            ExitTop1 = FormatScores(result.ExitTop1.Where(e => e.Key.StartsWith("head", StringComparison.Ordinal))),
             Path = result.LastCheckpoint ?? "",
         });
     }

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
-using KdTools.Core;
 using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
@@ -12,32 +11,57 @@ namespace KdTools.Cmdlets.Commands;
 
 /// <summary>
 /// <para>Distills a teacher into a student with a named method and emits one run object (one CSV row).</para>
+/// <para>A model or run piped in supplies the teacher and nothing else. A CSV row of hyper-parameters piped in
+/// (Import-Csv plan.csv) is a plan: its Student, Method, MethodOption/Options, KdWeight, Recipe, Epochs, BatchSize,
+/// LearningRate, Momentum, Nesterov, WeightDecay, LrSchedule, LrMilestones, LrDecay, Seed, NoAugment and UseBest
+/// cells set those parameters unless the command line gives them.</para>
 /// <para>The student is a fresh network of -Student's architecture, or a copy of a model passed as -Student:
 /// the object you pass is never modified, so one student can seed a whole sweep.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Distillation")]
-[OutputType(typeof(KdRun), typeof(KdEpoch))]
+[Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
+[OutputType(typeof(KdRun))]
 public sealed class InvokeDistillationCommand : KdTrainingCmdlet
 {
-    [Parameter(ValueFromPipeline = true)]
+    private const string TeacherSet = "Teacher";
+    private const string PlanSet = "Plan";
+
+    /// <summary>What a plan row may set: the run's hyper-parameters, never its inputs or plumbing.</summary>
+    private static readonly string[] PlanColumns =
+    [
+        nameof(Student), nameof(Method), nameof(MethodOption), nameof(KdWeight), nameof(Recipe), nameof(Epochs), nameof(BatchSize),
+        nameof(LearningRate), nameof(Momentum), nameof(Nesterov), nameof(WeightDecay), nameof(LrSchedule), nameof(LrMilestones),
+        nameof(LrDecay), nameof(Seed), nameof(NoAugment), nameof(UseBest),
+    ];
+
+    /// <summary>The teacher: a model (New-Teacher, Add-IntermediateHead), a run (its student) or a checkpoint path; from the pipeline by value.</summary>
+    [Parameter(ParameterSetName = TeacherSet, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = PlanSet)]
     [KdModelTransformation("Teacher")]
     public KdModel? Teacher { get; set; }
 
+    /// <summary>A row of hyper-parameters from the pipeline (Import-Csv plan.csv), bound by value in the Plan parameter set.</summary>
+    [Parameter(ParameterSetName = PlanSet, Mandatory = true, ValueFromPipeline = true, DontShow = true)]
+    public PSObject PlanRow { get; set; } = null!;
+
     /// <summary>An architecture name (see Get-KdArchitecture) or a model from New-Student.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = TeacherSet)]
+    [Parameter(ParameterSetName = PlanSet)]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public object Student { get; set; } = null!;
 
-    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The method (Get-KdMethod); default KD.</summary>
+    [Parameter(Position = 1)]
     [ArgumentCompleter(typeof(MethodCompleter))]
     public string Method { get; set; } = "KD";
 
-    /// <summary>Method options by name, e.g. @{ Temperature = 2; Alpha = 0.5 } (see Get-KdMethod -Option).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Method options by name, @{ Temperature = 2; Alpha = 0.5 } or "Temperature=2;Alpha=0.5" (see Get-KdMethod -Option).</summary>
+    [Parameter]
+    [Alias("Options")]
+    [MethodOptionTransformation]
     public Hashtable? MethodOption { get; set; }
 
-    /// <summary>Weight α of the Hinton KD term: adds KD to a feature method (its KdWeight option), or sets KD's Alpha.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Weight α of the Hinton KD term: adds KD to a feature method (its KdWeight option), or sets KD's and TAKD's Alpha.</summary>
+    [Parameter]
     [ValidateRange(0.0, 1000.0)]
     public double? KdWeight { get; set; }
 
@@ -49,135 +73,118 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter]
     public string? Resume { get; set; }
 
-    /// <summary>Also emit one KdEpoch object per epoch (learning curves) after the run.</summary>
-    [Parameter]
-    public SwitchParameter PassThruHistory { get; set; }
-
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == PlanSet) ReadPlan();
         var data = Dataset.Dataset;
-        var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value),
-            StringComparer.OrdinalIgnoreCase);
-        if (KdWeight is double alpha) options = WithKdWeight(options, alpha);
-        using var method = Invoke(() => MethodRegistry.Create(Method, options), Method);
-        var student = Invoke(() => CreateStudent(data.Classes), Student);
-        var settings = BuildSettings();
-        // A teacher-free method (CE baseline, BYOT) never runs the teacher; it is kept only for Measure-Student's agreement.
-        var teacherNetwork = method.NeedsTeacher ? Teacher?.Network : null;
-        var job = new TrainingJob
+        var descriptor = Invoke(() => MethodRegistry.Get(Method), Method);
+        var (studentNetwork, architecture) = StudentNetwork();
+        var settings = BuildSettings(architecture);
+        var teacher = descriptor.NeedsTeacher ? Teacher : null;
+        var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
+        var activity = $"{descriptor.Name}: {teacher?.Architecture ?? "no teacher"} → {architecture}";
+        var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
         {
-            Student = student,
-            Teacher = teacherNetwork,
-            Method = method,
             Dataset = data,
+            StudentArchitecture = architecture,
+            Student = studentNetwork,
+            Teacher = teacher?.Network,
+            MethodName = descriptor.Name,
+            MethodOptions = options,
+            KdWeight = KdWeight,
+            Settings = settings,
             ResumeFrom = Resume is null ? null : ResolvePath(Resume),
-        };
-        if (method is TakdMethod takd)
-        {
-            var activity = $"TAKD: {Teacher?.Architecture} → {takd.Options.Assistant} → {student.Architecture}";
-            var takdResult = Invoke(() => TeacherAssistantDistillation.Run(teacherNetwork ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
-                    KdErrorKind.InvalidArgument, "TAKD needs a teacher; pass -Teacher (New-Teacher …)"), student, takd, data, settings,
-                CreateLogger(), p => ReportProgress(activity, p), Cancellation));
-            CompleteProgress(activity);
-            if (takdResult.Cancelled) throw new PipelineStoppedException();
-            var assistantRun = BuildRun(takd, takdResult.Assistant, Teacher, takdResult.AssistantRun, data);
-            Emit(assistantRun);
-            Emit(BuildRun(takd, student, assistantRun.StudentModel, takdResult.StudentRun, data));
-            return;
-        }
-        var result = Train(settings, job, $"{method.Name}: {Teacher?.Architecture ?? "no teacher"} → {student.Architecture}");
-        if (result.Cancelled) throw new PipelineStoppedException();
-        if (method.StudentExits is { } exits)
-        {
-            method.ReleaseExtras();
-            student = new MultiExitNet(student, exits);
-        }
-        Emit(BuildRun(method, student, Teacher, result, data));
+            Logger = logger,
+            Progress = progress,
+        }, Cancellation), activity, Method);
+        WriteObject(RunFrom(result, teacher, Teacher, data));
     }
 
-    private void Emit(KdRun run)
+    private void ReadPlan()
     {
-        WriteObject(run);
-        if (PassThruHistory) WriteObject(run.History, enumerateCollection: true);
+        if (PlanRow.BaseObject is KdRun or KdModel)
+            Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
+                "a model or run piped into Invoke-Distillation supplies the teacher and nothing else: name the student with -Student, and pass the teacher either through the pipeline or with -Teacher, not both", nameof(Teacher));
+        ApplyPlanRow(PlanRow, PlanColumns);
+        if (Student is null)
+            Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
+                "the plan row has no Student: add a Student column (an architecture name) or pass -Student", nameof(Student));
     }
 
-    private KdRun BuildRun(DistillationMethod method, ClassifierNet student, KdModel? teacher, TrainingResult result, KdDataset data)
+    /// <summary>A copy of a model passed as -Student (the caller's object is never trained), or null and the architecture name.</summary>
+    private (ClassifierNet? Network, string Architecture) StudentNetwork() => (Student is PSObject ps ? ps.BaseObject : Student) switch
     {
-        var last = result.TrainEpochs.LastOrDefault();
-        var studentModel = new KdModel(student, "Student", data.Mean, data.Std)
-        {
-            TrainedWith = method.Name,
-            TrainedOn = data.Name,
-            TrainedEpochs = result.EpochsCompleted,
-            Top1 = UseBest ? result.BestTop1 : result.LastTop1,
-            BestTop1 = result.BestTop1,
-            BestEpoch = result.BestEpoch,
-            ExitTop1 = last is null ? "" : string.Join(";", last.ExitTop1.Select(e => $"{e.Key}={e.Value.ToString("G4", CultureInfo.InvariantCulture)}")),
-            Path = result.LastCheckpoint ?? "",
-        };
-        var history = result.History.Select(h => new KdEpoch
-        {
-            Method = method.Name,
-            Student = student.Architecture,
-            Stage = h.Stage,
-            Epoch = h.Epoch,
-            LearningRate = h.LearningRate,
-            TrainLoss = h.TrainLoss,
-            TrainTop1 = h.TrainTop1,
-            TestLoss = h.TestLoss,
-            TestTop1 = h.TestTop1,
-            TestTop5 = h.TestTop5,
-            LossTerms = FormatTerms(h.Terms),
-            Seconds = h.Duration.TotalSeconds,
-        }).ToList();
-        return new KdRun
-        {
-            Method = method.Name,
-            Student = student.Architecture,
-            Teacher = method.NeedsTeacher ? teacher?.Architecture ?? "" : "",
-            Dataset = data.Name,
-            Status = "Completed",
-            Epochs = result.EpochsCompleted,
-            BatchSize = BatchSize,
-            LearningRate = LearningRate,
-            Seed = Seed,
-            Top1 = studentModel.Top1,
-            Top5 = result.LastTop5,
-            BestTop1 = result.BestTop1,
-            BestEpoch = result.BestEpoch,
-            TrainLoss = last?.TrainLoss ?? double.NaN,
-            LossTerms = last is null ? "" : FormatTerms(last.Terms),
-            Options = method.Options.ToCompactString(),
-            PreStages = string.Join(";", method.PreStages.Where(p => p.Epochs > 0).Select(p => $"{p.Name}:{p.Epochs}")),
-            StudentParameters = studentModel.Parameters,
-            TeacherParameters = method.NeedsTeacher ? teacher?.Parameters ?? 0 : 0,
-            Seconds = Math.Round(result.Duration.TotalSeconds, 2),
-            Checkpoint = result.LastCheckpoint ?? "",
-            StudentModel = studentModel,
-            TeacherModel = teacher,
-            History = history,
-        };
-    }
-
-    private ClassifierNet CreateStudent(int classes) => (Student is PSObject ps ? ps.BaseObject : Student) switch
-    {
-        string architecture => ArchitectureRegistry.Create(architecture, classes, Seed),
-        KdModel model => ArchitectureRegistry.Clone(model.Network),
-        KdRun run => ArchitectureRegistry.Clone(run.StudentModel.Network),
+        string name => (null, Invoke(() => ArchitectureRegistry.Get(name), name).Name),
+        KdModel model => (ArchitectureRegistry.Clone(model.Network), model.Architecture),
+        KdRun run => (ArchitectureRegistry.Clone(run.StudentModel.Network), run.StudentModel.Architecture),
         var other => throw new PSArgumentException(
             $"-Student takes an architecture name or a model from New-Student, not {other?.GetType().Name ?? "null"}", nameof(Student)),
     };
 
-    private Dictionary<string, object?> WithKdWeight(Dictionary<string, object?>? options, double alpha)
+    /// <summary>
+    /// The run row; its Teacher column names the teacher the method learned from as the user gave it (TAKD's assistant is
+    /// in EarlierRuns). A teacher given to a teacher-free method (the CE baseline) is kept only for Measure-Student's
+    /// agreement column.
+    /// </summary>
+    private KdRun RunFrom(DistillationResult result, KdModel? teacher, KdModel? given, KdDataset data)
     {
-        var info = Invoke(() => MethodRegistry.Get(Method), Method);
-        var key = info.Options.Select(o => o.Name).FirstOrDefault(n => n is "KdWeight" or "Alpha");
-        if (key is null)
-            Fail(Core.KdErrorIds.MethodOptionUnknown, Core.KdErrorKind.InvalidArgument,
-                $"method {info.Name} has no KD term to weight; drop -KdWeight (its options: {string.Join(", ", info.Options.Select(o => o.Name))})", Method);
-        var merged = options ?? new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-        merged[key!] = alpha;
-        return merged;
+        var student = ModelFrom(result, "Student", data);
+        var last = result.TrainEpochs.LastOrDefault();
+        var settings = result.Settings;
+        return new KdRun
+        {
+            Method = result.Method,
+            Student = student.Architecture,
+            Teacher = teacher?.Architecture ?? "",
+            Dataset = data.Name,
+            Status = "Completed",
+            Recipe = result.Recipe,
+            Epochs = result.EpochsCompleted,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            Momentum = settings.Momentum,
+            Nesterov = settings.Nesterov,
+            WeightDecay = settings.WeightDecay,
+            Schedule = settings.Schedule.Describe(settings.Epochs),
+            Augmentation = settings.Augmentation.ToString(),
+            Seed = settings.Seed,
+            Top1 = result.Top1,
+            Top5 = result.Top5,
+            BestTop1 = result.BestTop1,
+            BestTop5 = result.BestTop5,
+            BestEpoch = result.BestEpoch,
+            ExitTop1 = student.ExitTop1,
+            TrainLoss = last?.TrainLoss ?? double.NaN,
+            LossTerms = last is null ? "" : FormatTerms(last.Terms),
+            Options = result.MethodOptions,
+            PreStages = string.Join(";", result.PreStages.Select(p => $"{p.Name}:{p.Epochs}")),
+            StudentParameters = student.Parameters,
+            TeacherParameters = teacher?.Parameters ?? 0,
+            ExtraParameters = result.ExtraParameters,
+            Seconds = Math.Round(result.Duration.TotalSeconds, 2),
+            Checkpoint = result.LastCheckpoint ?? "",
+            StudentModel = student,
+            TeacherModel = given,
+            History = result.History.Select(h => new KdEpoch
+            {
+                Method = result.Method,
+                Student = student.Architecture,
+                Teacher = teacher?.Architecture ?? "",
+                Seed = settings.Seed,
+                Stage = h.Stage,
+                Epoch = h.Epoch,
+                LearningRate = h.LearningRate,
+                Nesterov = h.Nesterov,
+                TrainLoss = h.TrainLoss,
+                TrainTop1 = h.TrainAccuracy,
+                TestLoss = h.TestLoss,
+                TestTop1 = h.TestTop1,
+                TestTop5 = h.TestTop5,
+                LossTerms = FormatTerms(h.Terms),
+                Seconds = h.Duration.TotalSeconds,
+            }).ToList(),
+            EarlierRuns = result.EarlierRuns.Select(r => RunFrom(r, teacher, given, data)).ToList(),
+        };
     }
 
     private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;

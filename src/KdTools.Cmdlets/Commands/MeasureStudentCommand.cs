@@ -66,7 +66,7 @@ public sealed class MeasureStudentCommand : KdCmdlet
         var device = Invoke(() => Devices.Resolve(Device));
         model.Network.to(device);
         teacher?.Network.to(device);
-        var exits = Invoke(() => Evaluator.EvaluateExits(model.Network, data.Test, data.Mean, data.Std, device, BatchSize,
+        var exits = Invoke(() => Evaluator.EvaluateExits(model.Network, data.Test, data.Normalization, device, BatchSize,
             teacher?.Network, Cancellation));
         var speed = NoTiming ? null
             : Invoke(() => LatencyMeter.Measure(model.Network, data.Channels, data.Height, data.Width, device, ThroughputBatchSize));

@@ -33,7 +33,8 @@ public sealed class NewStudentCommand : KdCmdlet
     {
         int classes = ParameterSetName == DatasetSet ? Dataset.Classes : Classes;
         var network = Invoke(() => ArchitectureRegistry.Create(Architecture, classes, Seed), Architecture);
-        var data = ParameterSetName == DatasetSet ? Dataset.Dataset : null;
-        WriteObject(new KdModel(network, "Student", data?.Mean, data?.Std));
+        // A student made for a dataset will be trained on its statistics.
+        if (ParameterSetName == DatasetSet) network.Normalization = Dataset.Dataset.Normalization;
+        WriteObject(new KdModel(network, "Student"));
     }
 }

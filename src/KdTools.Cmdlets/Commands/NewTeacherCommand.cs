@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
-using KdTools.Core.Methods;
 using KdTools.Core.Models;
 using KdTools.Core.Training;
 
@@ -24,7 +23,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
     [KdDatasetTransformation]
     public KdDatasetInfo Dataset { get; set; } = null!;
 
-    /// <summary>A checkpoint written by New-Teacher/-CheckpointPath, Save-KdModel or Invoke-Distillation.</summary>
+    /// <summary>A checkpoint written by New-Teacher -CheckpointDirectory, Save-KdModel or Invoke-Distillation.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LoadSet, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     public string Path { get; set; } = "";
@@ -38,22 +37,19 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             return;
         }
 
-        var settings = BuildSettings();
         var data = Dataset.Dataset;
-        var network = Invoke(() => ArchitectureRegistry.Create(Architecture, data.Classes, Seed), Architecture);
-        using var method = MethodRegistry.Create("CE");
-        var result = Train(settings, new TrainingJob { Student = network, Method = method, Dataset = data },
-            $"Training teacher {network.Architecture}");
-        if (result.Cancelled) throw new PipelineStoppedException();
-        WriteObject(new KdModel(network, "Teacher", data.Mean, data.Std)
+        var architecture = Invoke(() => ArchitectureRegistry.Get(Architecture), Architecture).Name;
+        var settings = BuildSettings(architecture);
+        // A teacher is a network trained on the labels alone: the CE method without a teacher.
+        var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
         {
-            TrainedWith = method.Name,
-            TrainedOn = data.Name,
-            TrainedEpochs = result.EpochsCompleted,
-            Top1 = UseBest ? result.BestTop1 : result.LastTop1,
-            BestTop1 = result.BestTop1,
-            BestEpoch = result.BestEpoch,
-            Path = result.LastCheckpoint ?? "",
-        });
+            Dataset = data,
+            StudentArchitecture = architecture,
+            MethodName = "CE",
+            Settings = settings,
+            Logger = logger,
+            Progress = progress,
+        }, Cancellation), $"Training teacher {architecture}", Architecture);
+        WriteObject(ModelFrom(result, "Teacher", data));
     }
 }

@@ -44,8 +44,7 @@ public sealed class SaveKdModelCommand : KdCmdlet
             Dataset = Model.TrainedOn,
             Epochs = Model.TrainedEpochs,
             TestTop1 = Model.Top1,
-            Mean = Model.Mean,
-            Std = Model.Std,
+            Recipe = Model.Recipe,
         }));
         Model.Path = full;
         if (PassThru) WriteObject(Model);

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
+using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Infrastructure;
 
@@ -24,4 +25,14 @@ public sealed class MethodCompleter : IArgumentCompleter
         MethodRegistry.All
             .Where(m => m.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
             .Select(m => new CompletionResult(m.Name, m.Name, CompletionResultType.ParameterValue, m.Summary));
+}
+
+/// <summary>Tab completion of -Recipe from the named recipes.</summary>
+public sealed class RecipeCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        TrainingRecipes.All
+            .Where(r => r.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(r => new CompletionResult(r.Name, r.Name, CompletionResultType.ParameterValue, r.Source));
 }

@@ -1,120 +1,288 @@
+using System.Collections;
 using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
+using KdTools.Core;
+using KdTools.Core.Data;
 using KdTools.Core.Training;
+using Microsoft.Extensions.Logging;
 
 namespace KdTools.Cmdlets.Infrastructure;
 
-/// <summary>Parameters and the progress/log bridge shared by the cmdlets that train (New-Teacher, Invoke-Distillation).</summary>
+/// <summary>
+/// The parameters and plumbing shared by the cmdlets that train (New-Teacher, Invoke-Distillation,
+/// Add-IntermediateHead): settings resolved from a recipe with the explicitly given parameters on top, the progress
+/// and log bridge, and one call into Core.
+/// </summary>
 public abstract class KdTrainingCmdlet : KdCmdlet
 {
     private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+    private readonly Dictionary<string, object?> _planDefaults = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _planApplied = new(StringComparer.OrdinalIgnoreCase);
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>The training recipe (Get-KdRecipe) whose settings the run starts from; parameters given explicitly override them.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(RecipeCompleter))]
+    public string Recipe { get; set; } = TrainingRecipes.DefaultName;
+
+    /// <summary>Main-stage epochs (default: the recipe's; Default recipe 10).</summary>
+    [Parameter]
     [ValidateRange(0, 100_000)]
     public int Epochs { get; set; } = 10;
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Default: the recipe's (Default recipe 64).</summary>
+    [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Base learning rate of the main stage (default: the recipe's; Default recipe 0.05).</summary>
+    [Parameter]
     [ValidateRange(1e-8, 100.0)]
     public double LearningRate { get; set; } = 0.05;
 
+    /// <summary>SGD momentum (default: the recipe's; Default recipe 0.9).</summary>
     [Parameter]
     [ValidateRange(0.0, 0.999)]
     public double Momentum { get; set; } = 0.9;
 
+    /// <summary>Nesterov momentum (default: the recipe's; Default recipe off, DIH on).</summary>
     [Parameter]
     public SwitchParameter Nesterov { get; set; }
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>L2 weight decay (default: the recipe's; Default recipe 5e-4).</summary>
+    [Parameter]
     [ValidateRange(0.0, 1.0)]
     public double WeightDecay { get; set; } = 5e-4;
 
-    /// <summary>Epochs after which the rate is multiplied by -LrDecay; default 62.5/75/87.5 % of -Epochs.</summary>
+    /// <summary>MultiStep, Constant or Poly (power 0.9, per step) for the main stage (default: the recipe's; Default recipe MultiStep).</summary>
     [Parameter]
-    public int[]? LrMilestones { get; set; }
+    public LearningRateScheduleKind LrSchedule { get; set; } = LearningRateScheduleKind.MultiStep;
 
+    /// <summary>
+    /// Multistep milestones: epochs after which the rate is multiplied by -LrDecay (150,180,210), or fractions of the
+    /// epochs (0.625,0.75,0.875, the Default recipe's, which keep their place when -Epochs changes).
+    /// </summary>
+    [Parameter]
+    public double[]? LrMilestones { get; set; }
+
+    /// <summary>The factor applied at each milestone (default: the recipe's; Default recipe 0.1).</summary>
     [Parameter]
     [ValidateRange(1e-6, 1.0)]
     public double LrDecay { get; set; } = 0.1;
 
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary>Seeds the initial weights, shuffling, augmentation and every random draw: the same seed gives the same run, alone or in parallel.</summary>
+    [Parameter]
     public long Seed { get; set; } = 1;
 
     [Parameter]
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// libtorch's intra-op threads. Process-wide: it applies to every run in the PowerShell process (all runspaces,
+    /// ForEach-Object -Parallel included) from the moment it is set. Default: not set, libtorch uses one thread per
+    /// core; leave it unset (or give every parallel run the same value) so parallel runs reproduce their results alone.
+    /// </summary>
     [Parameter]
     [ValidateRange(1, 1024)]
     public int? Threads { get; set; }
 
+    /// <summary>Train without augmentation (default: the recipe's augmentation; Default recipe pad-4 crop and flip).</summary>
     [Parameter]
     public SwitchParameter NoAugment { get; set; }
 
-    /// <summary>Folder for last.safetensors (resumable) and best.safetensors.</summary>
+    /// <summary>Folder for last.safetensors (resumable, every epoch) and best.safetensors (default: none; a stop still saves to a temp folder).</summary>
     [Parameter]
-    public string? CheckpointPath { get; set; }
+    [Alias("CheckpointPath")]
+    public string? CheckpointDirectory { get; set; }
 
-    /// <summary>End with the best epoch's weights instead of the last epoch's.</summary>
+    /// <summary>End with the best epoch's weights; every accuracy of the run is then the best epoch's.</summary>
     [Parameter]
     public SwitchParameter UseBest { get; set; }
 
-    protected TrainingSettings BuildSettings() => new()
-    {
-        Epochs = Epochs,
-        BatchSize = BatchSize,
-        LearningRate = LearningRate,
-        Momentum = Momentum,
-        Nesterov = Nesterov,
-        WeightDecay = WeightDecay,
-        LrMilestones = LrMilestones,
-        LrDecay = LrDecay,
-        Seed = Seed,
-        Device = Device,
-        Threads = Threads,
-        Augment = !NoAugment,
-        CheckpointDirectory = CheckpointPath is null ? null : ResolvePath(CheckpointPath),
-        KeepBestWeights = UseBest,
-    };
+    /// <summary>Parameters given on the command line, from the pipeline, or by a plan row.</summary>
+    protected bool IsExplicit(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter) || _planApplied.Contains(parameter);
 
-    /// <summary>Runs the engine with Write-Progress (epoch parent, batch child, throttled) and the log bridge.</summary>
-    protected TrainingResult Train(TrainingSettings settings, TrainingJob job, string activity)
+    /// <summary>The settings the run starts from before explicit parameters: the recipe's for the student.</summary>
+    protected virtual TrainingSettings RecipeSettings(string studentArchitecture) => TrainingRecipes.Get(Recipe).SettingsFor(studentArchitecture);
+
+    /// <summary>The run's settings: the recipe's, then every explicitly given parameter on top.</summary>
+    protected TrainingSettings BuildSettings(string studentArchitecture)
     {
-        var trainer = new Trainer(settings, CreateLogger());
-        trainer.Progress += p => ReportProgress(activity, p);
+        var settings = Invoke(() => RecipeSettings(studentArchitecture), Recipe);
+        if (IsExplicit(nameof(Epochs))) settings = settings with { Epochs = Epochs };
+        if (IsExplicit(nameof(BatchSize))) settings = settings with { BatchSize = BatchSize };
+        if (IsExplicit(nameof(LearningRate))) settings = settings with { LearningRate = LearningRate };
+        if (IsExplicit(nameof(Momentum))) settings = settings with { Momentum = Momentum };
+        if (IsExplicit(nameof(Nesterov))) settings = settings with { Nesterov = Nesterov.IsPresent };
+        if (IsExplicit(nameof(WeightDecay))) settings = settings with { WeightDecay = WeightDecay };
+        if (IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent) settings = settings with { Augmentation = AugmentationPolicy.None };
+        return settings with
+        {
+            Schedule = Schedule(settings.Schedule),
+            Seed = Seed,
+            Device = Device,
+            Threads = Threads,
+            CheckpointDirectory = CheckpointDirectory is null ? null : ResolvePath(CheckpointDirectory),
+            KeepBestWeights = UseBest,
+        };
+    }
+
+    private LearningRateSchedule Schedule(LearningRateSchedule recipe)
+    {
+        var kind = IsExplicit(nameof(LrSchedule)) ? LrSchedule : recipe.Kind;
+        if (kind != LearningRateScheduleKind.MultiStep)
+        {
+            if (IsExplicit(nameof(LrMilestones)) || IsExplicit(nameof(LrDecay)))
+                Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                    $"-LrMilestones and -LrDecay apply to a multistep schedule, not to {kind}; drop them or use -LrSchedule MultiStep", nameof(LrSchedule));
+            return kind == LearningRateScheduleKind.Constant ? LearningRateSchedule.Constant : LearningRateSchedule.PolyDecay();
+        }
+        var schedule = recipe.Kind == LearningRateScheduleKind.MultiStep ? recipe : new TrainingSettings().Schedule;
+        if (IsExplicit(nameof(LrMilestones)))
+        {
+            var milestones = LrMilestones ?? [];
+            if (milestones.All(m => m >= 1 && m == Math.Floor(m)))
+                schedule = LearningRateSchedule.AtEpochs(schedule.Decay, milestones.Select(m => (int)m).ToArray());
+            else if (milestones.All(m => m is > 0 and < 1))
+                schedule = LearningRateSchedule.AtFractions(schedule.Decay, milestones);
+            else
+                Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                    $"-LrMilestones {string.Join(",", milestones.Select(m => m.ToString(CultureInfo.InvariantCulture)))} mixes kinds: give epochs (whole numbers ≥ 1, e.g. 150,180,210) or fractions of the epochs (in (0, 1), e.g. 0.5,0.75)", nameof(LrMilestones));
+        }
+        if (IsExplicit(nameof(LrDecay))) schedule = schedule with { Decay = LrDecay };
+        return schedule;
+    }
+
+    /// <summary>
+    /// Applies a plan row (a CSV row of hyper-parameters) to this cmdlet's <paramref name="columns"/>: each non-empty
+    /// cell becomes the parameter of its name unless the command line gave it, converted culture-invariantly. Values a
+    /// previous row set are reset first, as PowerShell resets pipeline-bound parameters between records.
+    /// </summary>
+    protected void ApplyPlanRow(PSObject row, IEnumerable<string> columns)
+    {
+        foreach (var (name, value) in _planDefaults) GetType().GetProperty(name)!.SetValue(this, value);
+        _planApplied.Clear();
+        var parameters = MyInvocation.MyCommand.Parameters;
+        foreach (var column in columns)
+        {
+            var metadata = parameters[column];
+            var cell = row.Properties[column] ?? metadata.Aliases.Select(a => row.Properties[a]).FirstOrDefault(p => p is not null);
+            var value = cell?.Value is PSObject wrapped ? wrapped.BaseObject : cell?.Value;
+            if (value is null || value is string { Length: 0 } || MyInvocation.BoundParameters.ContainsKey(column)) continue;
+            var property = GetType().GetProperty(column)!;
+            if (!_planDefaults.ContainsKey(column)) _planDefaults[column] = property.GetValue(this);
+            property.SetValue(this, ConvertPlanValue(value, property.PropertyType, column));
+            _planApplied.Add(column);
+        }
+    }
+
+    private object? ConvertPlanValue(object value, Type type, string column)
+    {
         try
         {
-            return Invoke(() => trainer.Run(job, Cancellation));
+            var target = Nullable.GetUnderlyingType(type) ?? type;
+            if (target == typeof(SwitchParameter)) return new SwitchParameter(ParseBool(value));
+            if (target == typeof(bool)) return ParseBool(value);
+            if (target == typeof(Hashtable)) return value as Hashtable ?? MethodOptionText.Parse(value.ToString()!);
+            if (target.IsArray && value is string list)
+            {
+                var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var array = Array.CreateInstance(target.GetElementType()!, items.Length);
+                for (int i = 0; i < items.Length; i++)
+                    array.SetValue(LanguagePrimitives.ConvertTo(items[i], target.GetElementType()!, CultureInfo.InvariantCulture), i);
+                return array;
+            }
+            return LanguagePrimitives.ConvertTo(value, target, CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is PSInvalidCastException or FormatException or ArgumentException)
+        {
+            Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                $"the plan row's {column} = '{value}' is not a valid {type.Name}; fix the row (values are read culture-invariantly: 0.05, not 0,05)", column);
+            return null;
+        }
+    }
+
+    private static bool ParseBool(object value) => value switch
+    {
+        bool b => b,
+        string s when s.Trim() is "1" => true,
+        string s when s.Trim() is "0" => false,
+        string s => bool.Parse(s.Trim()),
+        _ => LanguagePrimitives.ConvertTo<bool>(value),
+    };
+
+    /// <summary>Runs Core with Write-Progress (epoch parent, batch child, throttled) and the log bridge; a stopped run stops the pipeline.</summary>
+    /// <param name="run">Calls Core with the logger and progress callback it is given.</param>
+    protected DistillationResult Train(Func<ILogger, Action<TrainingProgress>, DistillationResult> run, string activity, object? target)
+    {
+        DistillationResult result;
+        try
+        {
+            result = Invoke(() => run(CreateLogger(), p => ReportProgress(activity, p)), target);
         }
         finally
         {
             CompleteProgress(activity);
         }
+        if (result.Cancelled) throw new PipelineStoppedException();
+        return result;
     }
 
-    protected void CompleteProgress(string activity)
+    /// <summary>The trained network as a model object, with its provenance and the reported epoch's accuracies.</summary>
+    protected static KdModel ModelFrom(DistillationResult result, string role, KdDataset data) => new(result.Network, role)
     {
-        FlushLog();
-        WriteProgress(new ProgressRecord(2, "Batches", "done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
-        WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+        TrainedWith = result.Method,
+        TrainedOn = data.Name,
+        TrainedEpochs = result.EpochsCompleted,
+        Recipe = result.Recipe,
+        Top1 = result.Top1,
+        BestTop1 = result.BestTop1,
+        BestEpoch = result.BestEpoch,
+        ExitTop1 = FormatScores(result.ExitTop1),
+        Path = result.LastCheckpoint ?? "",
+    };
+
+    /// <summary>"head1=0.41;head2=0.57" (culture-invariant).</summary>
+    protected static string FormatScores(IEnumerable<KeyValuePair<string, double>> scores) =>
+        string.Join(";", scores.Select(e => $"{e.Key}={e.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
+
+    private void CompleteProgress(string activity)
+    {
+        try
+        {
+            FlushLog();
+            WriteProgress(new ProgressRecord(2, "Batches", "done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+            WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+        }
+        catch (PipelineStoppedException)
+        {
+            // Stopping: nothing more can be written, and the stop is what the caller reports.
+        }
     }
 
-    protected void ReportProgress(string activity, TrainingProgress p)
+    private void ReportProgress(string activity, TrainingProgress p)
     {
         bool epochEnd = p.Batch == p.Batches;
         if (!epochEnd && _sinceProgress.ElapsedMilliseconds < 250) return;
         _sinceProgress.Restart();
-        FlushLog();
-        WriteProgress(new ProgressRecord(1, activity, $"{p.Stage} epoch {p.Epoch}/{p.Epochs}")
+        try
         {
-            PercentComplete = (int)Math.Clamp(p.Fraction * 100, 0, 100),
-        });
-        WriteProgress(new ProgressRecord(2, "Batches", $"batch {p.Batch}/{p.Batches}, loss {p.RunningLoss:F4}, lr {p.LearningRate:G3}")
+            FlushLog();
+            var stage = p.Run.Length > 0 ? $"{p.Run}: {p.Stage}" : p.Stage;
+            WriteProgress(new ProgressRecord(1, activity, $"{stage} epoch {p.Epoch}/{p.Epochs}")
+            {
+                PercentComplete = (int)Math.Clamp(p.Fraction * 100, 0, 100),
+            });
+            WriteProgress(new ProgressRecord(2, "Batches", $"batch {p.Batch}/{p.Batches}, loss {p.RunningLoss:F4}, lr {p.LearningRate:G3}")
+            {
+                ParentActivityId = 1,
+                PercentComplete = (int)(100.0 * p.Batch / Math.Max(1, p.Batches)),
+            });
+        }
+        catch (PipelineStoppedException)
         {
-            ParentActivityId = 1,
-            PercentComplete = (int)(100.0 * p.Batch / Math.Max(1, p.Batches)),
-        });
+            // A stop makes every write throw before Ctrl+C reaches the engine's token: leave the engine running to the
+            // next batch boundary, where it sees the stop and writes the resumable checkpoint.
+        }
     }
 }

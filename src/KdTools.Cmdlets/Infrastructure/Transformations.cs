@@ -64,18 +64,56 @@ public sealed class KdDatasetTransformationAttribute : ArgumentTransformationAtt
     }
 }
 
+/// <summary>
+/// Lets -MethodOption take a hashtable or the compact text a run's Options column holds ("Temperature=2;Alpha=0.5"),
+/// so a CSV plan can carry options.
+/// </summary>
+public sealed class MethodOptionTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+        try
+        {
+            return value is string text ? MethodOptionText.Parse(text) : value;
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentTransformationMetadataException(ex.Message, ex);
+        }
+    }
+}
+
+/// <summary>Method options as compact text: "Name=value;Name=value" (the format of a run's Options column).</summary>
+internal static class MethodOptionText
+{
+    public static System.Collections.Hashtable Parse(string text)
+    {
+        var options = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=');
+            if (equals <= 0)
+                throw new FormatException($"method option '{pair}' is not Name=value; write options as \"Temperature=2;Alpha=0.5\"");
+            options[pair[..equals].Trim()] = pair[(equals + 1)..].Trim();
+        }
+        return options;
+    }
+}
+
 internal static class ModelLoading
 {
     public static KdModel Load(string path, string role)
     {
         var loaded = ModelFile.Load(path);
         var p = loaded.Provenance;
-        return new KdModel(loaded.Model, role, p.Mean, p.Std)
+        return new KdModel(loaded.Model, role)
         {
             TrainedWith = p.Method,
             TrainedOn = p.Dataset,
             TrainedEpochs = p.Epochs,
             Top1 = p.TestTop1,
+            Recipe = p.Recipe,
             Path = path,
         };
     }

@@ -4,17 +4,15 @@ using KdTools.Core.Models;
 namespace KdTools;
 
 /// <summary>
-/// A network with its provenance: what New-Teacher and New-Student emit. Property names are chosen not to collide with
-/// Invoke-Distillation's parameters (no Method/Dataset/Epochs), so piping a model in binds only -Teacher.
+/// A network with its provenance: what New-Teacher and New-Student emit. Piped into Invoke-Distillation it supplies the
+/// teacher. The network carries the input normalisation it was trained with.
 /// </summary>
 public sealed class KdModel
 {
-    internal KdModel(ClassifierNet network, string role, float[]? mean, float[]? std)
+    internal KdModel(ClassifierNet network, string role)
     {
         Network = network;
         Role = role;
-        Mean = mean;
-        Std = std;
         Parameters = network.ParameterCount();
     }
 
@@ -33,6 +31,9 @@ public sealed class KdModel
 
     public int TrainedEpochs { get; init; }
 
+    /// <summary>The training recipe it was trained with (Get-KdRecipe); empty when unknown.</summary>
+    public string Recipe { get; init; } = "";
+
     /// <summary>Test top-1 at the end of training (NaN when untrained).</summary>
     public double Top1 { get; init; } = double.NaN;
 
@@ -50,13 +51,6 @@ public sealed class KdModel
 
     [Hidden]
     public ClassifierNet Network { get; }
-
-    /// <summary>Normalisation the network was trained with (null when unknown).</summary>
-    [Hidden]
-    public float[]? Mean { get; }
-
-    [Hidden]
-    public float[]? Std { get; }
 
     public override string ToString() => double.IsNaN(Top1)
         ? $"{Role} {Architecture} ({Parameters:N0} parameters, {Classes} classes)"

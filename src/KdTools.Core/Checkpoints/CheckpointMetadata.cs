@@ -22,6 +22,7 @@ public static class CheckpointMetadata
     public const string MethodOptions = "method_options";
     public const string Dataset = "dataset";
     public const string Normalization = "normalization";
+    public const string Recipe = "recipe";
     public const string Epochs = "epochs";
     public const string TestTop1 = "test_top1";
     public const string Created = "created";

@@ -12,8 +12,9 @@ public sealed record ModelProvenance
     public string Dataset { get; init; } = "";
     public int Epochs { get; init; }
     public double TestTop1 { get; init; } = double.NaN;
-    public float[]? Mean { get; init; }
-    public float[]? Std { get; init; }
+
+    /// <summary>The training recipe the model was trained with (<c>Get-KdRecipe</c>); empty when unknown.</summary>
+    public string Recipe { get; init; } = "";
     public IReadOnlyDictionary<string, string>? Extra { get; init; }
 }
 
@@ -57,8 +58,9 @@ public static class ModelFile
             [CheckpointMetadata.Created] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             [CheckpointMetadata.KdToolsVersion] = typeof(ModelFile).Assembly.GetName().Version?.ToString() ?? "",
         };
-        if (provenance.Mean is not null && provenance.Std is not null)
-            metadata[CheckpointMetadata.Normalization] = JsonSerializer.Serialize(new { mean = provenance.Mean, std = provenance.Std });
+        if (provenance.Recipe.Length > 0) metadata[CheckpointMetadata.Recipe] = provenance.Recipe;
+        if (model.Normalization is { } normalization)
+            metadata[CheckpointMetadata.Normalization] = JsonSerializer.Serialize(new { mean = normalization.Mean, std = normalization.Std });
         foreach (var (k, v) in provenance.Extra ?? new Dictionary<string, string>()) metadata[k] = v;
         return metadata;
     }
@@ -84,6 +86,7 @@ public static class ModelFile
                 ModuleState.Load(heads, content.Tensors, CheckpointMetadata.HeadsPrefix, $"the {kind} heads of {architecture}");
                 model = new MultiExitNet(model, heads);
             }
+            model.Normalization = ReadNormalization(metadata, path);
         }
         catch
         {
@@ -93,23 +96,30 @@ public static class ModelFile
         return new LoadedModel(model, ReadProvenance(metadata), metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
-    public static ModelProvenance ReadProvenance(IReadOnlyDictionary<string, string> metadata)
+    public static ModelProvenance ReadProvenance(IReadOnlyDictionary<string, string> metadata) => new()
     {
-        float[]? mean = null, std = null;
-        if (metadata.TryGetValue(CheckpointMetadata.Normalization, out var norm))
+        Method = metadata.GetValueOrDefault(CheckpointMetadata.Method, ""),
+        Dataset = metadata.GetValueOrDefault(CheckpointMetadata.Dataset, ""),
+        Epochs = int.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.Epochs), CultureInfo.InvariantCulture, out var e) ? e : 0,
+        TestTop1 = double.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.TestTop1), CultureInfo.InvariantCulture, out var t) ? t : double.NaN,
+        Recipe = metadata.GetValueOrDefault(CheckpointMetadata.Recipe, ""),
+    };
+
+    /// <summary>The input normalisation a checkpoint records, or null when it records none.</summary>
+    public static Data.InputNormalization? ReadNormalization(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        if (!metadata.TryGetValue(CheckpointMetadata.Normalization, out var text)) return null;
+        try
         {
-            using var doc = JsonDocument.Parse(norm);
-            mean = doc.RootElement.GetProperty("mean").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-            std = doc.RootElement.GetProperty("std").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            using var doc = JsonDocument.Parse(text);
+            return new Data.InputNormalization(
+                doc.RootElement.GetProperty("mean").EnumerateArray().Select(v => v.GetSingle()).ToArray(),
+                doc.RootElement.GetProperty("std").EnumerateArray().Select(v => v.GetSingle()).ToArray());
         }
-        return new ModelProvenance
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
-            Method = metadata.GetValueOrDefault(CheckpointMetadata.Method, ""),
-            Dataset = metadata.GetValueOrDefault(CheckpointMetadata.Dataset, ""),
-            Epochs = int.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.Epochs), CultureInfo.InvariantCulture, out var e) ? e : 0,
-            TestTop1 = double.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.TestTop1), CultureInfo.InvariantCulture, out var t) ? t : double.NaN,
-            Mean = mean,
-            Std = std,
-        };
+            throw new KdException(KdErrorIds.CheckpointCorrupt, KdErrorKind.InvalidData,
+                $"checkpoint '{path}' has an unreadable '{CheckpointMetadata.Normalization}' field ({ex.Message}); it was edited or damaged", path, ex);
+        }
     }
 }

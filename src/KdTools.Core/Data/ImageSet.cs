@@ -63,6 +63,10 @@ public sealed class KdDataset : IDisposable
     public ImageSet Test { get; }
     public float[] Mean { get; }
     public float[] Std { get; }
+
+    /// <summary><see cref="Mean"/> and <see cref="Std"/>: what a network trained on this dataset is normalised with.</summary>
+    public InputNormalization Normalization => new(Mean, Std);
+
     public IReadOnlyList<string> ClassNames { get; }
 
     public int Channels => (int)Train.Images.shape[1];

@@ -16,17 +16,22 @@ public sealed record EvaluationResult(int Count, double Top1, double Top5, doubl
 public static class Evaluator
 {
     /// <summary>Scores <paramref name="model"/> on <paramref name="set"/>; restores its train/eval mode afterwards.</summary>
-    public static EvaluationResult Evaluate(ClassifierNet model, ImageSet set, float[] mean, float[] std, Device device,
+    /// <param name="datasetNormalization">For a network that records no normalisation of its own (untrained, or from an old file).</param>
+    public static EvaluationResult Evaluate(ClassifierNet model, ImageSet set, InputNormalization datasetNormalization, Device device,
         int batchSize = 256, ClassifierNet? teacher = null, CancellationToken cancellation = default) =>
-        EvaluateExits(model, set, mean, std, device, batchSize, teacher, cancellation)[ExitNames.Final];
+        EvaluateExits(model, set, datasetNormalization, device, batchSize, teacher, cancellation)[ExitNames.Final];
 
     /// <summary>
     /// Scores every exit of the model: "final" (the main classifier), each extra exit in <see cref="ModelOutput.Exits"/>,
-    /// and "ensemble" (the mean of all exits' softmax) when there are extra exits.
+    /// and "ensemble" (the mean of all exits' softmax) when there are extra exits. Each network sees the images
+    /// normalised with its own statistics (<see cref="ClassifierNet.Normalization"/>), or the dataset's when it has none.
     /// </summary>
-    public static IReadOnlyDictionary<string, EvaluationResult> EvaluateExits(ClassifierNet model, ImageSet set, float[] mean,
-        float[] std, Device device, int batchSize = 256, ClassifierNet? teacher = null, CancellationToken cancellation = default)
+    public static IReadOnlyDictionary<string, EvaluationResult> EvaluateExits(ClassifierNet model, ImageSet set,
+        InputNormalization datasetNormalization, Device device, int batchSize = 256, ClassifierNet? teacher = null,
+        CancellationToken cancellation = default)
     {
+        var modelNormalization = model.Normalization ?? datasetNormalization;
+        var teacherNormalization = teacher?.Normalization ?? datasetNormalization;
         bool wasTraining = model.training;
         model.eval();
         teacher?.eval();
@@ -43,10 +48,11 @@ public static class Evaluator
                     cancellation.ThrowIfCancellationRequested();
                     using var scope = torch.NewDisposeScope();
                     var batch = loader.GetBatch(order, b);
-                    var x = BatchAugmentation.Prepare(batch.Images, mean, std, augment: false).to(device);
+                    var x = Normalized(batch.Images, modelNormalization, device);
                     var y = batch.Labels.to(device);
                     var output = model.Run(x);
-                    var teacherTop1 = teacher?.Run(x).Logits.argmax(1);
+                    var teacherInputs = teacherNormalization.Equals(modelNormalization) ? x : Normalized(batch.Images, teacherNormalization, device);
+                    var teacherTop1 = teacher?.Run(teacherInputs).Logits.argmax(1);
                     foreach (var (exit, logits) in ExitLogits(output))
                     {
                         if (!sums.TryGetValue(exit, out var s)) sums[exit] = s = new double[4];
@@ -63,6 +69,9 @@ public static class Evaluator
         return sums.ToDictionary(kv => kv.Key, kv => new EvaluationResult(n, kv.Value[0] / n, kv.Value[1] / n,
             kv.Value[2] / n, teacher is null ? double.NaN : kv.Value[3] / n));
     }
+
+    private static Tensor Normalized(Tensor images, InputNormalization normalization, Device device) =>
+        BatchAugmentation.Prepare(images, normalization.Mean, normalization.Std, AugmentationPolicy.None, generator: null).to(device);
 
     private static IEnumerable<(string Exit, Tensor Logits)> ExitLogits(ModelOutput output)
     {

@@ -19,8 +19,11 @@ public static class LatencyMeter
         try
         {
             using var noGrad = torch.no_grad();
-            double single = MedianMs(model, torch.randn(1, channels, height, width, device: device), warmup, iterations);
-            double batch = MedianMs(model, torch.randn(batchSize, channels, height, width, device: device), 1, Math.Max(3, iterations / 3));
+            // Its own generator: a measurement must not take numbers from libtorch's global one while a run in another
+            // runspace builds its modules from it.
+            using var random = new Generator(0);
+            double single = MedianMs(model, torch.randn([1, channels, height, width], generator: random).to(device), warmup, iterations);
+            double batch = MedianMs(model, torch.randn([batchSize, channels, height, width], generator: random).to(device), 1, Math.Max(3, iterations / 3));
             // Timing noise is far above these digits; rounding keeps tables and CSV cells readable.
             return new LatencyResult(Math.Round(single, 4), Math.Round(batchSize / (batch / 1000.0), 1), batchSize);
         }

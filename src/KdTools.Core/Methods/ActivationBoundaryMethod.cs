@@ -36,7 +36,7 @@ public sealed class ActivationBoundaryOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("AB", "Activation boundaries: hinge loss on pre-ReLU stage outputs so student neurons fire where the teacher's do.",
     Paper = "Heo et al. Knowledge Transfer via Distillation of Activation Boundaries Formed by Hidden Neurons. AAAI 2019")]
-public sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options) : FeatureDistillationMethod<ActivationBoundaryOptions>(options)
+internal sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options) : FeatureDistillationMethod<ActivationBoundaryOptions>(options)
 {
     private int[] _stages = [];
     private ModuleList<Connector>? _connectors;

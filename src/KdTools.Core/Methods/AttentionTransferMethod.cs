@@ -24,7 +24,7 @@ public sealed class AttentionTransferOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("AT", "Attention transfer: match normalised spatial attention maps of every stage pair.",
     Paper = "Zagoruyko, Komodakis. Paying More Attention to Attention. ICLR 2017")]
-public sealed class AttentionTransferMethod(AttentionTransferOptions options) : FeatureDistillationMethod<AttentionTransferOptions>(options)
+internal sealed class AttentionTransferMethod(AttentionTransferOptions options) : FeatureDistillationMethod<AttentionTransferOptions>(options)
 {
     private int[] _stages = [];
 

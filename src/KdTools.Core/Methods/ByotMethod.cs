@@ -34,7 +34,7 @@ public sealed class ByotOptions : MethodOptions
 /// </summary>
 [DistillationMethod("BYOT", "Be Your Own Teacher: self-distillation from the deepest classifier into shallow branches (no teacher).",
     NeedsTeacher = false, Paper = "Zhang et al. Be Your Own Teacher: Improve the Performance of CNNs via Self Distillation. ICCV 2019")]
-public sealed class ByotMethod(ByotOptions options) : DistillationMethod<ByotOptions>(options)
+internal sealed class ByotMethod(ByotOptions options) : DistillationMethod<ByotOptions>(options)
 {
     private ByotModules? _modules;
 

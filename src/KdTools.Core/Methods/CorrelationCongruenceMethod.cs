@@ -39,7 +39,7 @@ public sealed class CorrelationCongruenceOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("CC", "Correlation congruence: match the batch's instance-correlation matrices of embedded features.",
     Paper = "Peng et al. Correlation Congruence for Knowledge Distillation. ICCV 2019")]
-public sealed class CorrelationCongruenceMethod(CorrelationCongruenceOptions options) : FeatureDistillationMethod<CorrelationCongruenceOptions>(options)
+internal sealed class CorrelationCongruenceMethod(CorrelationCongruenceOptions options) : FeatureDistillationMethod<CorrelationCongruenceOptions>(options)
 {
     private EmbeddingHead? _studentEmbed, _teacherEmbed;
 

@@ -66,7 +66,7 @@ public sealed class CrdOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("CRD", "Contrastive representation distillation: NCE between student and teacher embeddings with a memory bank.",
     Paper = "Tian, Krishnan, Isola. Contrastive Representation Distillation. ICLR 2020")]
-public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<CrdOptions>(options)
+internal sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<CrdOptions>(options)
 {
     private EmbeddingHead? _studentEmbed, _teacherEmbed;
     private ContrastMemory? _memory;
@@ -80,9 +80,12 @@ public sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<Cr
         _sampler = new CrdContrastSampler(Options.Sampling, samples, Math.Min(Options.Negatives, samples - 1), setup.TrainingLabels);
         _studentEmbed = new EmbeddingHead(setup.Student(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
         _teacherEmbed = new EmbeddingHead(setup.Teacher(FeatureNames.Embedding)[1], Options.FeatureDim, normalize: true);
-        _memory = new ContrastMemory(samples, Options.FeatureDim);
+        _memory = new ContrastMemory(samples, Options.FeatureDim, setup.Random);
         Extras = torch.nn.ModuleDict<torch.nn.Module>(("embed_s", _studentEmbed), ("embed_t", _teacherEmbed), ("memory", _memory));
     }
+
+    /// <summary>The embedding heads and, as mdistiller counts them, the memory bank's rows.</summary>
+    public override long ExtraParameters => base.ExtraParameters + 2 * (_memory?.Samples ?? 0) * Options.FeatureDim;
 
     protected override void AddMethodLosses(StepContext step, LossTerms terms)
     {

@@ -8,7 +8,7 @@ public sealed class CrossEntropyOptions : MethodOptions;
 /// "student from scratch" row with the same columns as the distilled runs.
 /// </summary>
 [DistillationMethod("CE", "Baseline without a teacher: cross-entropy on the hard labels only.", NeedsTeacher = false)]
-public sealed class CrossEntropyMethod(CrossEntropyOptions options) : DistillationMethod<CrossEntropyOptions>(options)
+internal sealed class CrossEntropyMethod(CrossEntropyOptions options) : DistillationMethod<CrossEntropyOptions>(options)
 {
     public override void AddLosses(StepContext step, LossTerms terms)
     {

@@ -28,7 +28,7 @@ public sealed class DihOptions : MethodOptions
 /// </summary>
 [DistillationMethod("DIH", "Distillation via intermediate heads: the teacher's final classifier and its fine-tuned stage heads co-teach the student.",
     Paper = "Aryan Asadian, Amirali Salehi-Abari. Distilling Knowledge via Intermediate Classifiers. 2021")]
-public sealed class DihMethod(DihOptions options) : DistillationMethod<DihOptions>(options)
+internal sealed class DihMethod(DihOptions options) : DistillationMethod<DihOptions>(options)
 {
     private int _branches;
 

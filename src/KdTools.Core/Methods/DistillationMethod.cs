@@ -64,7 +64,9 @@ public abstract class DistillationMethod : IDisposable
 
     /// <summary>
     /// Called once before training, outside any dispose scope, with the feature shapes of both networks (from a probe
-    /// forward pass). Check that the features the method needs exist and build <see cref="Extras"/> here.
+    /// forward pass). Check that the features the method needs exist and build <see cref="Extras"/> here: the engine
+    /// runs this with libtorch's global generator seeded from the run's seed and locked, so module constructors'
+    /// default initialisation is reproducible; explicit draws take <see cref="MethodSetup.Random"/>.
     /// </summary>
     public virtual void Initialize(MethodSetup setup)
     {
@@ -77,15 +79,28 @@ public abstract class DistillationMethod : IDisposable
     public virtual Models.ExitHeads? StudentExits => null;
 
     /// <summary>Hands <see cref="Extras"/> over to the caller (the trained model keeps them), so Dispose leaves them alive.</summary>
-    public nn.Module? ReleaseExtras()
+    internal nn.Module? ReleaseExtras()
     {
         var extras = _extras;
         _extras = null;
         return extras;
     }
 
+    /// <summary>
+    /// Trainable parameters the method adds that the trained student does not keep (connectors, regressors, heads,
+    /// embeddings), as mdistiller's get_extra_parameters counts them; known after <see cref="Initialize"/>.
+    /// </summary>
+    public virtual long ExtraParameters =>
+        (Extras?.parameters().Sum(p => p.numel()) ?? 0) - (StudentExits?.parameters().Sum(p => p.numel()) ?? 0);
+
     /// <summary>Stages run before the main training (FitNet hints, FT paraphraser, AB connector initialisation).</summary>
     public virtual IReadOnlyList<PreStage> PreStages => [];
+
+    /// <summary>
+    /// Whole runs the method makes before its own, in order (TAKD: teacher → assistant): each trains a fresh network
+    /// from the current teacher, which then teaches the next run; the last one teaches the requested student.
+    /// </summary>
+    public virtual IReadOnlyList<IntermediateTeacher> IntermediateTeachers => [];
 
     /// <summary>
     /// Called at the start of every epoch after the engine put the student and <see cref="Extras"/> in train mode, to
@@ -128,12 +143,15 @@ public abstract class DistillationMethod<TOptions>(TOptions options) : Distillat
 /// <summary>Feature shapes of teacher and student (batch dimension included, from a 2-sample probe).</summary>
 public sealed class MethodSetup
 {
+    /// <param name="random">The generator for explicit draws in <see cref="DistillationMethod.Initialize"/>; null = seeded with 0 (tests).</param>
     /// <param name="trainingLabels">The training split's labels, int64 [N] on the CPU (read, never modified).</param>
     /// <param name="teacherPreActivationNorm">The teacher's <see cref="Models.ClassifierNet.PreActivationNorm"/>.</param>
     public MethodSetup(IReadOnlyDictionary<string, long[]> student, IReadOnlyDictionary<string, long[]>? teacher,
         int classes, Device device, IReadOnlyList<string>? studentExits = null, IReadOnlyList<string>? teacherExits = null,
-        long trainingSamples = 0, Tensor? trainingLabels = null, Func<int, (Tensor Weight, Tensor Bias)?>? teacherPreActivationNorm = null)
+        long trainingSamples = 0, Generator? random = null, Tensor? trainingLabels = null,
+        Func<int, (Tensor Weight, Tensor Bias)?>? teacherPreActivationNorm = null)
     {
+        Random = random ?? new Generator(0);
         TrainingSamples = trainingSamples;
         TrainingLabels = trainingLabels;
         _teacherPreActivationNorm = teacherPreActivationNorm;
@@ -146,6 +164,12 @@ public sealed class MethodSetup
     }
 
     private readonly Func<int, (Tensor Weight, Tensor Bias)?>? _teacherPreActivationNorm;
+
+    /// <summary>
+    /// Seeded from the run's seed: explicit random draws of <see cref="DistillationMethod.Initialize"/> (a memory bank's
+    /// initial rows) take it, never libtorch's global generator. Valid during Initialize only.
+    /// </summary>
+    public Generator Random { get; }
 
     /// <summary>Size of the training split (memory-bank methods keep one row per sample).</summary>
     public long TrainingSamples { get; }
@@ -192,7 +216,8 @@ public sealed class MethodSetup
 }
 
 /// <summary>
-/// A stage trained before the main one, with its own optimizer and its own loss.
+/// A stage trained before the main one, with its own optimizer, epochs, learning rate and schedule (constant unless
+/// <see cref="Schedule"/> says otherwise, as in RepDistiller's pre-training), and its own loss.
 /// </summary>
 /// <param name="Name">Shown in progress and as its own rows in the history (for example <c>hint</c>).</param>
 /// <param name="Epochs">How long it runs; 0 skips it.</param>
@@ -210,4 +235,17 @@ public sealed record PreStage(
     double LearningRate,
     Func<IEnumerable<TorchSharp.Modules.Parameter>> ExtraParameters,
     Action<StepContext, LossTerms> AddLosses,
-    bool TrainsStudent);
+    bool TrainsStudent)
+{
+    /// <summary>The stage's schedule over its own epochs; never the main stage's milestones.</summary>
+    public Training.LearningRateSchedule Schedule { get; init; } = Training.LearningRateSchedule.Constant;
+}
+
+/// <summary>
+/// A whole run a method makes before its own (<see cref="DistillationMethod.IntermediateTeachers"/>).
+/// </summary>
+/// <param name="Name">Names the run in progress, logs and its checkpoint subfolder (<c>assistant</c>).</param>
+/// <param name="Architecture">The network it trains from scratch (seeded from the run's seed).</param>
+/// <param name="CreateMethod">The method it trains with; the engine disposes it.</param>
+/// <param name="Epochs">Its main-stage epochs; 0 = the run's.</param>
+public sealed record IntermediateTeacher(string Name, string Architecture, Func<DistillationMethod> CreateMethod, int Epochs);

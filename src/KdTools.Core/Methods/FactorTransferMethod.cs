@@ -45,7 +45,7 @@ public sealed class FactorTransferOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("FT", "Factor transfer: paraphraser (pre-trained autoencoder) factors of the teacher vs translator factors of the student, L1.",
     Paper = "Kim, Park, Kwak. Paraphrasing Complex Network: Network Compression via Factor Transfer. NeurIPS 2018")]
-public sealed class FactorTransferMethod(FactorTransferOptions options) : FeatureDistillationMethod<FactorTransferOptions>(options)
+internal sealed class FactorTransferMethod(FactorTransferOptions options) : FeatureDistillationMethod<FactorTransferOptions>(options)
 {
     private Paraphraser? _paraphraser;
     private Translator? _translator;

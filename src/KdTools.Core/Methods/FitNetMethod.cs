@@ -34,7 +34,7 @@ public sealed class FitNetOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("FitNet", "FitNets: match a middle-stage feature through a learned conv regressor (MSE); optional hint pre-training stage.",
     Paper = "Romero et al. FitNets: Hints for Thin Deep Nets. ICLR 2015")]
-public sealed class FitNetMethod(FitNetOptions options) : FeatureDistillationMethod<FitNetOptions>(options)
+internal sealed class FitNetMethod(FitNetOptions options) : FeatureDistillationMethod<FitNetOptions>(options)
 {
     private ConvRegressor? _regressor;
     private string _feature = "";

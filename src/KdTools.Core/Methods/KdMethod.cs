@@ -48,7 +48,7 @@ public class KdOptions : MethodOptions
 /// <summary>Hinton KD: loss = (1 − α)·CE + α·T²·KL(p_teacher ‖ p_student) averaged over the batch.</summary>
 [DistillationMethod("KD", "Hinton knowledge distillation: match temperature-softened teacher probabilities (KL, batch mean, ×T²).",
     Paper = "Hinton, Vinyals, Dean. Distilling the Knowledge in a Neural Network. 2015")]
-public sealed class KdMethod(KdOptions options) : DistillationMethod<KdOptions>(options)
+internal sealed class KdMethod(KdOptions options) : DistillationMethod<KdOptions>(options)
 {
     public override double TaskLossWeight => Options.TaskLossWeight;
 

@@ -45,11 +45,29 @@ public static class MethodRegistry
     }
 
     /// <summary>Creates a method with options bound from <paramref name="options"/> (unknown keys fail).</summary>
-    public static DistillationMethod Create(string name, IReadOnlyDictionary<string, object?>? options = null)
+    /// <param name="kdWeight">
+    /// Weight α of the method's Hinton KD term: its KdWeight option (feature methods) or its Alpha (KD, TAKD); it
+    /// overrides the same option in <paramref name="options"/>. A method without a KD term fails.
+    /// </param>
+    public static DistillationMethod Create(string name, IReadOnlyDictionary<string, object?>? options = null, double? kdWeight = null)
     {
         var info = Get(name);
+        if (kdWeight is { } alpha) options = WithKdWeight(info, options, alpha);
         var bound = MethodOptionBinder.Bind(info.Name, info.OptionsType, options);
         return (DistillationMethod)Activator.CreateInstance(info.MethodType, bound)!;
+    }
+
+    private static Dictionary<string, object?> WithKdWeight(MethodDescriptor info, IReadOnlyDictionary<string, object?>? options, double alpha)
+    {
+        var names = info.Options.Select(o => o.Name).ToList();
+        var key = names.FirstOrDefault(n => n == "KdWeight") ?? names.FirstOrDefault(n => n == "Alpha")
+            ?? throw new KdException(KdErrorIds.MethodOptionUnknown, KdErrorKind.InvalidArgument,
+                $"method {info.Name} has no KD term to weight (no KdWeight or Alpha option; " +
+                (names.Count == 0 ? "it has no options)" : $"its options: {string.Join(", ", names)})"), "KdWeight");
+        var merged = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in options ?? new Dictionary<string, object?>()) merged[k] = v;
+        merged[key] = alpha;
+        return merged;
     }
 
     private static Type OptionsTypeOf(Type methodType)

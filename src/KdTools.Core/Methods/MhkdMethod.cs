@@ -46,7 +46,7 @@ public sealed class MhkdOptions : TeacherHeadOptions
 /// </summary>
 [DistillationMethod("MHKD", "Multi-head KD: auxiliary conv heads after each stage of teacher and student; student heads learn CE + KD from the same-stage teacher heads.",
     Paper = "Wang, Lohit, Jones, Fu. Multi-head Knowledge Distillation for Model Compression. 2020")]
-public sealed class MhkdMethod(MhkdOptions options) : TeacherHeadMethod<MhkdOptions>(options)
+internal sealed class MhkdMethod(MhkdOptions options) : TeacherHeadMethod<MhkdOptions>(options)
 {
     private MhkdModules? _modules;
 

@@ -14,7 +14,7 @@ public sealed class NeuronSelectivityOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("NST", "Neuron selectivity transfer: MMD (polynomial kernel) between activation distributions of every stage pair.",
     Paper = "Huang, Wang. Like What You Like: Knowledge Distill via Neuron Selectivity Transfer. 2017")]
-public sealed class NeuronSelectivityMethod(NeuronSelectivityOptions options) : FeatureDistillationMethod<NeuronSelectivityOptions>(options)
+internal sealed class NeuronSelectivityMethod(NeuronSelectivityOptions options) : FeatureDistillationMethod<NeuronSelectivityOptions>(options)
 {
     private int[] _stages = [];
 

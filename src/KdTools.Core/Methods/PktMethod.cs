@@ -14,7 +14,7 @@ public sealed class PktOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("PKT", "Probabilistic knowledge transfer: KL between cosine-similarity distributions of the embeddings.",
     Paper = "Passalis, Tefas. Learning Deep Representations with Probabilistic Knowledge Transfer. ECCV 2018")]
-public sealed class PktMethod(PktOptions options) : FeatureDistillationMethod<PktOptions>(options)
+internal sealed class PktMethod(PktOptions options) : FeatureDistillationMethod<PktOptions>(options)
 {
     public override void Initialize(MethodSetup setup)
     {

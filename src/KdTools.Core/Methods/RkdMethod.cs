@@ -28,7 +28,7 @@ public sealed class RkdOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("RKD", "Relational KD: match pairwise distances and angles of the penultimate embeddings.",
     Paper = "Park et al. Relational Knowledge Distillation. CVPR 2019")]
-public sealed class RkdMethod(RkdOptions options) : FeatureDistillationMethod<RkdOptions>(options)
+internal sealed class RkdMethod(RkdOptions options) : FeatureDistillationMethod<RkdOptions>(options)
 {
     public override void Initialize(MethodSetup setup)
     {

@@ -14,7 +14,7 @@ public sealed class SimilarityPreservingOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("SP", "Similarity-preserving KD: match the batch's pairwise similarity matrices of the last stage.",
     Paper = "Tung, Mori. Similarity-Preserving Knowledge Distillation. ICCV 2019")]
-public sealed class SimilarityPreservingMethod(SimilarityPreservingOptions options) : FeatureDistillationMethod<SimilarityPreservingOptions>(options)
+internal sealed class SimilarityPreservingMethod(SimilarityPreservingOptions options) : FeatureDistillationMethod<SimilarityPreservingOptions>(options)
 {
     private string _feature = "";
 

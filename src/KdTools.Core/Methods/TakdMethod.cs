@@ -22,23 +22,25 @@ public sealed class TakdOptions : KdOptions
 
 /// <summary>
 /// Teacher-assistant KD (Mirzadeh et al. 2020): the teacher distills into an assistant of intermediate size, which
-/// then distills into the student; both steps are Hinton KD. <see cref="Training.TeacherAssistantDistillation"/> runs
-/// the two steps; as a loss this class is the second step's KD from the assistant.
+/// then distills into the student; both steps are Hinton KD with the same options. The assistant's run is the
+/// method's <see cref="IntermediateTeachers"/>; as a loss this class is the second step's KD from the assistant.
 /// </summary>
 [DistillationMethod("TAKD", "Teacher-assistant KD: teacher → assistant → student, two KD runs (option Assistant).",
     Paper = "Mirzadeh et al. Improved Knowledge Distillation via Teacher Assistant. AAAI 2020")]
-public sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOptions>(options)
+internal sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOptions>(options)
 {
     public override double TaskLossWeight => Options.TaskLossWeight;
 
     public override void AddLosses(StepContext step, LossTerms terms) => KdMethod.AddKdTerm(step, terms, Options);
 
-    /// <summary>The KD method the first step (teacher → assistant) uses.</summary>
-    public DistillationMethod AssistantStep() => MethodRegistry.Create("KD", new Dictionary<string, object?>
-    {
-        ["Temperature"] = Options.Temperature,
-        ["Alpha"] = Options.Alpha,
-        ["CeWeight"] = Options.CeWeight,
-        ["LogitStandardization"] = Options.LogitStandardization,
-    });
+    public override IReadOnlyList<IntermediateTeacher> IntermediateTeachers =>
+    [
+        new IntermediateTeacher("assistant", Options.Assistant, () => MethodRegistry.Create("KD", new Dictionary<string, object?>
+        {
+            [nameof(KdOptions.Temperature)] = Options.Temperature,
+            [nameof(KdOptions.Alpha)] = Options.Alpha,
+            [nameof(KdOptions.CeWeight)] = Options.CeWeight,
+            [nameof(KdOptions.LogitStandardization)] = Options.LogitStandardization,
+        }), Options.AssistantEpochs),
+    ];
 }

@@ -26,7 +26,7 @@ public abstract class TeacherHeadOptions : MethodOptions
 /// the teacher's heads with cross-entropy in a first stage on the frozen teacher, and keep them fixed afterwards, BN
 /// statistics included, while the student learns from them.
 /// </summary>
-public abstract class TeacherHeadMethod<TOptions>(TOptions options) : DistillationMethod<TOptions>(options)
+internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : DistillationMethod<TOptions>(options)
     where TOptions : TeacherHeadOptions, new()
 {
     /// <summary>Name of the pre-stage that trains the teacher's heads.</summary>

@@ -56,7 +56,7 @@ public sealed class TofdOptions : TeacherHeadOptions
 /// </summary>
 [DistillationMethod("TOFD", "Task-oriented feature distillation: backbone-shaped heads on teacher and student; CE + KD per head, L2 on resized head features, orthogonal resizing.",
     Paper = "Zhang, Shi, Shi, Ma, Bao. Task-Oriented Feature Distillation. NeurIPS 2020")]
-public sealed class TofdMethod(TofdOptions options) : TeacherHeadMethod<TofdOptions>(options)
+internal sealed class TofdMethod(TofdOptions options) : TeacherHeadMethod<TofdOptions>(options)
 {
     private TofdModules? _modules;
 

@@ -28,7 +28,7 @@ public sealed class VidOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("VID", "Variational information distillation: Gaussian likelihood of teacher stage features given the student's.",
     Paper = "Ahn et al. Variational Information Distillation for Knowledge Transfer. CVPR 2019")]
-public sealed class VidMethod(VidOptions options) : FeatureDistillationMethod<VidOptions>(options)
+internal sealed class VidMethod(VidOptions options) : FeatureDistillationMethod<VidOptions>(options)
 {
     private int[] _stages = [];
     private ModuleList<VidRegressor>? _regressors;

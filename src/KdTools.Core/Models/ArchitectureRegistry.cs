@@ -46,42 +46,59 @@ public static class ArchitectureRegistry
             $"unknown architecture '{name}'; known: {string.Join(", ", All.Select(a => a.Name))}", name);
     }
 
-    /// <summary>Builds <paramref name="name"/> for <paramref name="numClasses"/> classes.</summary>
+    /// <summary>
+    /// Builds <paramref name="name"/> for <paramref name="numClasses"/> classes, for weights that are loaded or copied
+    /// next (its initial values come from libtorch's global generator, unseeded).
+    /// </summary>
     public static ClassifierNet Create(string name, int numClasses)
     {
-        if (numClasses < 2)
-            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                $"a classifier needs at least 2 classes, got {numClasses}", numClasses);
-        return Get(name).Create(numClasses);
+        var info = Get(name);
+        RequireClasses(numClasses);
+        return GlobalGenerator.Exclusive(() => info.Create(numClasses));
     }
 
-    /// <summary>Builds <paramref name="name"/> with its initial weights drawn from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Builds <paramref name="name"/> with its initial weights drawn from <paramref name="seed"/>: the same seed gives
+    /// the same weights, also while other threads build or train networks.
+    /// </summary>
     public static ClassifierNet Create(string name, int numClasses, long seed)
     {
         var info = Get(name);
-        TorchSharp.torch.manual_seed(seed);
-        return Create(info.Name, numClasses);
+        RequireClasses(numClasses);
+        return GlobalGenerator.Seeded(seed, () => info.Create(numClasses));
     }
 
-    /// <summary>A new network of the same architecture with a copy of <paramref name="source"/>'s weights and BN statistics.</summary>
+    /// <summary>
+    /// A new network of the same architecture with a copy of <paramref name="source"/>'s weights, BN statistics and
+    /// normalisation.
+    /// </summary>
     public static ClassifierNet Clone(ClassifierNet source)
     {
         if (source is MultiExitNet multi)
         {
             var backbone = Clone(multi.Backbone);
             var heads = ExitHeadsRegistry.Create(multi.Heads.Kind, backbone, multi.Heads.Configuration);
-            using (TorchSharp.torch.no_grad())
-            {
-                var targetHeads = heads.state_dict();
-                foreach (var (key, value) in multi.Heads.state_dict()) targetHeads[key].copy_(value);
-            }
+            CopyState(multi.Heads, heads);
             return new MultiExitNet(backbone, heads);
         }
         var copy = Create(source.Architecture, source.NumClasses);
-        using var noGrad = TorchSharp.torch.no_grad();
-        var target = copy.state_dict();
-        foreach (var (key, value) in source.state_dict()) target[key].copy_(value);
+        CopyState(source, copy);
+        copy.Normalization = source.Normalization;
         return copy;
+    }
+
+    private static void CopyState(TorchSharp.torch.nn.Module source, TorchSharp.torch.nn.Module target)
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        var targetState = target.state_dict();
+        foreach (var (key, value) in source.state_dict()) targetState[key].copy_(value);
+    }
+
+    private static void RequireClasses(int numClasses)
+    {
+        if (numClasses < 2)
+            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                $"a classifier needs at least 2 classes, got {numClasses}", numClasses);
     }
 }
 

@@ -1,3 +1,4 @@
+using KdTools.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,6 +25,13 @@ public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
 
     /// <summary>Number of stages, i.e. features <c>stage1..stageN</c>; the natural positions for intermediate heads.</summary>
     public int StageCount { get; }
+
+    /// <summary>
+    /// The normalisation of the inputs the network was trained with; null while it is untrained and unknown. The
+    /// engine feeds each network inputs normalised with its own statistics (a teacher's may differ from the dataset's),
+    /// and checkpoints save and restore it as metadata, outside the state dict, so PyTorch keys stay clean.
+    /// </summary>
+    public virtual InputNormalization? Normalization { get; set; }
 
     /// <summary>Logits and features in one pass. Call child modules with <c>.call()</c> so hooks still fire.</summary>
     public abstract ModelOutput Run(Tensor input);

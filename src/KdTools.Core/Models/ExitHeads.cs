@@ -46,6 +46,13 @@ public sealed class MultiExitNet : ClassifierNet
     public ClassifierNet Backbone => backbone;
     public ExitHeads Heads => heads;
 
+    /// <summary>The backbone's: the heads see the backbone's features, so they share its inputs.</summary>
+    public override Data.InputNormalization? Normalization
+    {
+        get => backbone.Normalization;
+        set => backbone.Normalization = value;
+    }
+
     public override ModelOutput Run(Tensor input)
     {
         var output = backbone.Run(input);
@@ -73,6 +80,7 @@ public static class ExitHeadsRegistry
         lock (Gate) Factories[kind] = factory;
     }
 
+    /// <summary>Builds heads of <paramref name="kind"/> for <paramref name="backbone"/>, for weights loaded or copied next.</summary>
     public static ExitHeads Create(string kind, ClassifierNet backbone, string configuration)
     {
         Func<ClassifierNet, string, ExitHeads>? factory;
@@ -80,6 +88,7 @@ public static class ExitHeadsRegistry
         if (factory is null)
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
                 $"the checkpoint has exit heads of kind '{kind}', which this KdTools does not know; known: {string.Join(", ", Factories.Keys)}", kind);
-        return factory(backbone, configuration);
+        // Head constructors draw (overwritten) initial values from libtorch's global generator.
+        return GlobalGenerator.Exclusive(() => factory(backbone, configuration));
     }
 }

@@ -12,29 +12,36 @@ namespace KdTools.Core.Training;
 /// </summary>
 public static class HeadFineTuning
 {
-    /// <summary>DIH's head training defaults: SGD lr 0.1, momentum 0.9, weight decay 5e-4, multistep schedule.</summary>
-    public static TrainingSettings DefaultSettings(int epochs) => new() { Epochs = epochs, LearningRate = 0.1 };
+    /// <summary>Epochs of head fine-tuning unless told otherwise (DIH trains its heads for 200).</summary>
+    public const int DefaultEpochs = 30;
 
+    /// <summary>
+    /// DIH's head training recipe over <paramref name="epochs"/>: SGD lr 0.1 with Nesterov momentum 0.9, weight decay
+    /// 5e-4, ×0.2 at 30/60/90 % of the epochs (60/120/180 of 200), batch 64, reflect-padded crop and flip.
+    /// </summary>
+    public static TrainingSettings DefaultSettings(int epochs = DefaultEpochs) => TrainingRecipes.Get("DIH").Settings with { Epochs = epochs };
+
+    /// <summary>Trains heads on <paramref name="trained"/>'s stages; the result's network is the backbone with its heads.</summary>
     /// <param name="stages">1-based stages to mount heads on; null = every stage of the architecture.</param>
-    public static (MultiExitNet Model, TrainingResult Result) Run(ClassifierNet trained, int[]? stages, KdDataset data,
-        TrainingSettings settings, ILogger? logger = null, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    public static DistillationResult Run(ClassifierNet trained, int[]? stages, KdDataset data, TrainingSettings settings,
+        ILogger? logger = null, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         var backbone = trained is MultiExitNet existing ? existing.Backbone : trained;
         if (backbone.NumClasses != data.Classes)
             throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"{backbone.Architecture} has {backbone.NumClasses} classes but dataset '{data.Name}' has {data.Classes}; add heads with the dataset it was trained on");
-        var chosen = stages ?? Enumerable.Range(1, backbone.StageCount).ToArray();
-        var heads = LinearStageHeads.For(backbone, chosen.Distinct().Order().ToArray(), data.Channels, data.Height, data.Width);
+        var chosen = (stages ?? Enumerable.Range(1, backbone.StageCount).ToArray()).Distinct().Order().ToArray();
+        // The heads' default initialisation draws from libtorch's global generator: seeded and locked, like a model's.
+        var heads = GlobalGenerator.Seeded(Trainer.MixSeed(settings.Seed, -1, 0, 0),
+            () => LinearStageHeads.For(backbone, chosen, data.Channels, data.Height, data.Width));
         var model = new MultiExitNet(backbone, heads);
         var frozen = backbone.parameters().Where(p => p.requires_grad).ToList();
         foreach (var p in frozen) p.requires_grad_(false);
         try
         {
             using var method = new HeadCrossEntropy();
-            var trainer = new Trainer(settings with { KeepBestWeights = false }, logger);
-            if (progress is not null) trainer.Progress += progress;
-            var result = trainer.Run(new TrainingJob { Student = model, Method = method, Dataset = data, FreezeBackbone = true }, cancellation);
-            return (model, result);
+            var job = new TrainingJob { Student = model, Method = method, Dataset = data, FreezeBackbone = true };
+            return Distillation.Train(job, settings with { KeepBestWeights = false }, logger, progress, run: "", cancellation);
         }
         finally
         {
@@ -44,9 +51,9 @@ public static class HeadFineTuning
 
     /// <summary>
     /// The objective of head fine-tuning: Σ over heads of CE(head logits, labels); the backbone's own classifier is not
-    /// trained. Public so a benchmark or a custom loop can run the same step.
+    /// trained. Internal so a benchmark can run the same step.
     /// </summary>
-    public sealed class HeadCrossEntropy() : DistillationMethod(new CrossEntropyOptions(), "Heads", needsTeacher: false)
+    internal sealed class HeadCrossEntropy() : DistillationMethod(new CrossEntropyOptions(), "Heads", needsTeacher: false)
     {
         public override double TaskLossWeight => 0;
 

@@ -8,11 +8,6 @@ internal sealed class RunState
     public int NextBatch { get; set; }
     public EpochAccumulator Accumulator { get; set; } = new();
     public List<EpochRecord> History { get; set; } = [];
-    public double BestTop1 { get; set; } = double.NegativeInfinity;
-    public double BestTop5 { get; set; } = double.NaN;
-    public int BestEpoch { get; set; }
-    public double LastTop1 { get; set; } = double.NaN;
-    public double LastTop5 { get; set; } = double.NaN;
     public string? LastCheckpoint { get; set; }
 
     public void StartStage(string stage)
@@ -23,6 +18,14 @@ internal sealed class RunState
         Accumulator = new EpochAccumulator();
     }
 
+    /// <summary>The last evaluated main-stage epoch.</summary>
+    public EpochRecord? LastEvaluated => History.LastOrDefault(h => h.Stage == Trainer.MainStage && h.Evaluated);
+
+    /// <summary>The evaluated main-stage epoch with the highest <paramref name="scoreMetric"/>, the earliest of equals.</summary>
+    public EpochRecord? Best(string scoreMetric) => History
+        .Where(h => h.Stage == Trainer.MainStage && h.Evaluated && !double.IsNaN(h.Metric(scoreMetric)))
+        .Aggregate((EpochRecord?)null, (best, h) => best is null || h.Metric(scoreMetric) > best.Metric(scoreMetric) ? h : best);
+
     /// <summary>The state as it must be saved for a resume at (epoch, batch) of the current stage.</summary>
     public RunState Snapshot(int epoch, int batch) => new()
     {
@@ -31,10 +34,5 @@ internal sealed class RunState
         NextBatch = batch,
         Accumulator = batch == 0 ? new EpochAccumulator() : Accumulator,
         History = History,
-        BestTop1 = BestTop1,
-        BestTop5 = BestTop5,
-        BestEpoch = BestEpoch,
-        LastTop1 = LastTop1,
-        LastTop5 = LastTop5,
     };
 }

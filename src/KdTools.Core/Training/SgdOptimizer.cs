@@ -10,7 +10,7 @@ namespace KdTools.Core.Training;
 /// Written here rather than using torch.optim so the momentum buffers are plain named tensors that go into and come
 /// back from checkpoints exactly, which makes resume bit-identical to an uninterrupted run.
 /// </summary>
-public sealed class SgdOptimizer : IDisposable
+internal sealed class SgdOptimizer : IDisposable
 {
     private readonly List<(string Name, Parameter Param, Tensor Velocity)> _slots = [];
 

@@ -29,16 +29,16 @@ internal static class TrainingCheckpoint
         public void Dispose() => content.Dispose();
     }
 
-    private sealed record SavedRun(string Stage, int Epoch, int NextBatch, EpochAccumulator Accumulator, List<EpochRecord> History,
-        double BestTop1, double BestTop5, int BestEpoch, double LastTop1, double LastTop5);
+    private sealed record SavedRun(string Stage, int Epoch, int NextBatch, EpochAccumulator Accumulator, List<EpochRecord> History);
 
-    public static void SaveResumable(string path, TrainingJob job, TrainingSettings settings, RunState position, SgdOptimizer optimizer)
+    /// <param name="network">The student as the run produces it (with the method's exits, if any): the file's model.</param>
+    public static void SaveResumable(string path, TrainingJob job, Models.ClassifierNet network, TrainingSettings settings, RunState position,
+        SgdOptimizer optimizer)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
         if (job.Method.Extras is { } extras) tensors.AddRange(ModuleState.Collect(extras, CheckpointMetadata.ExtrasPrefix));
         tensors.AddRange(optimizer.Buffers.Select(b => KeyValuePair.Create(CheckpointMetadata.OptimizerPrefix + b.Name, b.Velocity)));
-        var run = new SavedRun(position.Stage, position.Epoch, position.NextBatch, position.Accumulator, position.History,
-            position.BestTop1, position.BestTop5, position.BestEpoch, position.LastTop1, position.LastTop5);
+        var run = new SavedRun(position.Stage, position.Epoch, position.NextBatch, position.Accumulator, position.History);
         var metadata = new Dictionary<string, string>
         {
             [CheckpointMetadata.Kind] = CheckpointMetadata.KindResumable,
@@ -48,14 +48,14 @@ internal static class TrainingCheckpoint
             ["teacher"] = job.Teacher?.Architecture ?? "",
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        ModelFile.Save(path, job.Student, Provenance(job, position.History.Count(h => h.Stage == Trainer.MainStage), position.LastTop1),
-            tensors, metadata);
+        ModelFile.Save(path, network, Provenance(job, settings, position.History.Count(h => h.Stage == Trainer.MainStage),
+            position.LastEvaluated?.TestTop1 ?? double.NaN), tensors, metadata);
     }
 
-    public static void SaveModel(string path, TrainingJob job, EpochRecord record)
+    public static void SaveModel(string path, TrainingJob job, Models.ClassifierNet network, TrainingSettings settings, EpochRecord record)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        ModelFile.Save(path, job.Student, Provenance(job, record.Epoch, record.TestTop1));
+        ModelFile.Save(path, network, Provenance(job, settings, record.Epoch, record.TestTop1));
     }
 
     /// <summary>Copies the checkpoint's weights into the job's models and its position into <paramref name="state"/>.</summary>
@@ -84,11 +84,6 @@ internal static class TrainingCheckpoint
             state.NextBatch = run.NextBatch;
             state.Accumulator = run.Accumulator;
             state.History = run.History;
-            state.BestTop1 = run.BestTop1;
-            state.BestTop5 = run.BestTop5;
-            state.BestEpoch = run.BestEpoch;
-            state.LastTop1 = run.LastTop1;
-            state.LastTop5 = run.LastTop5;
             state.LastCheckpoint = path;
             return new Resumed(run.Stage, content);
         }
@@ -105,14 +100,13 @@ internal static class TrainingCheckpoint
         }
     }
 
-    private static ModelProvenance Provenance(TrainingJob job, int epochs, double top1) => new()
+    private static ModelProvenance Provenance(TrainingJob job, TrainingSettings settings, int epochs, double top1) => new()
     {
         Method = job.Method.Name,
         Dataset = job.Dataset.Name,
         Epochs = epochs,
         TestTop1 = top1,
-        Mean = job.Dataset.Mean,
-        Std = job.Dataset.Std,
+        Recipe = settings.Recipe,
     };
 
     private static void Expect(string path, string what, string saved, string current)

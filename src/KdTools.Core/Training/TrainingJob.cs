@@ -4,8 +4,8 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Training;
 
-/// <summary>What to train: a student, optionally a (frozen) teacher, a method and the data.</summary>
-public sealed record TrainingJob
+/// <summary>What the engine trains: a student, optionally a (frozen) teacher, a method and the data.</summary>
+internal sealed record TrainingJob
 {
     public required ClassifierNet Student { get; init; }
 
@@ -14,6 +14,9 @@ public sealed record TrainingJob
 
     public required DistillationMethod Method { get; init; }
     public required KdDataset Dataset { get; init; }
+
+    /// <summary>What the networks predict; follows from the dataset.</summary>
+    public ITrainingTask Task => TrainingTasks.For(Dataset);
 
     /// <summary>A checkpoint written by an earlier run of the same job, to continue from where it stopped.</summary>
     public string? ResumeFrom { get; init; }

@@ -1,6 +1,22 @@
+using System.Text.Json.Serialization;
+using KdTools.Core.Evaluation;
+
 namespace KdTools.Core.Training;
 
-/// <summary>One epoch of one stage: the schedule, the training loss by term, and test-split accuracy.</summary>
+/// <summary>Names of the test metrics a task reports (keys of <see cref="EpochRecord.Test"/>).</summary>
+public static class MetricNames
+{
+    /// <summary>Mean label loss on the test split (every task).</summary>
+    public const string Loss = "loss";
+
+    /// <summary>Classification: fraction of test images whose top class is the label.</summary>
+    public const string Top1 = "top1";
+
+    /// <summary>Classification: fraction whose label is among the top min(5, classes) classes.</summary>
+    public const string Top5 = "top5";
+}
+
+/// <summary>One epoch of one stage: the schedule, the training loss by term, and the test split's metrics.</summary>
 public sealed record EpochRecord
 {
     /// <summary>"train" for the main stage, or the pre-stage's name ("hint", "paraphraser", ...).</summary>
@@ -9,39 +25,73 @@ public sealed record EpochRecord
     /// <summary>1-based epoch within the stage.</summary>
     public required int Epoch { get; init; }
 
+    /// <summary>The rate of the epoch's first step (a poly schedule moves it every step).</summary>
     public required double LearningRate { get; init; }
+
+    /// <summary>Whether the stage's SGD used Nesterov momentum.</summary>
+    public bool Nesterov { get; init; }
 
     /// <summary>Mean total training loss over the epoch's batches.</summary>
     public required double TrainLoss { get; init; }
 
-    /// <summary>Training-batch top-1 accuracy (on augmented inputs), in [0, 1]; NaN for stages without logits.</summary>
-    public required double TrainTop1 { get; init; }
+    /// <summary>
+    /// Share of the epoch's training predictions (on augmented inputs) that match the labels, in [0, 1] (top-1 for
+    /// classification); NaN for stages where the student does not run.
+    /// </summary>
+    public required double TrainAccuracy { get; init; }
 
     /// <summary>Mean of each weighted loss term ("ce", "kd", ...), summing to <see cref="TrainLoss"/>.</summary>
     public required IReadOnlyDictionary<string, double> Terms { get; init; }
 
-    /// <summary>Test-split metrics; NaN when this epoch was not evaluated.</summary>
-    public double TestLoss { get; init; } = double.NaN;
-    public double TestTop1 { get; init; } = double.NaN;
-    public double TestTop5 { get; init; } = double.NaN;
-
-    /// <summary>Test top-1 of every extra exit (intermediate heads, branches) and "ensemble"; empty for single-exit models.</summary>
-    public IReadOnlyDictionary<string, double> ExitTop1 { get; init; } = new Dictionary<string, double>();
+    /// <summary>
+    /// The test metrics of every exit when this epoch was evaluated, else empty: "final" (the network's own output)
+    /// first, then the extra exits and "ensemble"; each maps metric names (<see cref="MetricNames"/>) to values.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Test { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, double>>();
 
     public required TimeSpan Duration { get; init; }
+
+    /// <summary>Whether the test split was evaluated after this epoch.</summary>
+    [JsonIgnore]
+    public bool Evaluated => Test.Count > 0;
+
+    [JsonIgnore]
+    public double TestLoss => Metric(MetricNames.Loss);
+
+    [JsonIgnore]
+    public double TestTop1 => Metric(MetricNames.Top1);
+
+    [JsonIgnore]
+    public double TestTop5 => Metric(MetricNames.Top5);
+
+    /// <summary>Test top-1 of every extra exit (intermediate heads, branches) and "ensemble"; empty for single-exit models.</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, double> ExitTop1 => Test.Where(e => e.Key != ExitNames.Final)
+        .ToDictionary(e => e.Key, e => e.Value.GetValueOrDefault(MetricNames.Top1, double.NaN));
+
+    /// <summary>A test metric of an exit; NaN when the epoch was not evaluated or the task has no such metric.</summary>
+    public double Metric(string metric, string exit = ExitNames.Final) =>
+        Test.TryGetValue(exit, out var metrics) ? metrics.GetValueOrDefault(metric, double.NaN) : double.NaN;
 }
 
 /// <summary>Where a run stands, raised per batch and per epoch for progress bars.</summary>
 public sealed record TrainingProgress(
     string Stage, int Epoch, int Epochs, int Batch, int Batches, double RunningLoss, double LearningRate, TimeSpan Elapsed)
 {
+    /// <summary>Empty for the requested run; the name of an earlier run of its protocol (TAKD's "assistant") otherwise.</summary>
+    public string Run { get; init; } = "";
+
     /// <summary>Overall completion of the stage in [0, 1].</summary>
     public double Fraction => Epochs == 0 ? 1 : (Epoch - 1 + (double)Batch / Math.Max(1, Batches)) / Epochs;
 }
 
-/// <summary>How a run ended: both the last and the best epoch are reported, with which epoch was best.</summary>
-public sealed record TrainingResult
+/// <summary>How the engine's run ended: the history, which evaluated epochs were last and best, the checkpoints.</summary>
+internal sealed record TrainingResult
 {
+    /// <summary>The trained student, with the exits the method grew on it (a <see cref="Models.MultiExitNet"/>) if any.</summary>
+    public required Models.ClassifierNet Network { get; init; }
+
     public required IReadOnlyList<EpochRecord> History { get; init; }
     public required bool Cancelled { get; init; }
     public required TimeSpan Duration { get; init; }
@@ -49,12 +99,14 @@ public sealed record TrainingResult
     /// <summary>Main-stage epochs completed.</summary>
     public required int EpochsCompleted { get; init; }
 
-    public required double LastTop1 { get; init; }
-    public required double LastTop5 { get; init; }
-    public required double BestTop1 { get; init; }
+    /// <summary>The last evaluated main-stage epoch, if any.</summary>
+    public required EpochRecord? LastEvaluated { get; init; }
 
-    /// <summary>1-based epoch with the best test top-1 (0 when nothing was evaluated).</summary>
-    public required int BestEpoch { get; init; }
+    /// <summary>The evaluated main-stage epoch with the highest score (the earliest of equals), if any.</summary>
+    public required EpochRecord? Best { get; init; }
+
+    /// <summary>Trainable parameters the method added that the trained student does not keep.</summary>
+    public required long ExtraParameters { get; init; }
 
     /// <summary>The resumable checkpoint written last (every epoch and on cancel), if any.</summary>
     public string? LastCheckpoint { get; init; }

@@ -18,8 +18,9 @@ public sealed class CsvCmdletTests(ModuleFixture fixture) : IDisposable
     /// <summary>KdRun's public, non-hidden properties in declaration order: the sweep CSV's schema.</summary>
     private static readonly string[] RunColumns =
     [
-        "Method", "Student", "Teacher", "Dataset", "Status", "Epochs", "BatchSize", "LearningRate", "Seed", "Top1", "Top5",
-        "BestTop1", "BestEpoch", "TrainLoss", "LossTerms", "Options", "PreStages", "StudentParameters", "TeacherParameters",
+        "Method", "Student", "Teacher", "Dataset", "Status", "Recipe", "Epochs", "BatchSize", "LearningRate", "Momentum",
+        "Nesterov", "WeightDecay", "Schedule", "Augmentation", "Seed", "Top1", "Top5", "BestTop1", "BestTop5", "BestEpoch",
+        "ExitTop1", "TrainLoss", "LossTerms", "Options", "PreStages", "StudentParameters", "TeacherParameters", "ExtraParameters",
         "Seconds", "Checkpoint",
     ];
 
@@ -96,7 +97,7 @@ public sealed class CsvCmdletTests(ModuleFixture fixture) : IDisposable
     }
 
     [Fact]
-    public void Sweep_rows_from_Import_Csv_bind_to_Invoke_Distillation_by_property_name()
+    public void Sweep_rows_from_Import_Csv_drive_Invoke_Distillation_through_its_plan_parameter_set()
     {
         _folder.Write("plan.csv", "Method,Student,Epochs\nKD,resnet8,1\nCE,resnet14,2\n");
         var result = _session.Run(Setup + $"""

@@ -50,7 +50,7 @@ public class MhkdTofdTests(TrainedTeacherFixture fixture) : IClassFixture<Traine
         var headStage = Assert.Single(result.History, h => h.Stage == "teacher_heads");
         Assert.Equal(new[] { "teacher_head_ce" }, headStage.Terms.Keys);
         // The student does not run in a stage that does not train it, so there is no train accuracy to report.
-        Assert.True(double.IsNaN(headStage.TrainTop1), $"{name}: head-stage train top-1 {headStage.TrainTop1}");
+        Assert.True(double.IsNaN(headStage.TrainAccuracy), $"{name}: head-stage train top-1 {headStage.TrainAccuracy}");
         Assert.Equal(new[] { "teacher_heads", Trainer.MainStage, Trainer.MainStage }, result.History.Select(h => h.Stage));
         var epochs = result.TrainEpochs.ToList();
         foreach (var epoch in result.History)

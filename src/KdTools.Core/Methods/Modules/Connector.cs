@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Methods.Modules;
 
 /// <summary>1×1 conv + BN from student to teacher channels (AB's and OFD's connector); no activation, as the losses act on pre-ReLU values.</summary>
-public sealed class Connector : nn.Module<Tensor, Tensor>
+internal sealed class Connector : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;

@@ -7,18 +7,19 @@ namespace KdTools.Core.Methods.Modules;
 /// CRD's memory bank: one L2-normalised embedding per training sample for each side, updated with momentum, plus the
 /// normalisation constants Z estimated on the first batch. Buffers, so checkpoints carry them and resume is exact.
 /// </summary>
-public sealed class ContrastMemory : nn.Module
+internal sealed class ContrastMemory : nn.Module
 {
     private readonly Tensor memory_s;
     private readonly Tensor memory_t;
     private readonly Tensor normalizers;
 
-    public ContrastMemory(long samples, long dimension) : base(nameof(ContrastMemory))
+    /// <param name="random">The initial rows' draws (the run's, never libtorch's global generator).</param>
+    public ContrastMemory(long samples, long dimension, Generator random) : base(nameof(ContrastMemory))
     {
         // RepDistiller's initialisation: uniform in ±1/sqrt(D/3).
         double bound = 1.0 / Math.Sqrt(dimension / 3.0);
-        memory_s = torch.rand(samples, dimension).mul_(2 * bound).add_(-bound);
-        memory_t = torch.rand(samples, dimension).mul_(2 * bound).add_(-bound);
+        memory_s = torch.rand(samples, dimension, generator: random).mul_(2 * bound).add_(-bound);
+        memory_t = torch.rand(samples, dimension, generator: random).mul_(2 * bound).add_(-bound);
         normalizers = torch.full(2, double.NaN);
         RegisterComponents();
     }

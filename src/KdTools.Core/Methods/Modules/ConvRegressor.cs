@@ -9,7 +9,7 @@ namespace KdTools.Core.Methods.Modules;
 /// twice as large, a 4×4 stride-2 transposed conv when half as large, otherwise a valid conv that shrinks it exactly;
 /// then BN and ReLU (as in RepDistiller's ConvReg).
 /// </summary>
-public sealed class ConvRegressor : nn.Module<Tensor, Tensor>
+internal sealed class ConvRegressor : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> conv;
     private readonly BatchNorm2d bn;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Methods.Modules;
 
 /// <summary>Linear projection of a flattened feature, optionally L2-normalised per row (CRD's and CC's embedding heads).</summary>
-public sealed class EmbeddingHead : nn.Module<Tensor, Tensor>
+internal sealed class EmbeddingHead : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear;
     private readonly bool _normalize;

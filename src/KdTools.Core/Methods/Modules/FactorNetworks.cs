@@ -9,7 +9,7 @@ namespace KdTools.Core.Methods.Modules;
 /// factor (channels = k·C) and three transposed convs back, stride 1, BN and LeakyReLU(0.1). Trained first on L1
 /// reconstruction; its encoder then gives the teacher factor.
 /// </summary>
-public sealed class Paraphraser : nn.Module<Tensor, Tensor>
+internal sealed class Paraphraser : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential encoder, decoder;
 
@@ -32,7 +32,7 @@ public sealed class Paraphraser : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Factor Transfer's translator: three 3×3 convs (BN, LeakyReLU 0.1) from the student's last feature map to a factor.</summary>
-public sealed class Translator : nn.Module<Tensor, Tensor>
+internal sealed class Translator : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
 

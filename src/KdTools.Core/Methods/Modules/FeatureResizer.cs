@@ -9,7 +9,7 @@ namespace KdTools.Core.Methods.Modules;
 /// TOFD's feature-resizing layer: a bias-free linear map from a student feature width to the teacher's. Its
 /// orthogonality penalty keeps the map close to norm-preserving, so resizing loses little of the student's feature.
 /// </summary>
-public sealed class FeatureResizer : nn.Module<Tensor, Tensor>
+internal sealed class FeatureResizer : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear;
 

@@ -10,7 +10,7 @@ namespace KdTools.Core.Methods.Modules;
 /// The reference's convs are unpadded (each shrinks the map by 2); a conv whose input has become smaller than its
 /// kernel is padded instead, so the head fits any stage, down to 1×1 maps.
 /// </summary>
-public sealed class MhkdHead : nn.Module<Tensor, Tensor>
+internal sealed class MhkdHead : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1, conv2;
     private readonly BatchNorm2d bn1, bn2;

@@ -11,7 +11,7 @@ namespace KdTools.Core.Methods.Modules;
 /// A block halves the map where the backbone does (the reference's blocks always stride 2, as its ResNets always
 /// downsample between stages); the reference pools with AvgPool2d(4, 4), a global pool only for 32×32 inputs.
 /// </summary>
-public sealed class TaskOrientedHead : nn.Module
+internal sealed class TaskOrientedHead : nn.Module
 {
     private readonly Sequential blocks;
     private readonly Linear fc;

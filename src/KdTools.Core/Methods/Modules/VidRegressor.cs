@@ -9,7 +9,7 @@ namespace KdTools.Core.Methods.Modules;
 /// VID's variational regressor for one stage pair: the mean of the Gaussian over the teacher feature given the
 /// student's (three bias-free 1×1 convs with ReLUs) and a learned per-channel variance softplus(log_scale) + eps.
 /// </summary>
-public sealed class VidRegressor : nn.Module<Tensor, Tensor>
+internal sealed class VidRegressor : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1, conv2, conv3;
     private readonly Parameter log_scale;

@@ -1,0 +1,91 @@
+using KdTools.Core.Data;
+using KdTools.Core.Models;
+
+namespace KdTools.Core.Training;
+
+/// <summary>
+/// A paper's or toolkit's reference training setup: epochs, learning rate and schedule, Nesterov, weight decay, batch
+/// size and augmentation, as its official code runs them. Milestones are fractions of the epochs, so a run shortened
+/// with <c>with { Epochs = … }</c> keeps the recipe's shape.
+/// </summary>
+/// <param name="Name">Registry key (<c>RepDistiller</c>, <c>DIH</c>, …).</param>
+/// <param name="Source">Where the values come from: the repository and script, and any deviation.</param>
+/// <param name="Settings">The recipe's settings for a regular student.</param>
+public sealed record TrainingRecipe(string Name, string Source, TrainingSettings Settings)
+{
+    /// <summary>The learning rate for a lightweight student (<see cref="ArchitectureInfo.Lightweight"/>); null = the same.</summary>
+    public double? LightweightLearningRate { get; init; }
+
+    /// <summary>The recipe's settings for the registered <paramref name="studentArchitecture"/>.</summary>
+    public TrainingSettings SettingsFor(string studentArchitecture) => SettingsFor(ArchitectureRegistry.Get(studentArchitecture));
+
+    /// <summary>The recipe's settings for <paramref name="student"/>: a lightweight student may get a lower rate.</summary>
+    public TrainingSettings SettingsFor(ArchitectureInfo student) =>
+        LightweightLearningRate is { } rate && student.Lightweight ? Settings with { LearningRate = rate } : Settings;
+}
+
+/// <summary>The named recipes, listed by <c>Get-KdRecipe</c>.</summary>
+public static class TrainingRecipes
+{
+    public const string DefaultName = "Default";
+
+    private static readonly AugmentationPolicy ReflectCrop = AugmentationPolicy.Standard with { PaddingMode = PaddingMode.Reflect };
+
+    /// <summary>Every recipe, in listing order.</summary>
+    public static IReadOnlyList<TrainingRecipe> All { get; } =
+    [
+        new(DefaultName, "KdTools' defaults: RepDistiller's optimizer, schedule shape and augmentation over 10 epochs, a quick run rather than a paper's length",
+            new TrainingSettings()),
+        new("RepDistiller", "HobbitLong/RepDistiller train_student.py / train_teacher.py (Tian et al., CRD, ICLR 2020), the common CIFAR-100 KD benchmark",
+            new TrainingSettings
+            {
+                Recipe = "RepDistiller", Epochs = 240, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 64,
+                Schedule = LearningRateSchedule.AtFractions(0.1, 150 / 240.0, 180 / 240.0, 210 / 240.0),
+                Augmentation = AugmentationPolicy.Standard,
+            })
+        {
+            LightweightLearningRate = 0.01,
+        },
+        new("DIH", "DIH (Asadian & Salehi-Abari 2021): SGD with Nesterov, ×0.2 at 60/120/180 of 200 epochs, batch 64, reflect-padded crop and flip",
+            new TrainingSettings
+            {
+                Recipe = "DIH", Epochs = 200, LearningRate = 0.1, Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4, BatchSize = 64,
+                Schedule = LearningRateSchedule.AtFractions(0.2, 60 / 200.0, 120 / 200.0, 180 / 200.0),
+                Augmentation = ReflectCrop,
+            }),
+        new("TOFD", "ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation distill.py: 250 epochs, lr 0.1 ÷10 at 80/160/240, batch 128, weight decay 5e-4 (the optimizer it rebuilds on the first step), crop and flip, Cutout 16 (its crop pads with gray 128, KdTools' with zeros)",
+            new TrainingSettings
+            {
+                Recipe = "TOFD", Epochs = 250, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 128,
+                Schedule = LearningRateSchedule.AtFractions(0.1, 80 / 250.0, 160 / 250.0, 240 / 250.0),
+                Augmentation = AugmentationPolicy.Standard,
+            }),
+        new("BYOT", "ArchipLab-LinfengZhang/pytorch-self-distillation-final train.py: 250 epochs, lr 0.1 ÷10 at 83/166/240, batch 128, weight decay 5e-4, crop and flip, AutoAugment's CIFAR policy, Cutout 16 (its crop pads with gray 128, KdTools' with zeros)",
+            new TrainingSettings
+            {
+                Recipe = "BYOT", Epochs = 250, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 128,
+                Schedule = LearningRateSchedule.AtFractions(0.1, 83 / 250.0, 166 / 250.0, 240 / 250.0),
+                Augmentation = AugmentationPolicy.Standard,
+            }),
+        new("FT", "Jangho-Kim/Factor-Transfer-pytorch train_student.py (CIFAR-10): 164 epochs (range(0, 163 + 1)), lr 0.1 ×0.1 at 82/123, batch 128, weight decay 5e-4, crop and flip",
+            new TrainingSettings
+            {
+                Recipe = "FT", Epochs = 164, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 128,
+                Schedule = LearningRateSchedule.AtFractions(0.1, 82 / 164.0, 123 / 164.0),
+                Augmentation = AugmentationPolicy.Standard,
+            }),
+        new("TAKD", "imirzadeh/Teacher-Assistant-Knowledge-Distillation train.py as it runs for ResNets: 160 epochs (README), batch 128, weight decay 1e-4, no augmentation (get_cifar's crop=False); its adjust_learning_rate never reaches the 0.1 phase (`epoch < int(epoch/2.0)` is never true), so the rate is 0.01, then 0.001 from 75 %",
+            new TrainingSettings
+            {
+                Recipe = "TAKD", Epochs = 160, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4, BatchSize = 128,
+                Schedule = LearningRateSchedule.AtFractions(0.1, 0.75),
+                Augmentation = AugmentationPolicy.None,
+            }),
+    ];
+
+    /// <summary>The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones.</summary>
+    public static TrainingRecipe Get(string name) =>
+        All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new KdException(KdErrorIds.RecipeUnknown, KdErrorKind.InvalidArgument,
+            $"unknown recipe '{name}'; known: {string.Join(", ", All.Select(r => r.Name))}", name);
+}
