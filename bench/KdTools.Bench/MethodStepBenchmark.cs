@@ -88,6 +88,6 @@ internal static class MethodStepBenchmark
         var t = teacher?.Run(x);
         student.train();
         return new MethodSetup(Shapes(s), t is null ? null : Shapes(t), classes, x.device, s.Exits.Keys.ToList(),
-            t?.Exits.Keys.ToList(), BenchBatch.TrainingSamples, batch.TrainingLabels, teacher is null ? null : teacher.PreActivationNorm);
+            t?.Exits.Keys.ToList(), BenchBatch.TrainingSamples, random: null, batch.TrainingLabels, teacher is null ? null : teacher.PreActivationNorm);
     }
 }

@@ -31,7 +31,7 @@ Describe 'A CSV plan' {
         $runs.Method | Should -Be 'KD', 'CE'
         $runs.Epochs | Should -Be 1, 2
         $runs.Seed | Should -Be 5, 1
-        $runs[0].Options | Should -Be 'Temperature=2;Alpha=0.9'
+        $runs[0].Options | Should -Be 'Temperature=2;Alpha=0.9;LogitStandardization=false'
     }
 }
 

@@ -28,7 +28,7 @@ Describe 'A sweep over methods' {
     }
 
     It 'records the options each method ran with, the shortened pre-stage included' {
-        $rows[0].Options | Should -Be 'Temperature=4;Alpha=0.9;CeWeight=;LogitStandardization=false'
+        $rows[0].Options | Should -Be 'Temperature=4;Alpha=0.9;LogitStandardization=false'
         $rows[1].Options | Should -BeLike 'HintStage=0;HintEpochs=1;*;Beta=100;*'
         $rows[2].Options | Should -Be ''
     }

@@ -46,7 +46,7 @@ public sealed class DistOptions : MethodOptions
 /// </summary>
 [DistillationMethod("DIST", "DIST: match the Pearson correlations of softened probabilities across classes and across the batch.",
     Paper = "Huang, You, Wang, Qian, Xu. Knowledge Distillation from A Stronger Teacher. NeurIPS 2022")]
-public sealed class DistMethod(DistOptions options) : DistillationMethod<DistOptions>(options)
+internal sealed class DistMethod(DistOptions options) : DistillationMethod<DistOptions>(options)
 {
     public override double TaskLossWeight => Options.CeWeight;
 

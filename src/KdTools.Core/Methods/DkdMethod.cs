@@ -55,7 +55,7 @@ public sealed class DkdOptions : MethodOptions
 /// </summary>
 [DistillationMethod("DKD", "Decoupled KD: target-class and non-target-class KL weighted separately (α·TCKD + β·NCKD), with a warm-up.",
     Paper = "Zhao, Cui, Song, Qiu, Liang. Decoupled Knowledge Distillation. CVPR 2022")]
-public sealed class DkdMethod(DkdOptions options) : DistillationMethod<DkdOptions>(options)
+internal sealed class DkdMethod(DkdOptions options) : DistillationMethod<DkdOptions>(options)
 {
     public override double TaskLossWeight => Options.CeWeight;
 

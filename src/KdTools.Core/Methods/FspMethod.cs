@@ -30,7 +30,7 @@ public sealed class FspOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("FSP", "Flow of solution procedure: match the Gram matrices of consecutive features in an initialisation stage, then train on labels (+ KD).",
     Paper = "Yim, Joo, Bae, Kim. A Gift from Knowledge Distillation: Fast Optimization, Network Minimization and Transfer Learning. CVPR 2017")]
-public sealed class FspMethod(FspOptions options) : FeatureDistillationMethod<FspOptions>(options)
+internal sealed class FspMethod(FspOptions options) : FeatureDistillationMethod<FspOptions>(options)
 {
     private string[] _features = [];
 

@@ -29,7 +29,7 @@ public sealed class KdsvdOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("KDSVD", "SVD-based KD: match Gaussian-kernel relations between consecutive stages' leading singular vectors.",
     Paper = "Lee, Kim, Song. Self-supervised Knowledge Distillation Using Singular Value Decomposition. ECCV 2018")]
-public sealed class KdsvdMethod(KdsvdOptions options) : FeatureDistillationMethod<KdsvdOptions>(options)
+internal sealed class KdsvdMethod(KdsvdOptions options) : FeatureDistillationMethod<KdsvdOptions>(options)
 {
     private int[] _stages = [];
 

@@ -61,8 +61,9 @@ public abstract class MethodOptions
     /// one was chosen (the values it set are listed anyway).
     /// </summary>
     public string ToCompactString() =>
-        string.Join(";", MethodOptionInfo.For(GetType()).Where(o => o.Name != nameof(Preset) || Preset.Length > 0)
-            .Select(o => $"{o.Name}={Format(o.Property.GetValue(this))}"));
+        // Options left unset (an empty preset, a weight that defaults to a formula) are left out rather than shown empty.
+        string.Join(";", MethodOptionInfo.For(GetType()).Select(o => (o.Name, Text: Format(o.Property.GetValue(this))))
+            .Where(o => o.Text.Length > 0).Select(o => $"{o.Name}={o.Text}"));
 
     internal static string Format(object? value) => value switch
     {

@@ -22,7 +22,7 @@ public sealed class OfdOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("OFD", "Overhaul of feature distillation: partial L2 on pre-ReLU stage features through connectors, with margins from the teacher's BatchNorm.",
     Paper = "Heo, Kim, Yun, Park, Kwak, Choi. A Comprehensive Overhaul of Feature Distillation. ICCV 2019")]
-public sealed class OfdMethod(OfdOptions options) : FeatureDistillationMethod<OfdOptions>(options)
+internal sealed class OfdMethod(OfdOptions options) : FeatureDistillationMethod<OfdOptions>(options)
 {
     private (int Student, int Teacher)[] _levels = [];
     private ModuleList<Connector>? _connectors;

@@ -51,7 +51,7 @@ public sealed class ReviewKdOptions : FeatureMethodOptions
 /// </summary>
 [DistillationMethod("ReviewKD", "Knowledge review: attention-based fusion of student features deep to shallow, hierarchical context loss against every teacher stage.",
     Paper = "Chen, Liu, Zhao, Jia. Distilling Knowledge via Knowledge Review. CVPR 2021")]
-public sealed class ReviewKdMethod(ReviewKdOptions options) : FeatureDistillationMethod<ReviewKdOptions>(options)
+internal sealed class ReviewKdMethod(ReviewKdOptions options) : FeatureDistillationMethod<ReviewKdOptions>(options)
 {
     private int[] _stages = [];
     private ModuleList<AttentionFusion>? _fusions;

@@ -53,7 +53,7 @@ public sealed class CsvCmdletTests(ModuleFixture fixture) : IDisposable
         Assert.All(runs, r => Assert.Equal("Completed", r["Status"]));
         Assert.All(runs, r => Assert.Equal("1", r["Epochs"]));
         Assert.All(runs, r => Assert.InRange(double.Parse(r["Top1"], CultureInfo.InvariantCulture), 0.0, 1.0));
-        Assert.Equal("Temperature=4;Alpha=0.9;CeWeight=;LogitStandardization=false", runs[0]["Options"]);
+        Assert.Equal("Temperature=4;Alpha=0.9;LogitStandardization=false", runs[0]["Options"]);
         Assert.Equal("ce", runs[1]["LossTerms"].Split('=')[0]);
 
         var measurements = ReadCsv("measurements.csv", MeasurementColumns);

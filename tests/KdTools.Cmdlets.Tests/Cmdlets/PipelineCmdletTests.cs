@@ -49,7 +49,7 @@ public sealed class PipelineCmdletTests(ModuleFixture fixture)
         result.AssertSucceeded();
         var run = Assert.Single(result.Output);
         Assert.Equal("KdTools.KdRun", run.TypeNames[0]);
-        Assert.Equal("Temperature=2;Alpha=0.9;CeWeight=;LogitStandardization=false", run.Prop("Options"));
+        Assert.Equal("Temperature=2;Alpha=0.9;LogitStandardization=false", run.Prop("Options"));
         Assert.Equal("Completed", run.Prop("Status"));
         Assert.InRange((int)run.Prop("BestEpoch")!, 1, 2);
         Assert.True((double)run.Prop("BestTop1")! >= (double)run.Prop("Top1")!);

@@ -63,7 +63,7 @@ public sealed class RunContractCmdletTests(ModuleFixture fixture)
         result.AssertSucceeded();
         Assert.Equal(2, result.Output.Count);
         var (kd, ce) = (result.Output[0], result.Output[1]);
-        Assert.Equal(("KD", 1, 0.02, 5L, "Temperature=2;Alpha=0.9", "Default"),
+        Assert.Equal(("KD", 1, 0.02, 5L, "Temperature=2;Alpha=0.9;LogitStandardization=false", "Default"),
             (kd.Prop("Method"), kd.Prop("Epochs"), kd.Prop("LearningRate"), kd.Prop("Seed"), kd.Prop("Options"), kd.Prop("Recipe")));
         Assert.Equal(("CE", 2, 0.1, 1L, "DIH", true, ""),
             (ce.Prop("Method"), ce.Prop("Epochs"), ce.Prop("LearningRate"), ce.Prop("Seed"), ce.Prop("Recipe"), ce.Prop("Nesterov"), ce.Prop("Teacher")));

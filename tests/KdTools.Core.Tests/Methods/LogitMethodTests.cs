@@ -93,7 +93,7 @@ public class LogitMethodTests
     public void TAKD_hands_its_KD_options_to_the_assistant_step()
     {
         using var takd = (TakdMethod)MethodRegistry.Create("TAKD", new Dictionary<string, object?> { ["Preset"] = "LS" });
-        using var assistant = takd.AssistantStep();
+        using var assistant = Assert.Single(takd.IntermediateTeachers).CreateMethod();
         var options = Assert.IsType<KdOptions>(assistant.Options);
         Assert.Equal((2.0, 9.0, (double?)0.1, true), (options.Temperature, options.Alpha, options.CeWeight, options.LogitStandardization));
         Assert.Equal(0.1, assistant.TaskLossWeight, 12);

@@ -40,7 +40,7 @@ public class MethodRegistryTests
         Assert.Equal(2.5, options.Temperature);
         Assert.Equal(0.5, options.Alpha);
         Assert.Equal(0.5, method.TaskLossWeight);
-        Assert.Equal("Temperature=2.5;Alpha=0.5;CeWeight=;LogitStandardization=false", options.ToCompactString());
+        Assert.Equal("Temperature=2.5;Alpha=0.5;LogitStandardization=false", options.ToCompactString());
     }
 
     [Fact]

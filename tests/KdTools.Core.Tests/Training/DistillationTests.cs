@@ -30,7 +30,7 @@ public class DistillationTests(TrainedTeacherFixture fixture) : IClassFixture<Tr
         Assert.Equal("TAKD", result.Method);
         var assistant = Assert.Single(result.EarlierRuns);
         Assert.Equal("KD", assistant.Method);
-        Assert.Equal("Temperature=4;Alpha=0.9", assistant.MethodOptions);
+        Assert.Equal("Temperature=4;Alpha=0.9;LogitStandardization=false", assistant.MethodOptions);
         Assert.Same(fixture.Teacher, assistant.Teacher);
         Assert.Single(assistant.TrainEpochs);
         Assert.Same(assistant.Network, result.Teacher);
@@ -70,7 +70,7 @@ public class DistillationTests(TrainedTeacherFixture fixture) : IClassFixture<Tr
         using var at = MethodRegistry.Create("AT", kdWeight: 0.5);
         Assert.Contains("KdWeight=0.5", at.Options.ToCompactString());
         using var kd = MethodRegistry.Create("KD", new Dictionary<string, object?> { ["alpha"] = 0.1 }, kdWeight: 0.7);
-        Assert.Equal("Temperature=4;Alpha=0.7", kd.Options.ToCompactString());
+        Assert.Equal("Temperature=4;Alpha=0.7;LogitStandardization=false", kd.Options.ToCompactString());
         var ex = Assert.Throws<KdException>(() => MethodRegistry.Create("CE", kdWeight: 0.5));
         Assert.Equal(KdErrorIds.MethodOptionUnknown, ex.ErrorId);
         Assert.Contains("no KD term", ex.Message);

@@ -11,7 +11,7 @@ namespace KdTools.Core.Methods.Modules;
 /// 3×3 conv + BN gives the teacher's width. Returns that output and the fused middle-width map for the next level.
 /// Attribute names and initialisation follow mdistiller's <c>ABF</c>.
 /// </summary>
-public sealed class AttentionFusion : nn.Module<Tensor, Tensor?, (Tensor Output, Tensor Residual)>
+internal sealed class AttentionFusion : nn.Module<Tensor, Tensor?, (Tensor Output, Tensor Residual)>
 {
     private readonly Sequential conv1;
     private readonly Sequential conv2;

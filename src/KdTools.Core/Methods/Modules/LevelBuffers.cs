@@ -7,7 +7,7 @@ namespace KdTools.Core.Methods.Modules;
 /// Constant tensors a method derives once per level (OFD's margins), held as buffers <c>0</c>, <c>1</c>, … so they move
 /// to the training device and into checkpoints with the method's other modules.
 /// </summary>
-public sealed class LevelBuffers : nn.Module
+internal sealed class LevelBuffers : nn.Module
 {
     public LevelBuffers(IEnumerable<Tensor> values) : base(nameof(LevelBuffers))
     {
