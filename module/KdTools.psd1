@@ -19,6 +19,9 @@
         'Invoke-Distillation'
         'Measure-Student'
         'Save-KdModel'
+        'Import-KdModel'
+        'Get-KdPrediction'
+        'Export-KdPlot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

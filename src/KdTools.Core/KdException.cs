@@ -63,6 +63,7 @@ public static class KdErrorIds
     public const string CheckpointArchitectureRequired = "KdTools.Checkpoint.ArchitectureRequired";
     public const string ModelArgumentInvalid = "KdTools.Model.ArgumentInvalid";
     public const string ModelNormalizationUnknown = "KdTools.Model.NormalizationUnknown";
+    public const string ModelNormalizationInvalid = "KdTools.Model.NormalizationInvalid";
     public const string DatasetArgumentInvalid = "KdTools.Dataset.ArgumentInvalid";
     public const string PlotInputInvalid = "KdTools.Plot.InputInvalid";
     public const string PlotEmpty = "KdTools.Plot.Empty";
