@@ -14,7 +14,7 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
         result.AssertSucceeded();
         var names = result.Output.Select(o => o.ToString()).Order().ToArray();
         Assert.Equal(new[] { "Add-IntermediateHead", "Get-KdArchitecture", "Get-KdDataset", "Get-KdMethod", "Invoke-Distillation", "Measure-Student",
-            "New-Student", "New-Teacher", "Save-KdModel" }, names);
+            "New-Student", "New-Teacher", "Save-KdModel", "Import-KdModel", "Get-KdPrediction", "Export-KdPlot" }.Order(), names);
     }
 
     [Fact]
