@@ -15,27 +15,44 @@ public enum KdPlotKind
     Bar,
 }
 
-/// <summary>
-/// <para>Draws runs or measurements into a PNG file. -Kind Line (the default) draws learning curves from runs
-/// (Invoke-Distillation output): one panel per -Metric (test top-1 and training loss by default), one line per run in
-/// the same colour on every panel, the method and student in the legend. Pre-stages (FitNet's hint stage, FT's
-/// paraphraser…) are drawn dashed before epoch 1 over a grey band named in the legend.</para>
-/// <para>-Kind Bar draws a sweep's Measure-Student rows: one bar per student row with its test top-1, and every teacher
-/// row (Role Teacher) as a dashed horizontal line.</para>
-/// <para>Rendering needs no display. The file is written atomically once every input has arrived; an existing file
-/// needs -Force. An input object that cannot be drawn is a non-terminating error; the others are still drawn.</para>
-/// </summary>
+/// <summary>Draws learning curves of runs, or a sweep's accuracies, into a PNG file.</summary>
+/// <remarks>
+/// <para>-Kind Line (the default) draws runs from Invoke-Distillation: one panel per -Metric (test top-1 and training
+/// loss unless told), one line per run in the same colour on every panel, its method and student in the legend.
+/// Pre-stages (FitNet's hint stage, FT's paraphraser…) come before epoch 1, dashed, over a grey band named in the
+/// legend.</para>
+/// <para>-Kind Bar draws Measure-Student rows: one bar per student row with its test top-1, and each teacher row
+/// (Role Teacher) as a dashed horizontal line.</para>
+/// <para>Rendering needs no display. The file is written once every input has arrived, atomically, its folder created
+/// when missing; an existing file needs -Force, and that is checked before the commands upstream start their work. An
+/// input that cannot be drawn is a non-terminating error; the others are still drawn.</para>
+/// </remarks>
 /// <example>
-/// <code>$runs | Export-KdPlot -Path curves.png</code>
-/// <para>Test top-1 and training loss per epoch of every run, side by side.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $runs = 'KD', 'CE' | ForEach-Object { $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 2 }
+/// $runs | Export-KdPlot -Path curves.png
+/// </code>
+/// <para>Test top-1 and training loss per epoch of a KD student and its CE baseline, side by side.</para>
 /// </example>
 /// <example>
-/// <code>$runs | Export-KdPlot -Path lr.png -Metric LearningRate, TrainLoss -Width 1200 -Height 400 -Force</code>
-/// <para>The schedule next to the training loss, replacing an earlier file.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $run = $teacher | Invoke-Distillation -Student resnet8 -Method FitNet -MethodOption @{ HintEpochs = 1 } -Dataset $data -Epochs 2
+/// $run | Export-KdPlot -Path fitnet.png -Metric TrainLoss, LearningRate -Width 1200 -Height 400
+/// </code>
+/// <para>FitNet's hint stage and main training: the loss and the learning rate of every epoch.</para>
 /// </example>
 /// <example>
-/// <code>@($teacher) + $runs | Measure-Student -Dataset $data -NoTiming | Where-Object Exit -eq 'final' | Export-KdPlot -Path sweep.png -Kind Bar</code>
-/// <para>One bar per method, the teacher's accuracy as a line across them.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $runs = 'KD', 'CE' | ForEach-Object { $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1 }
+/// @($teacher) + $runs | Measure-Student -Dataset $data -NoTiming | Export-KdPlot -Path sweep.png -Kind Bar
+/// </code>
+/// <para>One bar per method, the teacher's top-1 as a line across them.</para>
 /// </example>
 [Cmdlet(VerbsData.Export, "KdPlot", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]

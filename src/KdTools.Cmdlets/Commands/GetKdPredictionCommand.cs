@@ -9,27 +9,40 @@ using TorchSharp;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Classifies images with a trained model: image files or folders (-Path, or piped from Get-ChildItem), or a
-/// dataset's test split (-Dataset). Emits one flat object per image with the predicted class (name and index), its
-/// probability and the -Top most probable classes as one compact string, so <c>Export-Csv</c> writes a predictions
-/// file.</para>
+/// <summary>Classifies images with a trained model: the class, its probability and the most probable classes.</summary>
+/// <remarks>
+/// <para>Takes image files or folders (-Path, or FullName from Get-ChildItem in the pipeline), or a dataset's test split
+/// (-Dataset). Writes one flat KdPrediction per image: the predicted class (name and index), its probability and the
+/// -Top most probable classes as one compact string, so Export-Csv writes a predictions file. Rows for a dataset also
+/// carry the true Label.</para>
 /// <para>Image files are decoded and resized exactly as Get-KdDataset reads an image folder (RGB, antialiased bilinear
 /// to -ImageSize) and normalised with the statistics the model was trained with. A folder stands for the images in it
-/// (PNG, JPEG, BMP, TGA, GIF), in name order. An image that cannot be read is a non-terminating error; the others are
-/// still classified.</para>
-/// </summary>
+/// (PNG, JPEG, BMP, TGA, GIF), in name order. Class names come from -ClassName, else from the dataset, else they are
+/// the class indices.</para>
+/// <para>An image that cannot be read is a non-terminating error; the others are still classified. A model without
+/// recorded normalisation (a PyTorch state dict imported without -Mean and -Std) or a dataset of another class count
+/// stops the cmdlet before any image is read.</para>
+/// </remarks>
 /// <example>
-/// <code>Get-KdPrediction -Model $student -Path ./photos -ImageSize 32 | Export-Csv predictions.csv</code>
-/// <para>Classifies every image in a folder and writes one CSV row per image.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $model = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// Get-KdPrediction -Model $model -Dataset $data | Where-Object { $_.Class -ne $_.Label } | Select-Object -First 5
+/// </code>
+/// <para>Lists test images the model gets wrong, with what it predicted and how sure it was.</para>
 /// </example>
 /// <example>
-/// <code>Get-ChildItem ./inbox -Recurse -Filter *.png | Get-KdPrediction -Model ./models/kd.safetensors -ClassName cat, dog, bird -Top 2</code>
-/// <para>Classifies piped files with a saved checkpoint, naming its classes.</para>
-/// </example>
-/// <example>
-/// <code>Get-KdPrediction -Model $run -Dataset $data | Where-Object { $_.Class -ne $_.Label }</code>
-/// <para>Lists the test images a distilled student gets wrong.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $model = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $png = [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAIElEQVR42mNkYPgvwPCDeMTCIPCDgYEENKphVMPQ0QAAivz6JdiBPUoAAAAASUVORK5CYII=')
+/// New-Item -ItemType Directory ./photos | Out-Null
+/// 1..3 | ForEach-Object { [IO.File]::WriteAllBytes((Join-Path $PWD "photos/$_.png"), $png) }
+/// Get-ChildItem ./photos -Filter *.png | Get-KdPrediction -Model $model -ImageSize 16 -ClassName cat, dog, bird, fish -Top 2 |
+///     Export-Csv predictions.csv
+/// </code>
+/// <para>Classifies the images of a folder (here three copies of a small test image stand in for your photos), naming
+/// the classes, and writes one CSV row per image.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "KdPrediction", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(KdPrediction))]
@@ -69,6 +82,7 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     public int Top { get; set; } = 5;
 
     /// <summary>Names of the model's classes, in class-index order; default: the dataset's names with -Dataset, else the indices.</summary>
+    /// <value>the dataset's class names with -Dataset, else the class indices.</value>
     [Parameter]
     public string[]? ClassName { get; set; }
 

@@ -7,30 +7,44 @@ using KdTools.Core.Models;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Loads a model from a safetensors file: a KdTools checkpoint (Save-KdModel, -CheckpointPath), or a state dict
-/// that PyTorch wrote with <c>safetensors.torch.save_file(model.state_dict(), path)</c> under the reference key names
-/// (RepDistiller's models, whose attribute names KdTools' architectures keep). A plain state dict does not say what
-/// network it holds: name it with -Architecture and -Classes.</para>
+/// <summary>Loads a model from a KdTools checkpoint or from a state dict that PyTorch saved.</summary>
+/// <remarks>
+/// <para>A KdTools checkpoint (Save-KdModel, -CheckpointPath) names its architecture, class count and input
+/// normalisation. A state dict written by PyTorch with safetensors.torch.save_file(model.state_dict(), path), under the
+/// reference key names (RepDistiller's models, whose attribute names KdTools' architectures keep), does not: name it
+/// with -Architecture and -Classes, and give the normalisation it was trained with as -Mean and -Std (Get-KdPrediction
+/// needs it to prepare image files).</para>
 /// <para>Loading is strict: every missing, unexpected or mis-shaped key is listed in one KdTools.Checkpoint.Mismatch
 /// error. Float64 and other floating-point tensors are converted; BatchNorm's num_batches_tracked counters may be
 /// absent, as PyTorch itself allows. -SkipClassifier leaves the final classifier out, for fine-tuning to another class
-/// count (the skipped keys are listed in the verbose stream).</para>
-/// <para>A PyTorch file does not record the normalisation the network was trained with: pass it with -Mean and -Std
-/// (needed by Get-KdPrediction -Path). A file that cannot be loaded is a non-terminating error; the others still load.</para>
-/// </summary>
+/// count; the verbose stream lists the entries it skipped.</para>
+/// <para>Paths come from -Path or the pipeline (Get-ChildItem); a file that cannot be loaded is a non-terminating error
+/// and the others still load. An unknown -Architecture stops the cmdlet before any file is read.</para>
+/// </remarks>
 /// <example>
-/// <code>$teacher = Import-KdModel -Path ./resnet56_cifar100.safetensors -Architecture resnet56 -Classes 100 -Mean 0.5071,0.4865,0.4409 -Std 0.2673,0.2564,0.2762</code>
-/// <para>Loads a CIFAR-100 teacher trained in PyTorch, with the normalisation it was trained with.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// New-Teacher resnet8 -Dataset $data -Epochs 1 | Save-KdModel ./teacher.safetensors
+/// $teacher = Import-KdModel ./teacher.safetensors
+/// $teacher | Measure-Student -Dataset $data -NoTiming
+/// </code>
+/// <para>Loads a KdTools checkpoint, which says what it holds, and measures it.</para>
 /// </example>
 /// <example>
-/// <code>$student = Import-KdModel ./models/kd.safetensors -Role Student</code>
-/// <para>Loads a KdTools checkpoint (the file names its architecture and classes) as a student.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// New-Teacher resnet8 -Dataset $data -Epochs 1 | Save-KdModel ./four-classes.safetensors
+/// Import-KdModel ./four-classes.safetensors -Classes 6 -SkipClassifier -Role Student -Verbose
+/// </code>
+/// <para>Takes the backbone of a 4-class network for a 6-class task; the verbose stream names the classifier entries
+/// it left out.</para>
 /// </example>
 /// <example>
-/// <code>$base = Import-KdModel ./resnet20_cifar100.safetensors -Architecture resnet20 -Classes 10 -SkipClassifier -Verbose</code>
-/// <para>Takes the backbone of a 100-class network for a 10-class task; the verbose stream names the classifier
-/// entries it left out.</para>
+/// <code>
+/// # Needs: a CIFAR-100 resnet56 saved by PyTorch: safetensors.torch.save_file(model.state_dict(), 'resnet56.safetensors')
+/// $teacher = Import-KdModel ./resnet56.safetensors -Architecture resnet56 -Classes 100 -Mean 0.5071, 0.4865, 0.4409 -Std 0.2673, 0.2564, 0.2762
+/// </code>
+/// <para>Loads a teacher trained in PyTorch, with the normalisation it was trained with.</para>
 /// </example>
 [Cmdlet(VerbsData.Import, "KdModel")]
 [OutputType(typeof(KdModel))]
@@ -43,12 +57,14 @@ public sealed class ImportKdModelCommand : KdCmdlet
 
     /// <summary>The architecture the file holds (Get-KdArchitecture). Required for a PyTorch state dict; checked against
     /// a KdTools checkpoint's.</summary>
+    /// <value>none: a KdTools checkpoint names it.</value>
     [Parameter]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public string? Architecture { get; set; }
 
     /// <summary>The class count. Required for a PyTorch state dict; checked against a KdTools checkpoint's, unless
     /// -SkipClassifier (then it is the new class count).</summary>
+    /// <value>none: a KdTools checkpoint records it.</value>
     [Parameter]
     [ValidateRange(2, 100_000)]
     public int? Classes { get; set; }
@@ -65,10 +81,12 @@ public sealed class ImportKdModelCommand : KdCmdlet
 
     /// <summary>Per-channel mean of the inputs the network was trained with, in [0, 1] units (for example CIFAR-100's
     /// 0.5071,0.4865,0.4409); overrides what a KdTools checkpoint records. Give -Std with it.</summary>
+    /// <value>none: what a KdTools checkpoint records.</value>
     [Parameter]
     public float[]? Mean { get; set; }
 
     /// <summary>Per-channel standard deviation matching -Mean.</summary>
+    /// <value>none: what a KdTools checkpoint records.</value>
     [Parameter]
     public float[]? Std { get; set; }
 

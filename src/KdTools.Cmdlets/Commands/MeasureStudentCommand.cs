@@ -8,21 +8,36 @@ using TorchSharp;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Measures models on a dataset's test split: top-1, top-5, loss, agreement with the teacher, size, single-image
-/// latency and batched throughput. Takes models (New-Teacher, New-Student, Import-KdModel), runs (Invoke-Distillation;
-/// their teacher is used for agreement) or checkpoint paths from the pipeline, and emits one row per exit of each.</para>
-/// <para>A model that cannot be measured (a checkpoint that does not load, a model for another class count) is a
-/// non-terminating error: the other models are still measured. A bad -Dataset or -Teacher stops the cmdlet before any
-/// model is measured.</para>
-/// </summary>
+/// <summary>Measures models on a dataset's test split: accuracy, loss, agreement with the teacher, size and speed.</summary>
+/// <remarks>
+/// <para>Writes one KdMeasurement per exit of each model: top-1 and top-5 accuracy, mean cross-entropy, the fraction of
+/// test images on which it agrees with the teacher's top-1 class, its parameter count, its latency (LatencyMs: the
+/// median time of one forward pass of a single image) and its throughput (ImagesPerSecond: -BatchSize images divided
+/// by the median time of one forward pass of that batch). Each input shape is warmed up first and the two timings
+/// alternate, so they see the same machine load. A model with intermediate heads or branches also gets a row per head
+/// and one for their ensemble.</para>
+/// <para>It takes models (New-Teacher, New-Student, Import-KdModel), runs from Invoke-Distillation (their teacher gives
+/// the agreement column) and checkpoint paths, from the pipeline or as the first argument. A model that cannot be
+/// measured (a checkpoint that does not load, a model for another class count) is a non-terminating error: the other
+/// models are still measured. A bad -Dataset, or a -Teacher of another class count, stops the cmdlet before any model
+/// is measured.</para>
+/// </remarks>
 /// <example>
-/// <code>$runs | Measure-Student -Dataset $data | Export-Csv results.csv</code>
-/// <para>One row per run's student, with its teacher's agreement, appended to one CSV.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $teacher | Measure-Student -Dataset $data
+/// </code>
+/// <para>Measures a teacher: accuracy, loss, parameters, milliseconds per image and images per second.</para>
 /// </example>
 /// <example>
-/// <code>$teacher, $student, './saved/kd.safetensors' | Measure-Student -Dataset $data -Teacher $teacher -NoTiming</code>
-/// <para>Compares models and a saved checkpoint against one teacher, without the timing passes.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $runs = 'KD', 'CE' | ForEach-Object { $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1 }
+/// @($teacher) + $runs | Measure-Student -Dataset $data -Teacher $teacher -NoTiming | Export-Csv results.csv
+/// </code>
+/// <para>The teacher and two students against one teacher, without the timing passes, in one CSV.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "Student")]
 [OutputType(typeof(KdMeasurement))]
@@ -43,6 +58,7 @@ public sealed class MeasureStudentCommand : KdCmdlet
 
     /// <summary>Teacher for the TeacherAgreement column (a model, a run or a checkpoint path); defaults to the run's
     /// teacher when a run is piped in. It must have the dataset's class count.</summary>
+    /// <value>a piped run's teacher; none for a model (TeacherAgreement is then NaN)</value>
     [Parameter]
     public KdModelArgument? Teacher { get; set; }
 

@@ -5,21 +5,32 @@ using KdTools.Core.Checkpoints;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Saves a model (or a run's student) as a safetensors checkpoint that Import-KdModel loads and PyTorch's
-/// safetensors reads (the network's weights are its model.* entries, under PyTorch's key names). The file is written
-/// atomically: it appears only once complete, and a failed save leaves any previous file as it was.</para>
+/// <summary>Saves a model as a safetensors checkpoint that Import-KdModel and PyTorch read.</summary>
+/// <remarks>
+/// <para>The network's weights are the file's model.* entries under PyTorch's key names, with what KdTools knows about
+/// the model (method, dataset, epochs, accuracy, input normalisation) as metadata. The file is written atomically: it
+/// appears only once complete, its folder is created when missing, and a failed save leaves any earlier file as it
+/// was.</para>
 /// <para>Overwriting needs -Force; -WhatIf shows what would be written. A model that cannot be saved (the file exists,
-/// the folder is read-only, a file stands where the folder should be) is a non-terminating error naming the target, so
-/// the other models in the pipeline are still saved.</para>
-/// </summary>
+/// the folder refuses writes, a file stands where the folder should be) is a non-terminating
+/// KdTools.Checkpoint.* error naming the target, so the other models in the pipeline are still saved.</para>
+/// </remarks>
 /// <example>
-/// <code>$teacher | Save-KdModel -Path ./models/teacher.safetensors</code>
-/// <para>Saves a teacher (the folder is created when missing).</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// New-Teacher resnet8 -Dataset $data -Epochs 1 | Save-KdModel ./models/teacher.safetensors
+/// Import-KdModel ./models/teacher.safetensors
+/// </code>
+/// <para>Saves a trained teacher (creating the folder) and loads it back.</para>
 /// </example>
 /// <example>
-/// <code>$runs | ForEach-Object { $_ | Save-KdModel -Path "./models/$($_.Method).safetensors" -Force -PassThru }</code>
-/// <para>Saves each run's student under its method's name, replacing earlier files, and emits the saved models.</para>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $run = New-Teacher resnet8 -Dataset $data -Epochs 1 | Invoke-Distillation -Student resnet8 -Dataset $data -Epochs 1
+/// $run | Save-KdModel ./student.safetensors -PassThru | Select-Object Architecture, TrainedWith, Path
+/// $run | Save-KdModel ./student.safetensors -Force
+/// </code>
+/// <para>Saves a distilled student (a run saves its student), shows where it went, then overwrites the file.</para>
 /// </example>
 [Cmdlet(VerbsData.Save, "KdModel", SupportsShouldProcess = true)]
 [OutputType(typeof(KdModel))]

@@ -55,6 +55,8 @@ public static class LearningCurveChart
             line.LineWidth = 2;
             line.MarkerSize = main.Count <= 40 ? 5 : 0;
             line.LegendText = runs[run].Label;
+            // The rate holds for a whole epoch and changes at milestones: steps, not slopes.
+            if (metric == CurveMetric.LearningRate) line.ConnectStyle = ConnectStyle.StepHorizontal;
             if (pre.Count > 0)
             {
                 var dashed = plot.Add.ScatterLine(pre.Select(p => (double)p.X).ToArray(), pre.Select(p => p.Y).ToArray(), color);
