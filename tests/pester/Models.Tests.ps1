@@ -103,6 +103,18 @@ Describe 'KdTools checkpoints' {
         $b.Loss | Should -Be $a.Loss
     }
 
+    It 'load in PyTorch: the model.* entries go into the reference network with a strict load_state_dict' {
+        $fromPyTorch = & /usr/bin/python3 (Join-Path $PSScriptRoot 'pytorch_state_dicts.py') --read $saved $images | ConvertFrom-Json
+        $LASTEXITCODE | Should -Be 0
+        $ours = Get-KdPrediction -Model $teacher -Path $images -ImageSize 16
+        $ours | Should -HaveCount 4
+        foreach ($row in $ours) {
+            $reference = $fromPyTorch.((Split-Path -Leaf $row.Path))
+            $row.ClassIndex | Should -Be $reference.class
+            [math]::Abs($row.Probability - $reference.probability) | Should -BeLessThan 1e-4
+        }
+    }
+
     It 'still load with New-Teacher -Path' {
         (New-Teacher -Path $saved).Architecture | Should -Be 'resnet8'
     }

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Writes what tests/pester/Models.Tests.ps1 imports: state dicts as PyTorch users write them, images, and PyTorch's
-own predictions for those images.
+own predictions for those images; and reads back what KdTools saves.
 
-Run with Debian's /usr/bin/python3 (PyTorch 1.13, PIL): python3 pytorch_state_dicts.py OUT_DIR
+Run with Debian's /usr/bin/python3 (PyTorch 1.13, PIL):
+  python3 pytorch_state_dicts.py OUT_DIR                      files, images and expected.json into OUT_DIR
+  python3 pytorch_state_dicts.py --read CHECKPOINT IMAGE_DIR   a KdTools resnet8 checkpoint loaded into the PyTorch
+                                                               network below (strict load_state_dict of its model.*
+                                                               entries), its predictions for the images as JSON on stdout
 
 Debian 12 has no `safetensors` module, so save_file below writes the format itself, as safetensors.torch.save_file
 does: an 8-byte little-endian header length, a JSON header (dtype, shape and byte range of each tensor; no
@@ -27,6 +31,7 @@ SIDE = 16
 MEAN = [0.5071, 0.4865, 0.4409]
 STD = [0.2673, 0.2564, 0.2762]
 DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+TORCH_DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
 
 
 class BasicBlock(nn.Module):
@@ -78,6 +83,22 @@ def save_file(tensors, path):
             f.write(chunk)
 
 
+def load_file(path):
+    """The tensors and metadata of a safetensors file, as safetensors.torch.load_file and safe_open read them."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        dtype = TORCH_DTYPES[entry["dtype"]]
+        tensors[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=dtype).reshape(entry["shape"]) if end > begin \
+            else torch.zeros(entry["shape"], dtype=dtype)
+    return tensors, metadata
+
+
 def trained_looking(model, generator):
     """BatchNorm statistics and affine parameters away from their defaults and a sharper classifier than PyTorch's
     initialisation, so that loading each tensor matters and the predictions are neither uniform nor saturated."""
@@ -94,14 +115,14 @@ def trained_looking(model, generator):
     return model.eval()
 
 
-def prepare(path):
+def prepare(path, mean=MEAN, std=STD):
     """The image as KdTools reads it: RGB, resized to SIDE with antialiased bilinear and rounded back to uint8, normalised."""
     pixels = torch.from_numpy(np.array(Image.open(path).convert("RGB"))).permute(2, 0, 1)
     if pixels.shape[1:] != (SIDE, SIDE):
         resized = F.interpolate(pixels.unsqueeze(0).float(), size=(SIDE, SIDE), mode="bilinear", align_corners=False, antialias=True)
         pixels = resized.squeeze(0).round().clamp(0, 255).to(torch.uint8)
     x = pixels.float().div(255)
-    return (x - torch.tensor(MEAN).view(3, 1, 1)) / torch.tensor(STD).view(3, 1, 1)
+    return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
 
 
 def main(out):
@@ -139,5 +160,25 @@ def main(out):
         json.dump({"architecture": "resnet8", "classes": CLASSES, "imageSize": SIDE, "mean": MEAN, "std": STD, "images": images}, f, indent=1)
 
 
+def read_kdtools(checkpoint, image_dir):
+    tensors, metadata = load_file(checkpoint)
+    model = ResNet8(int(metadata["classes"]))
+    prefix = "model."
+    model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
+    model.eval()
+    normalization = json.loads(metadata["normalization"])
+    predictions = {}
+    for name in sorted(os.listdir(image_dir)):
+        if name.endswith(".png"):
+            with torch.no_grad():
+                x = prepare(os.path.join(image_dir, name), normalization["mean"], normalization["std"]).unsqueeze(0)
+                probabilities = model(x).softmax(1)[0].double()
+            predictions[name] = {"class": int(probabilities.argmax()), "probability": float(probabilities.max())}
+    json.dump(predictions, sys.stdout)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--read":
+        read_kdtools(sys.argv[2], sys.argv[3])
+    else:
+        main(sys.argv[1])
