@@ -50,8 +50,9 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// The failure in terms of the target: the system's own message names whichever path it was working on (often the
-    /// temporary file), so the reason is derived from the paths instead.
+    /// The failure in terms of the target. The system's message names whichever path it was working on, often the
+    /// temporary file: the two common causes are told from the paths, anything else keeps the system's words with the
+    /// temporary file's name replaced by the target's.
     /// </summary>
     private static KdException Failure(Exception ex, string target, string temporary, string errorId, string what)
     {
