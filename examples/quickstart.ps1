@@ -2,13 +2,15 @@
 <#
 .SYNOPSIS
     KdTools in one page: train a teacher, distill a student with KD, compare with the student trained alone,
-    measure all three and write one CSV.
+    measure all three, write one CSV and plot the two students' learning curves.
 .DESCRIPTION
     Runs on the built-in synthetic dataset (16x16 images so it finishes in about a minute and a half on 2 CPU cores). Swap
     Get-KdDataset -Synthetic for Get-KdDataset -Path <cifar-10-batches-bin> (and raise the epochs) for CIFAR.
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'quickstart-results.csv'),
+    # Test top-1 and training loss per epoch of both students; beside the CSV unless given.
+    [string] $PlotPath = [IO.Path]::ChangeExtension($OutputPath, 'png'),
     [int] $TeacherEpochs = 30,
     [int] $StudentEpochs = 20,
     [int] $ImageSize = 16
@@ -27,6 +29,8 @@ $runs = 'KD', 'CE' | ForEach-Object {
     $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs $StudentEpochs -Threads 2
 }
 $runs | ForEach-Object { Write-Host "Run: $_" }
+$runs | Export-KdPlot -Path $PlotPath -Force
+Write-Host "Plotted the learning curves to $PlotPath"
 
 $results = @($teacher) + $runs | Measure-Student -Dataset $data -Teacher $teacher
 $results | Format-Table Model, Role, Method, Top1, Top5, TeacherAgreement, Parameters, LatencyMs, ImagesPerSecond

@@ -6,6 +6,7 @@
     Trains a teacher once, then distills it into the same student architecture with each method that needs a
     teacher (Get-KdMethod | Where-Object NeedsTeacher) plus the CE baseline (the student trained alone), measures
     every student on the test split and writes one row per method. The measurement rows are also the script's output.
+    A bar chart of every method's top-1, with the teacher's as a line across it, goes beside the CSV (-PlotPath).
 
     Methods with a stage before the main training get it shortened to -PreStageEpochs (FitNet's hint stage, FT's
     paraphraser, AB's and FSP's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
@@ -17,6 +18,7 @@
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'sweep-results.csv'),
+    [string] $PlotPath = [IO.Path]::ChangeExtension($OutputPath, 'png'),
     # Default: every method that needs a teacher, then CE.
     [string[]] $Method,
     [string] $TeacherArchitecture = 'resnet20',
@@ -79,4 +81,6 @@ $runs = foreach ($name in $Method) {
 $rows = $runs | Measure-Student -Dataset $data -Teacher $teacher -NoTiming | Where-Object Exit -eq 'final'
 $rows | Export-Csv -Path $OutputPath -NoTypeInformation
 Write-Host "Wrote $(@($rows).Count) rows to $OutputPath"
+@($teacher | Measure-Student -Dataset $data -NoTiming) + $rows | Export-KdPlot -Path $PlotPath -Kind Bar -Force
+Write-Host "Plotted top-1 per method to $PlotPath"
 $rows

@@ -21,6 +21,9 @@
         'Measure-Student'
         'Get-KdHistory'
         'Save-KdModel'
+        'Import-KdModel'
+        'Get-KdPrediction'
+        'Export-KdPlot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

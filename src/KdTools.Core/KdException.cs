@@ -10,6 +10,12 @@ public enum KdErrorKind
     ResourceUnavailable,
     NotInstalled,
     OperationStopped,
+
+    /// <summary>A file could not be written (a file where a folder should be, a full disk).</summary>
+    WriteError,
+
+    /// <summary>The operating system refused access (a read-only folder or file).</summary>
+    PermissionDenied,
 }
 
 /// <summary>
@@ -54,6 +60,16 @@ public static class KdErrorIds
     public const string CheckpointCorrupt = "KdTools.Checkpoint.Corrupt";
     public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";
     public const string CheckpointExists = "KdTools.Checkpoint.Exists";
+    public const string CheckpointWriteFailed = "KdTools.Checkpoint.WriteFailed";
+    public const string CheckpointArchitectureRequired = "KdTools.Checkpoint.ArchitectureRequired";
+    public const string ModelArgumentInvalid = "KdTools.Model.ArgumentInvalid";
+    public const string ModelNormalizationUnknown = "KdTools.Model.NormalizationUnknown";
+    public const string ModelNormalizationInvalid = "KdTools.Model.NormalizationInvalid";
+    public const string DatasetArgumentInvalid = "KdTools.Dataset.ArgumentInvalid";
+    public const string PlotInputInvalid = "KdTools.Plot.InputInvalid";
+    public const string PlotEmpty = "KdTools.Plot.Empty";
+    public const string PlotExists = "KdTools.Plot.Exists";
+    public const string PlotWriteFailed = "KdTools.Plot.WriteFailed";
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";

@@ -40,4 +40,13 @@ Describe 'A sweep over methods' {
         $written.Method | Should -Be 'KD', 'FitNet', 'CE'
         foreach ($row in $written) { [double]::IsFinite([double]$row.Top1) | Should -BeTrue -Because "$($row.Method) top-1 is '$($row.Top1)'" }
     }
+
+    It 'plots top-1 per method beside the CSV' {
+        $png = [IO.Path]::ChangeExtension($csv, 'png')
+        $png | Should -Exist
+        # A PNG starts with its 8-byte signature and an IHDR chunk giving the width and height (big-endian).
+        $bytes = [IO.File]::ReadAllBytes($png)
+        [BitConverter]::ToString($bytes, 0, 8) | Should -Be '89-50-4E-47-0D-0A-1A-0A'
+        [int] ('0x' + [BitConverter]::ToString($bytes, 16, 4).Replace('-', '')) | Should -Be 1000
+    }
 }

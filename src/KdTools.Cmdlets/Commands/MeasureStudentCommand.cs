@@ -1,75 +1,118 @@
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core;
+using KdTools.Core.Data;
 using KdTools.Core.Evaluation;
 using KdTools.Core.Training;
 using TorchSharp;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Measures a model on a dataset's test split: top-1, top-5, loss, agreement with the teacher, size, latency
-/// per image and images per second. Takes models (New-Teacher, New-Student), runs (Invoke-Distillation; their
-/// teacher is used for agreement) or checkpoint paths from the pipeline. Emits one row per exit.</para>
-/// </summary>
+/// <summary>Measures models on a dataset's test split: accuracy, loss, agreement with the teacher, size and speed.</summary>
+/// <remarks>
+/// <para>Writes one KdMeasurement per exit of each model: top-1 and top-5 accuracy, mean cross-entropy, the fraction of
+/// test images on which it agrees with the teacher's top-1 class, its parameter count, its latency (LatencyMs: the
+/// median time of one forward pass of a single image) and its throughput (ImagesPerSecond: -BatchSize images divided
+/// by the median time of one forward pass of that batch). Each input shape is warmed up first and the two timings
+/// alternate, so they see the same machine load. A model with intermediate heads or branches also gets a row per head
+/// and one for their ensemble.</para>
+/// <para>It takes models (New-Teacher, New-Student, Import-KdModel), runs from Invoke-Distillation (their teacher gives
+/// the agreement column) and checkpoint paths, from the pipeline or as the first argument. A model that cannot be
+/// measured (a checkpoint that does not load, a model for another class count) is a non-terminating error: the other
+/// models are still measured. A bad -Dataset, or a -Teacher of another class count, stops the cmdlet before any model
+/// is measured.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $teacher | Measure-Student -Dataset $data
+/// </code>
+/// <para>Measures a teacher: accuracy, loss, parameters, milliseconds per image and images per second.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $runs = 'KD', 'CE' | ForEach-Object { $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1 }
+/// @($teacher) + $runs | Measure-Student -Dataset $data -Teacher $teacher -NoTiming | Export-Csv results.csv
+/// </code>
+/// <para>The teacher and two students against one teacher, without the timing passes, in one CSV.</para>
+/// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "Student")]
 [OutputType(typeof(KdMeasurement))]
 public sealed class MeasureStudentCommand : KdCmdlet
 {
-    /// <summary>A KdModel, a KdRun or a checkpoint path.</summary>
+    private KdDataset _data = null!;
+    private KdModel? _teacher;
+    private TorchSharp.torch.Device _device = null!;
+
+    /// <summary>A model (New-Teacher, New-Student, Import-KdModel), a run (Invoke-Distillation) or a checkpoint path.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [Alias("Student", "Model")]
     public object InputObject { get; set; } = null!;
 
+    /// <summary>The dataset whose test split is measured: Get-KdDataset output or a dataset folder path.</summary>
     [Parameter(Mandatory = true)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>Teacher for the agreement column; defaults to the run's teacher when a run is piped in.</summary>
+    /// <summary>Teacher for the TeacherAgreement column (a model, a run or a checkpoint path); defaults to the run's
+    /// teacher when a run is piped in. It must have the dataset's class count.</summary>
+    /// <value>a piped run's teacher; none for a model (TeacherAgreement is then NaN)</value>
     [Parameter]
-    [KdModelTransformation("Teacher")]
-    public KdModel? Teacher { get; set; }
+    public KdModelArgument? Teacher { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 65_536)]
-    public int BatchSize { get; set; } = 256;
-
-    /// <summary>Batch size of the throughput measurement.</summary>
+    /// <summary>Images per forward pass, for the accuracy pass and for the throughput (ImagesPerSecond) timing. Default 64.</summary>
     [Parameter]
     [ValidateRange(1, 65_536)]
-    public int ThroughputBatchSize { get; set; } = 64;
+    public int BatchSize { get; set; } = 64;
 
-    /// <summary>Skip the latency and throughput timing (they take a few seconds per model).</summary>
+    /// <summary>Skip the latency and throughput timing (a few seconds per model); LatencyMs and ImagesPerSecond are then NaN.</summary>
     [Parameter]
     public SwitchParameter NoTiming { get; set; }
 
+    /// <summary>Where to run: cpu (default), cuda or cuda:N.</summary>
     [Parameter]
     public string Device { get; set; } = "cpu";
 
+    protected override void BeginProcessing()
+    {
+        _data = ResolveDataset(Dataset).Dataset;
+        _teacher = Teacher is null ? null : ResolveModel(Teacher, "Teacher");
+        if (_teacher is not null && _teacher.Classes != _data.Classes)
+            Fail(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
+                $"the teacher {_teacher.Architecture} has {_teacher.Classes} classes but dataset '{_data.Name}' has {_data.Classes}: " +
+                "agreement between models of different class counts means nothing; pass a teacher trained on this dataset", _teacher);
+        _device = Invoke(() => Devices.Resolve(Device), Device);
+    }
+
     protected override void ProcessRecord()
     {
-        var input = InputObject is PSObject ps ? ps.BaseObject : InputObject;
-        var run = input as KdRun;
-        var model = input switch
+        if (!TryResolveModel(InputObject, "Student", out var model, out var run)) return;
+        var teacher = _teacher ?? run?.TeacherModel;
+        if (model.Classes != _data.Classes)
         {
-            KdRun r => r.StudentModel,
-            KdModel m => m,
-            string path => Invoke(() => ModelLoading.Load(ResolvePath(path), "Student"), path),
-            _ => throw new PSArgumentException(
-                $"Measure-Student takes a model, a run or a checkpoint path, not {input?.GetType().Name ?? "null"}", nameof(InputObject)),
-        };
-        var teacher = Teacher ?? run?.TeacherModel;
-        var data = Dataset.Dataset;
-        if (model.Classes != data.Classes)
-            Fail(Core.KdErrorIds.ClassCountMismatch, Core.KdErrorKind.InvalidArgument,
-                $"{model.Architecture} has {model.Classes} classes but dataset '{data.Name}' has {data.Classes}; measure it on the dataset it was trained for");
+            WriteKdError(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
+                $"{model.Architecture} has {model.Classes} classes but dataset '{_data.Name}' has {_data.Classes}; " +
+                "measure it on the dataset it was trained for", model);
+            return;
+        }
+        if (teacher is not null && teacher.Classes != model.Classes)
+        {
+            WriteKdError(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
+                $"{model.Architecture} has {model.Classes} classes but its teacher {teacher.Architecture} has {teacher.Classes}", model);
+            return;
+        }
 
-        var device = Invoke(() => Devices.Resolve(Device));
-        model.Network.to(device);
-        teacher?.Network.to(device);
-        var exits = Invoke(() => Evaluator.EvaluateExits(model.Network, data.Test, data.Normalization, device, BatchSize,
-            teacher?.Network, Cancellation));
-        var speed = NoTiming ? null
-            : Invoke(() => LatencyMeter.Measure(model.Network, data.Channels, data.Height, data.Width, device, ThroughputBatchSize));
+        model.Network.to(_device);
+        teacher?.Network.to(_device);
+        if (!TryInvoke(() => Evaluator.EvaluateExits(model.Network, _data.Test, _data.Normalization, _device, BatchSize,
+                teacher?.Network, Cancellation), model, out var exits))
+            return;
+        LatencyResult? speed = null;
+        if (!NoTiming && !TryInvoke(() => LatencyMeter.Measure(model.Network, _data.Channels, _data.Height, _data.Width, _device, BatchSize),
+                model, out speed))
+            return;
         foreach (var (exit, result) in exits)
         {
             WriteObject(new KdMeasurement
@@ -79,7 +122,7 @@ public sealed class MeasureStudentCommand : KdCmdlet
                 Method = run?.Method ?? model.TrainedWith,
                 Teacher = teacher?.Architecture ?? "",
                 Exit = exit,
-                Dataset = data.Name,
+                Dataset = _data.Name,
                 Count = result.Count,
                 Top1 = result.Top1,
                 Top5 = result.Top5,

@@ -19,8 +19,7 @@ public sealed class NewStudentCommand : KdCmdlet
     public string Architecture { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = DatasetSet)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
     [Parameter(Mandatory = true, ParameterSetName = ClassesSet)]
     [ValidateRange(2, 100_000)]
@@ -29,12 +28,16 @@ public sealed class NewStudentCommand : KdCmdlet
     [Parameter]
     public long Seed { get; set; } = 1;
 
+    private KdDatasetInfo? _dataset;
+
+    protected override void BeginProcessing() => _dataset = ParameterSetName == DatasetSet ? ResolveDataset(Dataset) : null;
+
     protected override void ProcessRecord()
     {
-        int classes = ParameterSetName == DatasetSet ? Dataset.Classes : Classes;
+        int classes = _dataset?.Classes ?? Classes;
         var network = Invoke(() => ArchitectureRegistry.Create(Architecture, classes, Seed), Architecture);
         // A student made for a dataset will be trained on its statistics.
-        if (ParameterSetName == DatasetSet) network.Normalization = Dataset.Dataset.Normalization;
+        if (_dataset is not null) network.Normalization = _dataset.Dataset.Normalization;
         WriteObject(new KdModel(network, "Student"));
     }
 }

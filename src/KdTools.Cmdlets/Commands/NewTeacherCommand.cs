@@ -23,7 +23,8 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
     [KdDatasetTransformation]
     public KdDatasetInfo Dataset { get; set; } = null!;
 
-    /// <summary>A checkpoint written by New-Teacher -CheckpointDirectory, Save-KdModel or Invoke-Distillation.</summary>
+    /// <summary>A checkpoint written by New-Teacher -CheckpointDirectory, Save-KdModel or Invoke-Distillation. Loading belongs to
+    /// Import-KdModel (which also reads PyTorch state dicts); use it instead.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LoadSet, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     public string Path { get; set; } = "";

@@ -1,24 +1,50 @@
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core;
 using KdTools.Core.Checkpoints;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Saves a model (or a run's student) as a safetensors checkpoint that New-Teacher -Path and PyTorch's
-/// safetensors can read. Overwriting needs -Force; honours -WhatIf/-Confirm.</para>
-/// </summary>
+/// <summary>Saves a model as a safetensors checkpoint that Import-KdModel and PyTorch read.</summary>
+/// <remarks>
+/// <para>The network's weights are the file's model.* entries under PyTorch's key names, with what KdTools knows about
+/// the model (method, dataset, epochs, accuracy, input normalisation) as metadata. The file is written atomically: it
+/// appears only once complete, its folder is created when missing, and a failed save leaves any earlier file as it
+/// was.</para>
+/// <para>Overwriting needs -Force; -WhatIf shows what would be written. A model that cannot be saved (the file exists,
+/// the folder refuses writes, a file stands where the folder should be) is a non-terminating
+/// KdTools.Checkpoint.* error naming the target, so the other models in the pipeline are still saved.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// New-Teacher resnet8 -Dataset $data -Epochs 1 | Save-KdModel ./models/teacher.safetensors
+/// Import-KdModel ./models/teacher.safetensors
+/// </code>
+/// <para>Saves a trained teacher (creating the folder) and loads it back.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $run = New-Teacher resnet8 -Dataset $data -Epochs 1 | Invoke-Distillation -Student resnet8 -Dataset $data -Epochs 1
+/// $run | Save-KdModel ./student.safetensors -PassThru | Select-Object Architecture, TrainedWith, Path
+/// $run | Save-KdModel ./student.safetensors -Force
+/// </code>
+/// <para>Saves a distilled student (a run saves its student), shows where it went, then overwrites the file.</para>
+/// </example>
 [Cmdlet(VerbsData.Save, "KdModel", SupportsShouldProcess = true)]
 [OutputType(typeof(KdModel))]
 public sealed class SaveKdModelCommand : KdCmdlet
 {
+    /// <summary>The model to save: a model, a run (its student) or a checkpoint path.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [KdModelTransformation("Student")]
-    public KdModel Model { get; set; } = null!;
+    public KdModelArgument Model { get; set; } = null!;
 
+    /// <summary>The file to write, usually *.safetensors.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     public string Path { get; set; } = "";
 
+    /// <summary>Replace the file when it exists.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -28,25 +54,28 @@ public sealed class SaveKdModelCommand : KdCmdlet
 
     protected override void ProcessRecord()
     {
+        if (!TryResolveModel(Model.Value, "Student", out var model, out _)) return;
         var full = ResolvePath(Path);
-        if (!ShouldProcess(full, $"Save {Model.Architecture} checkpoint")) return;
+        if (!ShouldProcess(full, $"Save {model.Architecture} checkpoint")) return;
         if (File.Exists(full) && !Force)
         {
-            // Per-item failure: the other models in the pipeline are still saved.
-            WriteError(ErrorRecords.From(new Core.KdException(Core.KdErrorIds.CheckpointExists, Core.KdErrorKind.InvalidOperation,
-                $"'{full}' already exists; pass -Force to overwrite it", full)));
+            WriteKdError(KdErrorIds.CheckpointExists, KdErrorKind.InvalidOperation, $"'{full}' already exists; pass -Force to overwrite it", full);
             return;
         }
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        Invoke(() => ModelFile.Save(full, Model.Network, new ModelProvenance
+        bool saved = TryInvoke(() =>
         {
-            Method = Model.TrainedWith,
-            Dataset = Model.TrainedOn,
-            Epochs = Model.TrainedEpochs,
-            TestTop1 = Model.Top1,
-            Recipe = Model.Recipe,
-        }));
-        Model.Path = full;
-        if (PassThru) WriteObject(Model);
+            ModelFile.Save(full, model.Network, new ModelProvenance
+            {
+                Method = model.TrainedWith,
+                Dataset = model.TrainedOn,
+                Epochs = model.TrainedEpochs,
+                TestTop1 = model.Top1,
+                Recipe = model.Recipe,
+            });
+            return true;
+        }, full, out _);
+        if (!saved) return;
+        model.Path = full;
+        if (PassThru) WriteObject(model);
     }
 }

@@ -57,6 +57,53 @@ public abstract class KdCmdlet : PSCmdlet, IDisposable
 
     protected void Invoke(Action work, object? target = null) => Invoke(() => { work(); return 0; }, target);
 
+    /// <summary>
+    /// Runs Core work for one pipeline item: a failure becomes a non-terminating error (the other items still run) and
+    /// the method returns false.
+    /// </summary>
+    protected bool TryInvoke<T>(Func<T> work, object? target, out T result)
+    {
+        try
+        {
+            result = work();
+            return true;
+        }
+        catch (KdException ex)
+        {
+            FlushLog();
+            WriteError(ErrorRecords.From(ex, target));
+            result = default!;
+            return false;
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            FlushLog();
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>Writes a non-terminating KdTools error for one pipeline item.</summary>
+    protected void WriteKdError(string errorId, KdErrorKind kind, string message, object? target = null) =>
+        WriteError(ErrorRecords.From(new KdException(errorId, kind, message, target)));
+
+    /// <summary>A -Dataset argument as the dataset it names; a failure stops the cmdlet (bad configuration).</summary>
+    protected KdDatasetInfo ResolveDataset(KdDatasetArgument argument) =>
+        Invoke(() => ArgumentResolution.Dataset(argument.Value, ResolvePath), argument.Value);
+
+    /// <summary>A model argument (-Teacher, -Model) as the model it names; a failure stops the cmdlet (bad configuration).</summary>
+    protected KdModel ResolveModel(KdModelArgument argument, string role) =>
+        Invoke(() => ArgumentResolution.Model(argument.Value, role, ResolvePath, out _), argument.Value);
+
+    /// <summary>A pipeline item as a model (and the run it came from, if any); a failure is a non-terminating error.</summary>
+    protected bool TryResolveModel(object? item, string role, out KdModel model, out KdRun? run)
+    {
+        var value = item is PSObject ps ? ps.BaseObject : item;
+        KdRun? from = null;
+        bool resolved = TryInvoke(() => ArgumentResolution.Model(value, role, ResolvePath, out from), value, out model);
+        run = from;
+        return resolved;
+    }
+
     /// <summary>Stops the cmdlet with a KdTools error record.</summary>
     protected void Fail(string errorId, KdErrorKind kind, string message, object? target = null) =>
         ThrowTerminatingError(ErrorRecords.From(new KdException(errorId, kind, message, target)));
@@ -80,11 +127,25 @@ public abstract class KdCmdlet : PSCmdlet, IDisposable
     }
 }
 
-/// <summary>KdException → ErrorRecord: the id is the Core id, the category follows the failure kind.</summary>
+/// <summary>
+/// KdException → ErrorRecord: the id is the Core id, the category follows the failure kind, and where the fix is a
+/// cmdlet parameter (which Core's messages do not name) the message gets that hint.
+/// </summary>
 public static class ErrorRecords
 {
-    public static ErrorRecord From(KdException ex, object? target = null) =>
-        new(ex, ex.ErrorId, Category(ex.Kind), ex.Target ?? target);
+    private static readonly Dictionary<string, string> Hints = new()
+    {
+        [KdErrorIds.CheckpointArchitectureRequired] = "load it with Import-KdModel -Architecture <name> -Classes <count>",
+        [KdErrorIds.ModelNormalizationUnknown] =
+            "import the model with Import-KdModel -Mean and -Std (the per-channel statistics it was trained with, in [0, 1] units)",
+    };
+
+    public static ErrorRecord From(KdException ex, object? target = null)
+    {
+        var record = new ErrorRecord(ex, ex.ErrorId, Category(ex.Kind), ex.Target ?? target);
+        if (Hints.TryGetValue(ex.ErrorId, out var hint)) record.ErrorDetails = new ErrorDetails($"{ex.Message}; {hint}");
+        return record;
+    }
 
     public static ErrorCategory Category(KdErrorKind kind) => kind switch
     {
@@ -95,6 +156,8 @@ public static class ErrorRecords
         KdErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         KdErrorKind.NotInstalled => ErrorCategory.NotInstalled,
         KdErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        KdErrorKind.WriteError => ErrorCategory.WriteError,
+        KdErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         _ => ErrorCategory.NotSpecified,
     };
 }

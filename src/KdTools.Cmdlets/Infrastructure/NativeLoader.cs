@@ -11,7 +11,42 @@ namespace KdTools.Cmdlets.Infrastructure;
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer
 {
-    public void OnImport() => NativeLoader.LoadFrom(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!);
+    public void OnImport()
+    {
+        var folder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
+        NativeLoader.LoadFrom(folder);
+        ChartNatives.ResolveFrom(folder);
+    }
+}
+
+/// <summary>
+/// Points SkiaSharp and HarfBuzzSharp (the chart renderer's natives) at the module's folder. Like libtorch's, a
+/// PowerShell host does not find them by itself; unlike libtorch's, loading them up front would not help, because their
+/// file names differ from their sonames, so a later load by name would not match. A resolver maps their import names to
+/// the files instead, and only when a chart is first drawn.
+/// </summary>
+internal static class ChartNatives
+{
+    private static bool _registered;
+    private static readonly object Gate = new();
+
+    public static void ResolveFrom(string folder)
+    {
+        lock (Gate)
+        {
+            if (_registered) return;
+            foreach (var assembly in new[] { typeof(SkiaSharp.SKImage).Assembly, typeof(HarfBuzzSharp.Blob).Assembly })
+                NativeLibrary.SetDllImportResolver(assembly, (name, _, _) => Load(folder, name));
+            _registered = true;
+        }
+    }
+
+    /// <summary>The module's copy of <paramref name="importName"/> ("libSkiaSharp"), or zero to let the runtime search.</summary>
+    private static IntPtr Load(string folder, string importName)
+    {
+        var file = Path.Combine(folder, importName + (OperatingSystem.IsWindows() ? ".dll" : OperatingSystem.IsMacOS() ? ".dylib" : ".so"));
+        return File.Exists(file) ? NativeLibrary.Load(file) : IntPtr.Zero;
+    }
 }
 
 internal static class NativeLoader

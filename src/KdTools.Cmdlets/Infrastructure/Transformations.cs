@@ -3,118 +3,175 @@ using KdTools.Core;
 using KdTools.Core.Checkpoints;
 using KdTools.Core.Data;
 
-namespace KdTools.Cmdlets.Infrastructure;
-
-/// <summary>
-/// Lets -Teacher/-Model take what users naturally have: a KdModel, a KdRun (its student), or a checkpoint path.
-/// </summary>
-public sealed class KdModelTransformationAttribute(string role) : ArgumentTransformationAttribute
+namespace KdTools
 {
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    /// <summary>
+    /// What a model parameter (-Model, -Teacher) was given, as given: a model (New-Teacher, New-Student, Import-KdModel),
+    /// a run (Invoke-Distillation; its student), or the path of a KdTools checkpoint. PowerShell converts any value to
+    /// it; the cmdlet then resolves it, so a wrong path or object fails with its own KdTools error id (a failure inside
+    /// parameter binding would be reported as ParameterArgumentTransformationError, hiding the id).
+    /// </summary>
+    public sealed class KdModelArgument(object? value)
     {
-        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
-        switch (value)
-        {
-            case KdModel model:
-                return model;
-            case KdRun run:
-                return run.StudentModel;
-            case string path:
-                var full = engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                try
-                {
-                    return ModelLoading.Load(full, role);
-                }
-                catch (KdException ex)
-                {
-                    throw new ArgumentTransformationMetadataException(ex.Message, ex);
-                }
-            default:
-                throw new ArgumentTransformationMetadataException(
-                    $"expected a model (New-Teacher/New-Student output), a run (Invoke-Distillation output) or a checkpoint path, got {value?.GetType().Name ?? "null"}");
-        }
+        /// <summary>The value as passed (unwrapped from its PSObject).</summary>
+        public object? Value { get; } = value is PSObject ps ? ps.BaseObject : value;
+
+        public override string ToString() => Value?.ToString() ?? "";
+    }
+
+    /// <summary>
+    /// What a -Dataset parameter was given, as given: a dataset (Get-KdDataset) or the path of a dataset folder, resolved by
+    /// the cmdlet for the same reason as <see cref="KdModelArgument"/>.
+    /// </summary>
+    public sealed class KdDatasetArgument(object? value)
+    {
+        /// <summary>The value as passed (unwrapped from its PSObject).</summary>
+        public object? Value { get; } = value is PSObject ps ? ps.BaseObject : value;
+
+        public override string ToString() => Value?.ToString() ?? "";
     }
 }
 
-/// <summary>Lets -Dataset take Get-KdDataset's output or a dataset folder path.</summary>
-public sealed class KdDatasetTransformationAttribute : ArgumentTransformationAttribute
+namespace KdTools.Cmdlets.Infrastructure
 {
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    /// <summary>
+    /// Turns what a user passed for a model or a dataset into the object itself. Failures are KdExceptions with
+    /// KdTools ids; cmdlets raise them as error records (<see cref="KdCmdlet"/>).
+    /// </summary>
+    internal static class ArgumentResolution
     {
-        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
-        switch (value)
+        /// <summary>A model, the student of a run (<paramref name="run"/> is then that run), or a checkpoint file.</summary>
+        /// <param name="resolvePath">Maps a user path to a file system path (relative to PowerShell's location).</param>
+        public static KdModel Model(object? value, string role, Func<string, string> resolvePath, out KdRun? run)
         {
-            case KdDatasetInfo info:
-                return info;
-            case KdDataset dataset:
-                return new KdDatasetInfo(dataset);
-            case string path:
-                try
-                {
-                    return new KdDatasetInfo(DatasetReader.Read(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
-                }
-                catch (KdException ex)
-                {
-                    throw new ArgumentTransformationMetadataException(ex.Message, ex);
-                }
-            default:
-                throw new ArgumentTransformationMetadataException(
-                    $"expected a dataset (Get-KdDataset output) or a dataset folder path, got {value?.GetType().Name ?? "null"}");
+            run = value as KdRun;
+            return value switch
+            {
+                KdModel model => model,
+                KdRun r => r.StudentModel,
+                string path => ModelLoading.Load(resolvePath(path), role),
+                _ => throw new KdException(KdErrorIds.ModelArgumentInvalid, KdErrorKind.InvalidArgument,
+                    "expected a model (New-Teacher, New-Student or Import-KdModel output), a run (Invoke-Distillation output) " +
+                    $"or the path of a checkpoint, got {Describe(value)}", value),
+            };
         }
-    }
-}
 
-/// <summary>
-/// Lets -MethodOption take a hashtable or the compact text a run's Options column holds ("Temperature=2;Alpha=0.5"),
-/// so a CSV plan can carry options.
-/// </summary>
-public sealed class MethodOptionTransformationAttribute : ArgumentTransformationAttribute
-{
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
-    {
-        var value = inputData is PSObject ps ? ps.BaseObject : inputData;
-        try
+        /// <summary>A dataset, or a dataset folder read in its detected layout.</summary>
+        public static KdDatasetInfo Dataset(object? value, Func<string, string> resolvePath) => value switch
         {
-            return value is string text ? MethodOptionText.Parse(text) : value;
-        }
-        catch (FormatException ex)
-        {
-            throw new ArgumentTransformationMetadataException(ex.Message, ex);
-        }
-    }
-}
-
-/// <summary>Method options as compact text: "Name=value;Name=value" (the format of a run's Options column).</summary>
-internal static class MethodOptionText
-{
-    public static System.Collections.Hashtable Parse(string text)
-    {
-        var options = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int equals = pair.IndexOf('=');
-            if (equals <= 0)
-                throw new FormatException($"method option '{pair}' is not Name=value; write options as \"Temperature=2;Alpha=0.5\"");
-            options[pair[..equals].Trim()] = pair[(equals + 1)..].Trim();
-        }
-        return options;
-    }
-}
-
-internal static class ModelLoading
-{
-    public static KdModel Load(string path, string role)
-    {
-        var loaded = ModelFile.Load(path);
-        var p = loaded.Provenance;
-        return new KdModel(loaded.Model, role)
-        {
-            TrainedWith = p.Method,
-            TrainedOn = p.Dataset,
-            TrainedEpochs = p.Epochs,
-            Top1 = p.TestTop1,
-            Recipe = p.Recipe,
-            Path = path,
+            KdDatasetInfo info => info,
+            KdDataset dataset => new KdDatasetInfo(dataset),
+            string path => new KdDatasetInfo(DatasetReader.Read(resolvePath(path))),
+            _ => throw new KdException(KdErrorIds.DatasetArgumentInvalid, KdErrorKind.InvalidArgument,
+                $"expected a dataset (Get-KdDataset output) or the path of a dataset folder, got {Describe(value)}", value),
         };
+
+        private static string Describe(object? value) => value is null ? "nothing" : $"a {value.GetType().Name} ('{value}')";
+    }
+
+    /// <summary>
+    /// Lets -MethodOption take a hashtable or the compact text a run's Options column holds ("Temperature=2;Alpha=0.5"),
+    /// so a CSV plan can carry options.
+    /// </summary>
+    public sealed class MethodOptionTransformationAttribute : ArgumentTransformationAttribute
+    {
+        public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+        {
+            var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+            try
+            {
+                return value is string text ? MethodOptionText.Parse(text) : value;
+            }
+            catch (FormatException ex)
+            {
+                throw new ArgumentTransformationMetadataException(ex.Message, ex);
+            }
+        }
+    }
+
+    /// <summary>Method options as compact text: "Name=value;Name=value" (the format of a run's Options column).</summary>
+    internal static class MethodOptionText
+    {
+        public static System.Collections.Hashtable Parse(string text)
+        {
+            var options = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
+            foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                int equals = pair.IndexOf('=');
+                if (equals <= 0)
+                    throw new FormatException($"method option '{pair}' is not Name=value; write options as \"Temperature=2;Alpha=0.5\"");
+                options[pair[..equals].Trim()] = pair[(equals + 1)..].Trim();
+            }
+            return options;
+        }
+    }
+
+    /// <summary>
+    /// The training cmdlets' -Teacher binding (a KdModel parameter): resolves during parameter binding, so PowerShell
+    /// reports a failure as ParameterArgumentTransformationError. Cmdlets that take <see cref="KdModelArgument"/> and
+    /// resolve it themselves report the KdTools id instead; this attribute goes once the training cmdlets do too.
+    /// </summary>
+    public sealed class KdModelTransformationAttribute(string role) : ArgumentTransformationAttribute
+    {
+        public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+        {
+            try
+            {
+                return ArgumentResolution.Model(inputData is PSObject ps ? ps.BaseObject : inputData, role,
+                    engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath, out _);
+            }
+            catch (KdException ex)
+            {
+                throw new ArgumentTransformationMetadataException(ex.Message, ex);
+            }
+        }
+    }
+
+    /// <summary>The training cmdlets' -Dataset binding (a KdDatasetInfo parameter); see <see cref="KdModelTransformationAttribute"/>.</summary>
+    public sealed class KdDatasetTransformationAttribute : ArgumentTransformationAttribute
+    {
+        public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+        {
+            try
+            {
+                return ArgumentResolution.Dataset(inputData is PSObject ps ? ps.BaseObject : inputData,
+                    engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+            }
+            catch (KdException ex)
+            {
+                throw new ArgumentTransformationMetadataException(ex.Message, ex);
+            }
+        }
+    }
+
+    internal static class ModelLoading
+    {
+        /// <summary>A KdTools checkpoint (or, with the request's architecture and classes, a PyTorch state dict) as a model.</summary>
+        public static KdModel Load(string path, string role) => FromImport(ModelImport.Load(new ModelImportRequest { Path = path }), role, path);
+
+        public static KdModel FromImport(ImportedModel imported, string role, string path, float[]? mean = null, float[]? std = null)
+        {
+            var p = imported.Provenance;
+            if (mean is not null && std is not null) imported.Model.Normalization = new InputNormalization(mean, std);
+            return new KdModel(imported.Model, role)
+            {
+                TrainedWith = p.Method,
+                TrainedOn = p.Dataset,
+                TrainedEpochs = p.Epochs,
+                Top1 = p.TestTop1,
+                Recipe = p.Recipe,
+                Path = path,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Where a model's input normalisation is looked up: in one place, so that moving it (into Core's network) changes
+    /// one line.
+    /// </summary>
+    internal static class ModelNormalization
+    {
+        public static (float[] Mean, float[] Std)? Of(KdModel model) =>
+            model.Network.Normalization is { } n ? (n.Mean, n.Std) : null;
     }
 }

@@ -22,10 +22,12 @@ public sealed class KdMeasurement
 
     public long Parameters { get; init; }
 
-    /// <summary>Median milliseconds for one image (batch of 1).</summary>
+    /// <summary>Latency: median milliseconds of one forward pass of a single image, after a warm-up (NaN with -NoTiming).</summary>
     public double LatencyMs { get; init; }
 
-    /// <summary>Throughput at the measurement batch size.</summary>
+    /// <summary>Throughput: images per second of forward passes of Measure-Student's -BatchSize images (the batch size
+    /// divided by the median time of one batched pass), measured alternately with the latency so both see the same
+    /// machine load (NaN with -NoTiming).</summary>
     public double ImagesPerSecond { get; init; }
 
     /// <summary>From the run that produced the model, when measured from Invoke-Distillation's output.</summary>

@@ -1,3 +1,4 @@
+using KdTools.Core.IO;
 using static TorchSharp.torch;
 
 namespace KdTools.Core.Checkpoints;
@@ -14,33 +15,21 @@ public static class SafeTensorsFile
 
     /// <summary>
     /// Writes <paramref name="tensors"/> in the given order, plus <paramref name="metadata"/> (omitted when empty).
-    /// The file appears under <paramref name="path"/> only once complete: it is written to a temporary file in the
-    /// same folder, flushed to disk, then moved over the target, so a crash never leaves a partial checkpoint.
-    /// Tensors may live on any device and need not be contiguous.
+    /// The file appears under <paramref name="path"/> only once complete (<see cref="AtomicFile"/>), so a crash never
+    /// leaves a partial checkpoint; a missing folder is created. Tensors may live on any device and need not be contiguous.
     /// </summary>
     /// <exception cref="ArgumentException">A name is empty, repeated or <c>__metadata__</c>, or a dtype has no safetensors equivalent.</exception>
+    /// <exception cref="KdException"><see cref="KdErrorIds.CheckpointWriteFailed"/> when the file cannot be written
+    /// (permission denied, a file where a folder should be, a full disk), naming <paramref name="path"/>.</exception>
     public static void Write(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         var header = SafeTensorsHeader.Encode(DescribeLayout(tensors), metadata);
-        var fullPath = Path.GetFullPath(path);
-        var tempPath = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyChunkBytes))
-            {
-                stream.Write(header);
-                foreach (var (_, tensor) in tensors)
-                    WriteData(stream, tensor);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tempPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(tempPath))
-                File.Delete(tempPath);
-            throw;
-        }
+            stream.Write(header);
+            foreach (var (_, tensor) in tensors)
+                WriteData(stream, tensor);
+        }, KdErrorIds.CheckpointWriteFailed, "checkpoint");
     }
 
     /// <summary>Loads every tensor of a safetensors file onto the CPU, with its stored dtype and shape.</summary>
@@ -48,11 +37,7 @@ public static class SafeTensorsFile
     /// <see cref="KdErrorIds.CheckpointCorrupt"/> when its header or length is inconsistent.</exception>
     public static SafeTensorsContent Read(string path)
     {
-        if (!File.Exists(path))
-            throw new KdException(KdErrorIds.CheckpointMissing, KdErrorKind.ObjectNotFound,
-                $"checkpoint '{path}' does not exist; check the path, or save a checkpoint there first", path);
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyChunkBytes);
+        using var stream = Open(path);
         var header = SafeTensorsHeader.Decode(stream, path);
         var tensors = new OrderedDictionary<string, Tensor>();
         try
@@ -73,6 +58,23 @@ public static class SafeTensorsFile
             throw;
         }
         return new SafeTensorsContent(tensors, header.Metadata);
+    }
+
+    /// <summary>The string metadata of a safetensors file, reading only its header (the header is checked as
+    /// <see cref="Read"/> checks it).</summary>
+    /// <exception cref="KdException">As <see cref="Read"/>.</exception>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var stream = Open(path);
+        return SafeTensorsHeader.Decode(stream, path).Metadata;
+    }
+
+    private static FileStream Open(string path)
+    {
+        if (!File.Exists(path))
+            throw new KdException(KdErrorIds.CheckpointMissing, KdErrorKind.ObjectNotFound,
+                $"checkpoint '{path}' does not exist; check the path, or save a checkpoint there first", path);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyChunkBytes);
     }
 
     private static List<SafeTensorsEntry> DescribeLayout(IReadOnlyList<KeyValuePair<string, Tensor>> tensors)

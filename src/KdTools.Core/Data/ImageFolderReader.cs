@@ -113,7 +113,9 @@ public static class ImageFolderReader
         return new ImageSet(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
-    private static ImageResult Decode(string file)
+    /// <summary>Decodes one image file to RGB pixels (managed code, safe to call in parallel).</summary>
+    /// <exception cref="KdException"><see cref="KdErrorIds.DatasetFileCorrupt"/> when it is not a readable image.</exception>
+    internal static ImageResult Decode(string file)
     {
         try
         {
@@ -128,7 +130,7 @@ public static class ImageFolderReader
     }
 
     /// <summary>[3, side, side] uint8: the decoded HWC pixels as CHW, resized when the image is not already that size.</summary>
-    private static Tensor ToTensor(ImageResult image, int side)
+    internal static Tensor ToTensor(ImageResult image, int side)
     {
         var pixels = tensor(image.Data, [image.Height, image.Width, Channels], ScalarType.Byte).permute(2, 0, 1);
         if (image.Height == side && image.Width == side) return pixels;

@@ -13,8 +13,9 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
         var result = _session.Run("(Get-Module KdTools).ExportedCmdlets.Keys | ForEach-Object { $_ }");
         result.AssertSucceeded();
         var names = result.Output.Select(o => o.ToString()).Order().ToArray();
-        Assert.Equal(new[] { "Add-IntermediateHead", "Get-KdArchitecture", "Get-KdDataset", "Get-KdHistory", "Get-KdMethod", "Get-KdRecipe",
-            "Invoke-Distillation", "Measure-Student", "New-Student", "New-Teacher", "Save-KdModel" }, names);
+        Assert.Equal(new[] { "Add-IntermediateHead", "Export-KdPlot", "Get-KdArchitecture", "Get-KdDataset", "Get-KdHistory", "Get-KdMethod",
+            "Get-KdPrediction", "Get-KdRecipe", "Import-KdModel", "Invoke-Distillation", "Measure-Student", "New-Student", "New-Teacher",
+            "Save-KdModel" }, names);
     }
 
     [Fact]

@@ -119,7 +119,7 @@ public sealed class ModuleStateTests : IDisposable
         var ex = Assert.Throws<KdException>(() => ModuleState.Load(target, state, Prefix, What));
 
         Assert.Equal(KdErrorIds.CheckpointMismatch, ex.ErrorId);
-        Assert.Contains("saved for the test net", ex.Message);
+        Assert.Contains("does not fit the test net", ex.Message);
         return ex;
     }
 

@@ -98,15 +98,33 @@ public sealed class SafeTensorsFileTests : IDisposable
     }
 
     [Fact]
-    public void Failed_write_removes_its_temporary_file()
+    public void Failed_write_is_a_KdTools_error_naming_the_target_and_removes_its_temporary_file()
     {
         using var scope = NewDisposeScope();
         var occupied = _folder.File("occupied");
         Directory.CreateDirectory(occupied);
 
-        Assert.Throws<IOException>(() => SafeTensorsFile.Write(occupied, [new("w", zeros(3))], NoMetadata));
+        var ex = Assert.Throws<KdException>(() => SafeTensorsFile.Write(occupied, [new("w", zeros(3))], NoMetadata));
 
+        Assert.Equal(KdErrorIds.CheckpointWriteFailed, ex.ErrorId);
+        Assert.Equal(KdErrorKind.WriteError, ex.Kind);
+        Assert.Contains($"'{occupied}'", ex.Message);
         Assert.Equal(["occupied"], _folder.Entries());
+    }
+
+    [Fact]
+    public void A_folder_that_refuses_writes_is_permission_denied_naming_the_target()
+    {
+        using var scope = NewDisposeScope();
+        // sysfs refuses new files to everyone, root included (a chmod'ed folder would not stop root, who runs CI here).
+        var target = "/sys/kdtools-test.safetensors";
+
+        var ex = Assert.Throws<KdException>(() => SafeTensorsFile.Write(target, [new("w", zeros(3))], NoMetadata));
+
+        Assert.Equal(KdErrorIds.CheckpointWriteFailed, ex.ErrorId);
+        Assert.Equal(KdErrorKind.PermissionDenied, ex.Kind);
+        Assert.Contains($"'{target}'", ex.Message);
+        Assert.DoesNotContain(".tmp", ex.Message);
     }
 
     [Fact]

@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Management.Automation;
+using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core;
+using KdTools.Core.Data;
+using KdTools.Core.Evaluation;
+using KdTools.Core.Training;
+using TorchSharp;
+
+namespace KdTools.Cmdlets.Commands;
+
+/// <summary>Classifies images with a trained model: the class, its probability and the most probable classes.</summary>
+/// <remarks>
+/// <para>Takes image files or folders (-Path, or FullName from Get-ChildItem in the pipeline), or a dataset's test split
+/// (-Dataset). Writes one flat KdPrediction per image: the predicted class (name and index), its probability and the
+/// -Top most probable classes as one compact string, so Export-Csv writes a predictions file. Rows for a dataset also
+/// carry the true Label.</para>
+/// <para>Image files are decoded and resized exactly as Get-KdDataset reads an image folder (RGB, antialiased bilinear
+/// to -ImageSize) and normalised with the statistics the model was trained with. A folder stands for the images in it
+/// (PNG, JPEG, BMP, TGA, GIF), in name order. Class names come from -ClassName, else from the dataset, else they are
+/// the class indices.</para>
+/// <para>An image that cannot be read is a non-terminating error; the others are still classified. A model without
+/// recorded normalisation (a PyTorch state dict imported without -Mean and -Std) or a dataset of another class count
+/// stops the cmdlet before any image is read.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $model = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// Get-KdPrediction -Model $model -Dataset $data | Where-Object { $_.Class -ne $_.Label } | Select-Object -First 5
+/// </code>
+/// <para>Lists test images the model gets wrong, with what it predicted and how sure it was.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $model = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $png = [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAIElEQVR42mNkYPgvwPCDeMTCIPCDgYEENKphVMPQ0QAAivz6JdiBPUoAAAAASUVORK5CYII=')
+/// New-Item -ItemType Directory ./photos | Out-Null
+/// 1..3 | ForEach-Object { [IO.File]::WriteAllBytes((Join-Path $PWD "photos/$_.png"), $png) }
+/// Get-ChildItem ./photos -Filter *.png | Get-KdPrediction -Model $model -ImageSize 16 -ClassName cat, dog, bird, fish -Top 2 |
+///     Export-Csv predictions.csv
+/// </code>
+/// <para>Classifies the images of a folder (here three copies of a small test image stand in for your photos), naming
+/// the classes, and writes one CSV row per image.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "KdPrediction", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(KdPrediction))]
+public sealed class GetKdPredictionCommand : KdCmdlet
+{
+    private const string PathSet = "Path";
+    private const string DatasetSet = "Dataset";
+
+    private readonly List<string> _pending = [];
+    private KdModel _model = null!;
+    private KdDataset? _data;
+    private PredictionSettings _settings = null!;
+    private IReadOnlyList<string>? _classNames;
+    private int _filesSeen;
+
+    /// <summary>The model: a model (New-Teacher, Import-KdModel…), a run (its student) or a checkpoint path.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public KdModelArgument Model { get; set; } = null!;
+
+    /// <summary>Image files or folders; wildcards are expanded. Takes FullName from Get-ChildItem.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    public string[] Path { get; set; } = [];
+
+    /// <summary>Classify this dataset's test split instead (Get-KdDataset output or a dataset folder); rows then carry the true Label.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = DatasetSet)]
+    public KdDatasetArgument Dataset { get; set; } = null!;
+
+    /// <summary>Side of the square images the model was trained on (Get-KdDataset -ImageSize); files are resized to it. Default 32.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [ValidateRange(8, 1024)]
+    public int ImageSize { get; set; } = 32;
+
+    /// <summary>How many of the most probable classes the Top column lists. Default 5.</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int Top { get; set; } = 5;
+
+    /// <summary>Names of the model's classes, in class-index order; default: the dataset's names with -Dataset, else the indices.</summary>
+    /// <value>the dataset's class names with -Dataset, else the class indices.</value>
+    [Parameter]
+    public string[]? ClassName { get; set; }
+
+    /// <summary>Images per forward pass. Default 64.</summary>
+    [Parameter]
+    [ValidateRange(1, 65_536)]
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Where to run: cpu (default), cuda or cuda:N.</summary>
+    [Parameter]
+    public string Device { get; set; } = "cpu";
+
+    protected override void BeginProcessing()
+    {
+        _model = ResolveModel(Model, "Student");
+        var device = Invoke(() => Devices.Resolve(Device), Device);
+        _data = ParameterSetName == DatasetSet ? ResolveDataset(Dataset).Dataset : null;
+        if (_data is not null && _data.Classes != _model.Classes)
+            Fail(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
+                $"{_model.Architecture} has {_model.Classes} classes but dataset '{_data.Name}' has {_data.Classes}; " +
+                "classify the dataset it was trained for", _model);
+        if (ClassName is not null && ClassName.Length != _model.Classes)
+            Fail(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
+                $"-ClassName gives {ClassName.Length} names but {_model.Architecture} has {_model.Classes} classes", ClassName);
+        _classNames = ClassName ?? _data?.ClassNames;
+
+        // The model's own statistics; a dataset's only stand in for a model that records none.
+        var normalization = ModelNormalization.Of(_model) ?? (_data is null ? null : (_data.Mean, _data.Std));
+        if (normalization is not { } statistics)
+        {
+            Fail(KdErrorIds.ModelNormalizationUnknown, KdErrorKind.InvalidArgument,
+                $"{_model.Architecture} does not record the input normalisation it was trained with, so its inputs cannot be prepared", _model);
+            return;
+        }
+        _model.Network.to(device);
+        _settings = new PredictionSettings
+        {
+            Model = _model.Network,
+            Mean = statistics.Mean,
+            Std = statistics.Std,
+            Device = device,
+            BatchSize = BatchSize,
+            Top = Top,
+        };
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == DatasetSet)
+        {
+            foreach (var prediction in Invoke(() => Predictor.PredictSet(_settings, _data!.Test, Cancellation).ToList()))
+                WriteObject(Row(prediction, null));
+            return;
+        }
+        _pending.AddRange(ResolveImages());
+        // Piped files arrive one at a time: classify them in full batches as they come.
+        while (_pending.Count >= BatchSize) Classify(BatchSize);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == PathSet && _pending.Count > 0) Classify(_pending.Count);
+    }
+
+    private void Classify(int count)
+    {
+        var files = _pending.Take(count).ToList();
+        _pending.RemoveRange(0, count);
+        int first = _filesSeen;
+        _filesSeen += count;
+        var outcomes = Invoke(() => Predictor.PredictFiles(_settings, files, ImageSize, Cancellation).ToList());
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Error is { } error)
+                WriteError(ErrorRecords.From(error, outcome.File));
+            else
+                WriteObject(Row(outcome.Prediction!, first));
+        }
+    }
+
+    private KdPrediction Row(Prediction prediction, int? firstIndex) => new()
+    {
+        Path = prediction.File ?? "",
+        Index = (firstIndex ?? 0) + prediction.Index,
+        Class = ClassLabel(prediction.Classes[0]),
+        ClassIndex = prediction.Classes[0],
+        Probability = prediction.Probabilities[0],
+        Top = string.Join(";", prediction.Classes.Zip(prediction.Probabilities,
+            (c, p) => $"{ClassLabel(c)}={p.ToString("0.####", CultureInfo.InvariantCulture)}")),
+        Label = prediction.Label is { } label ? ClassLabel((int)label) : "",
+        Model = _model.Architecture,
+    };
+
+    private string ClassLabel(int index) => _classNames?[index] ?? index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The image files the -Path values name (a folder: its images in name order); a value naming nothing is a
+    /// non-terminating error.</summary>
+    private IEnumerable<string> ResolveImages()
+    {
+        foreach (var path in Path)
+        {
+            List<string> resolved;
+            try
+            {
+                resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _).ToList();
+            }
+            catch (ItemNotFoundException)
+            {
+                WriteKdError(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound, $"image '{ResolvePath(path)}' does not exist", path);
+                continue;
+            }
+            foreach (var item in resolved)
+            {
+                if (!Directory.Exists(item))
+                {
+                    yield return item;
+                    continue;
+                }
+                var images = Directory.GetFiles(item)
+                    .Where(f => ImageFolderReader.ImageExtensions.Contains(System.IO.Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal).ToList();
+                if (images.Count == 0)
+                    WriteKdError(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
+                        $"folder '{item}' holds no images ({string.Join(", ", ImageFolderReader.ImageExtensions)})", item);
+                foreach (var image in images) yield return image;
+            }
+        }
+    }
+}
