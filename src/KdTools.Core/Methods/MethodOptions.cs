@@ -15,6 +15,15 @@ public abstract class MethodOptions
     {
     }
 
+    /// <summary>
+    /// Called by the binder after the caller's values are set and before <see cref="Validate"/>, with the names of the
+    /// options the caller gave: options whose defaults depend on another option (FT's variant carries its reference's
+    /// weight and pre-stage) fill in those the caller left out, or fail when no reference value exists.
+    /// </summary>
+    protected internal virtual void ApplyDependentDefaults(IReadOnlySet<string> given)
+    {
+    }
+
     protected static void Require(bool condition, string option, string rule, object value)
     {
         if (!condition)
@@ -76,13 +85,16 @@ public static class MethodOptionBinder
     {
         var options = (MethodOptions)Activator.CreateInstance(optionsType)!;
         var known = MethodOptionInfo.For(optionsType);
+        var given = new HashSet<string>();
         foreach (var (key, raw) in values ?? new Dictionary<string, object?>())
         {
             var info = known.FirstOrDefault(o => string.Equals(o.Name, key, StringComparison.OrdinalIgnoreCase))
                 ?? throw new KdException(KdErrorIds.MethodOptionUnknown, KdErrorKind.InvalidArgument,
                     $"unknown option '{key}' for method {method}; valid options: {string.Join(", ", known.Select(o => o.Name))}", key);
             info.Property.SetValue(options, Convert(method, info, raw));
+            given.Add(info.Name);
         }
+        options.ApplyDependentDefaults(given);
         options.Validate();
         return options;
     }
