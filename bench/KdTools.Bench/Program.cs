@@ -20,11 +20,13 @@ catch (Exception e) when (e is ArgumentException or FormatException or KdExcepti
 Console.Error.WriteLine(
     $"bench: <key>_ms = median, <key>_min_ms = fastest step, on random {options.BatchSize}x3x32x32 batches, {options.Classes} classes, {options.Threads} threads; " +
     "lines: per pair ce_step/kd_step/teacher_eval; method_step = one training step of each method, resnet20 from resnet56, ratio_to_kd vs KD; " +
-    "head_finetune = DIH head step on frozen resnet56 vs its CE step; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
+    "head_finetune = DIH head step on frozen resnet56 vs its CE step; augmentation = one uint8 batch through an augmentation; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
     (options.SkipPyTorch ? "; PyTorch skipped" : ""));
 torch.set_num_threads(options.Threads);
 
 static void Print(Dictionary<string, object> record) => Console.WriteLine(JsonSerializer.Serialize(record));
+
+foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
 
 var pairs = new List<StepTimes>();
 foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })

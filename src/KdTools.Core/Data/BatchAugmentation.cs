@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>
-/// Turns a uint8 image batch into the normalised floating-point input of a network, optionally with the standard CIFAR
-/// augmentation (zero-pad, random crop, random horizontal flip), all as batched tensor ops.
+/// Turns a uint8 image batch into the normalised floating-point input of a network, after the augmentation a policy asks
+/// for (pad and random crop, horizontal flip, AutoAugment, Cutout, in the references' order), all as batched tensor ops.
 /// </summary>
 public static class BatchAugmentation
 {
@@ -38,9 +38,20 @@ public static class BatchAugmentation
             throw new ArgumentException($"mean and std need {channels} values, one per channel; got {mean.Length} and {std.Length}");
         if (padding < 0)
             throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be zero or positive");
+        if (policy.Cutout < 0)
+            throw new ArgumentOutOfRangeException(nameof(policy), policy.Cutout, "the Cutout length must be zero or positive");
+        if (policy.AutoAugment && channels is not (1 or 3))
+            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+                $"AutoAugment's operations are defined for RGB or greyscale images; these have {channels} channels: " +
+                "train without AutoAugment", nameof(AugmentationPolicy.AutoAugment));
 
         using var scope = NewDisposeScope();
-        var pixels = policy.IsNone ? imagesUint8 : RandomCropAndFlip(imagesUint8, padding, policy.PaddingMode, policy.Flip, generator);
+        // Each step draws only what it uses, in this order, so a policy without the later steps draws as before them.
+        var pixels = padding > 0 || policy.Flip
+            ? RandomCropAndFlip(imagesUint8, padding, policy.PaddingMode, policy.Flip, generator)
+            : imagesUint8;
+        if (policy.AutoAugment) pixels = CifarAutoAugment.Apply(pixels, generator);
+        if (policy.Cutout > 0) pixels = Cutout.Apply(pixels, policy.Cutout, generator);
         var device = imagesUint8.device;
         var meanTensor = tensor(mean, device: device).view(1, channels, 1, 1);
         var stdTensor = tensor(std, device: device).view(1, channels, 1, 1);
@@ -58,13 +69,22 @@ public static class BatchAugmentation
         var mirror = flip
             ? randint(0, 2, [batch], ScalarType.Int64, generator: generator).to_type(ScalarType.Bool)
             : zeros([batch], ScalarType.Bool);
-        var padded = padding == 0 ? images
-            : mode == PaddingMode.Reflect
-                // Reflection padding is not implemented for integer tensors; it only moves values, so a float round trip is exact.
-                ? nn.functional.pad(images.to_type(ScalarType.Float32), [padding, padding, padding, padding], PaddingModes.Reflect).to_type(ScalarType.Byte)
-                : nn.functional.pad(images, [padding, padding, padding, padding], PaddingModes.Zeros);
         var device = images.device;
-        return CropWindows(padded, top.to(device), left.to(device), mirror.to(device), height, width);
+        return CropWindows(Pad(images, padding, mode), top.to(device), left.to(device), mirror.to(device), height, width);
+    }
+
+    /// <summary>Pads every side of a uint8 [B, C, H, W] batch by <paramref name="padding"/> pixels as <paramref name="mode"/> says.</summary>
+    internal static Tensor Pad(Tensor images, int padding, PaddingMode mode)
+    {
+        if (padding == 0) return images;
+        long[] sides = [padding, padding, padding, padding];
+        return mode switch
+        {
+            // Reflection padding is not implemented for integer tensors; it only moves values, so a float round trip is exact.
+            PaddingMode.Reflect => nn.functional.pad(images.to_type(ScalarType.Float32), sides, PaddingModes.Reflect).to_type(ScalarType.Byte),
+            PaddingMode.Gray => nn.functional.pad(images, sides, PaddingModes.Constant, value: 128),
+            _ => nn.functional.pad(images, sides, PaddingModes.Zeros),
+        };
     }
 
     /// <summary>

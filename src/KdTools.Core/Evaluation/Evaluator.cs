@@ -23,8 +23,9 @@ public static class Evaluator
 
     /// <summary>
     /// Scores every exit of the model: "final" (the main classifier), each extra exit in <see cref="ModelOutput.Exits"/>,
-    /// and "ensemble" (the mean of all exits' softmax) when there are extra exits. Each network sees the images
-    /// normalised with its own statistics (<see cref="ClassifierNet.Normalization"/>), or the dataset's when it has none.
+    /// and "ensemble" (the mean of all exits' logits, final classifier included, as BYOT's official code averages them)
+    /// when there are extra exits. Each network sees the images normalised with its own statistics
+    /// (<see cref="ClassifierNet.Normalization"/>), or the dataset's when it has none.
     /// </summary>
     public static IReadOnlyDictionary<string, EvaluationResult> EvaluateExits(ClassifierNet model, ImageSet set,
         InputNormalization datasetNormalization, Device device, int batchSize = 256, ClassifierNet? teacher = null,
@@ -56,7 +57,7 @@ public static class Evaluator
                     foreach (var (exit, logits) in ExitLogits(output))
                     {
                         if (!sums.TryGetValue(exit, out var s)) sums[exit] = s = new double[4];
-                        Accumulate(s, logits, y, teacherTop1, exit == ExitNames.Ensemble);
+                        Accumulate(s, logits, y, teacherTop1);
                     }
                 }
             }
@@ -78,22 +79,24 @@ public static class Evaluator
         yield return (ExitNames.Final, output.Logits);
         if (output.Exits.Count == 0) yield break;
         foreach (var (name, logits) in output.Exits) yield return (name, logits);
-        // The ensemble averages probabilities; its "logits" are log-probabilities so argmax/top-k/CE stay meaningful.
-        var probabilities = output.Exits.Values.Append(output.Logits).Select(l => l.softmax(1)).ToList();
-        yield return (ExitNames.Ensemble, torch.stack(probabilities).mean([0]).clamp_min(1e-12).log());
+        yield return (ExitNames.Ensemble, EnsembleLogits(output));
     }
 
-    private static void Accumulate(double[] sums, Tensor logits, Tensor labels, Tensor? teacherTop1, bool logitsAreLogProbabilities)
+    /// <summary>
+    /// The ensemble of a multi-exit output: the mean of every exit's logits, the final classifier's included (BYOT's
+    /// official test loop, <c>sum(outputs) / len(outputs)</c>). Its loss is the cross-entropy of these mean logits.
+    /// </summary>
+    public static Tensor EnsembleLogits(ModelOutput output) =>
+        torch.stack(output.Exits.Values.Prepend(output.Logits).ToList()).mean([0]);
+
+    private static void Accumulate(double[] sums, Tensor logits, Tensor labels, Tensor? teacherTop1)
     {
         int k = (int)Math.Min(5, logits.shape[1]);
         var topk = logits.topk(k, dim: 1).indexes;
         var hits = topk.eq(labels.unsqueeze(1));
         sums[0] += hits[.., 0].sum().ToInt64();
         sums[1] += hits.any(1).sum().ToInt64();
-        var loss = logitsAreLogProbabilities
-            ? nn.functional.nll_loss(logits, labels, reduction: nn.Reduction.Sum)
-            : nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum);
-        sums[2] += loss.ToDouble();
+        sums[2] += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).ToDouble();
         if (teacherTop1 is not null) sums[3] += topk[.., 0].eq(teacherTop1).sum().ToInt64();
     }
 }

@@ -4,6 +4,7 @@ using KdTools.Core.Methods.Modules;
 using KdTools.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
@@ -20,6 +21,10 @@ public sealed class ActivationBoundaryOptions : FeatureMethodOptions
     [Description("Learning rate of the initialisation stage.")]
     public double InitLearningRate { get; set; } = 0.05;
 
+    [Description("Learn a 1×1 conv + BN connector for every stage pair, also where student and teacher shapes already " +
+                 "match; false (default) uses the identity there, as the AB authors and RepDistiller do.")]
+    public bool LearnedConnectors { get; set; }
+
     public override void Validate()
     {
         base.Validate();
@@ -31,7 +36,8 @@ public sealed class ActivationBoundaryOptions : FeatureMethodOptions
 
 /// <summary>
 /// Activation boundaries (Heo et al. 2019): transfer whether each teacher neuron is active, with a margin hinge on the
-/// student's pre-ReLU stage outputs (through 1×1 conv + BN connectors), deeper stages weighted more (2^(i−n+1)).
+/// student's pre-ReLU stage outputs, deeper stages weighted more (2^(i−n+1)). A stage pair of equal shapes is compared
+/// directly; otherwise a learned 1×1 conv + BN connector maps the student to the teacher's channels (both references).
 /// The paper first initialises the student on this loss alone (<c>InitEpochs</c>), then trains with the labels.
 /// </summary>
 [DistillationMethod("AB", "Activation boundaries: hinge loss on pre-ReLU stage outputs so student neurons fire where the teacher's do.",
@@ -39,14 +45,25 @@ public sealed class ActivationBoundaryOptions : FeatureMethodOptions
 internal sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options) : FeatureDistillationMethod<ActivationBoundaryOptions>(options)
 {
     private int[] _stages = [];
-    private ModuleList<Connector>? _connectors;
+    private ModuleList<nn.Module<torch.Tensor, torch.Tensor>>? _connectors;
+    private bool _identitiesOnly;
 
     public override void Initialize(MethodSetup setup)
     {
         _stages = StageFeatures.Pairs(setup, Name);
-        _connectors = new ModuleList<Connector>(_stages.Select(s => new Connector(
-            setup.Student(FeatureNames.StagePreActivation(s))[1], setup.Teacher(FeatureNames.StagePreActivation(s))[1])).ToArray());
-        Extras = _connectors;
+        var connectors = _stages.Select(ConnectorFor).ToArray();
+        _connectors = new ModuleList<nn.Module<torch.Tensor, torch.Tensor>>(connectors);
+        // Only learned connectors are extra modules; with identities alone there is nothing to train or save.
+        _identitiesOnly = !connectors.OfType<Connector>().Any();
+        Extras = _identitiesOnly ? null : _connectors;
+
+        nn.Module<torch.Tensor, torch.Tensor> ConnectorFor(int stage)
+        {
+            var student = setup.Student(FeatureNames.StagePreActivation(stage));
+            var teacher = setup.Teacher(FeatureNames.StagePreActivation(stage));
+            bool sameShape = student.Skip(1).SequenceEqual(teacher.Skip(1));
+            return sameShape && !Options.LearnedConnectors ? nn.Identity() : new Connector(student[1], teacher[1]);
+        }
     }
 
     public override IReadOnlyList<PreStage> PreStages =>
@@ -64,5 +81,12 @@ internal sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options
             _stages.Select((s, i) => _connectors![i].call(step.Student.Feature(FeatureNames.StagePreActivation(s)))).ToList(),
             StageFeatures.Collect(teacher, _stages, FeatureNames.StagePreActivation), Options.Margin);
         return torch.stack(losses).sum();
+    }
+
+    public override void Dispose()
+    {
+        // Extras owns the connectors when there are learned ones; identities alone are this method's to free.
+        if (_identitiesOnly) _connectors?.Dispose();
+        base.Dispose();
     }
 }

@@ -29,8 +29,8 @@ public sealed class ByotOptions : MethodOptions
 /// <summary>
 /// BYOT self-distillation: no teacher. Shallow branches (<see cref="ByotBranches"/>) after each stage learn from the
 /// labels and from the network's own deepest classifier. The trained student keeps its branches as extra exits, so
-/// Measure-Student reports every exit and their ensemble. Deviation from the official code: the feature adaptation
-/// layers are trained with the network (the official loop re-creates them, untrained, every step).
+/// Measure-Student reports every exit and their ensemble (the mean of the exits' logits, as the authors' test loop
+/// computes it). The feature adaptation layers are created once and trained with the network, as in the authors' loop.
 /// </summary>
 [DistillationMethod("BYOT", "Be Your Own Teacher: self-distillation from the deepest classifier into shallow branches (no teacher).",
     NeedsTeacher = false, Paper = "Zhang et al. Be Your Own Teacher: Improve the Performance of CNNs via Self Distillation. ICCV 2019")]

@@ -8,10 +8,13 @@ namespace KdTools.Core.Methods;
 
 public sealed class CorrelationCongruenceOptions : FeatureMethodOptions
 {
+    /// <summary>RepDistiller's weight (<c>-b 0.02</c>), tuned for its own correlation, the default kernel.</summary>
     public CorrelationCongruenceOptions() => Beta = 0.02;
 
-    [Description("Kernel: 'gaussian' (the paper's RBF kernel by its Taylor expansion) or 'repdistiller' (the reference code's consecutive-pair product).")]
-    public string Kernel { get; set; } = "gaussian";
+    [Description("Kernel: 'repdistiller' (default; the correlation of RepDistiller's CC.py, whose script sets β = 0.02) or " +
+                 "'gaussian' (the paper's RBF kernel by its Taylor expansion). The Gaussian term is about 10⁻⁴ of the " +
+                 "cross-entropy at β = 0.02 and no reference gives its weight, so choosing it needs an explicit Beta.")]
+    public string Kernel { get; set; } = "repdistiller";
 
     [Description("γ of the Gaussian kernel exp(−γ‖a − b‖²).")]
     public double Gamma { get; set; } = CorrelationCongruenceLoss.DefaultGamma;
@@ -21,6 +24,20 @@ public sealed class CorrelationCongruenceOptions : FeatureMethodOptions
 
     [Description("Width of the embedding both penultimate features are projected to.")]
     public int EmbeddingSize { get; set; } = 128;
+
+    /// <summary>
+    /// The Gaussian kernel at the default β would train like the CE baseline (its term is four orders of magnitude
+    /// below the cross-entropy), and no reference gives a weight for it: it needs the caller's Beta.
+    /// </summary>
+    protected internal override void ApplyDependentDefaults(IReadOnlySet<string> given)
+    {
+        if (Kernel == "gaussian" && !given.Contains(nameof(Beta)))
+            throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
+                "CC's Gaussian kernel has no reference weight: at the default β = 0.02 (RepDistiller's, tuned for its own " +
+                "kernel) its term is about 10⁻⁴ of the cross-entropy and the student trains like the CE baseline; give Beta " +
+                "with Kernel = 'gaussian' (a value that makes the cc term a few percent of ce), or keep Kernel = 'repdistiller'",
+                nameof(Beta));
+    }
 
     public override void Validate()
     {
@@ -34,8 +51,8 @@ public sealed class CorrelationCongruenceOptions : FeatureMethodOptions
 
 /// <summary>
 /// Correlation congruence (Peng et al. 2019): beyond instance matching, match the correlation between instances:
-/// both penultimate embeddings go through linear embedding heads, and their batch correlation matrices (a Gaussian
-/// kernel) are matched. The reference code (RepDistiller) uses a different, cheaper correlation; both are options.
+/// both penultimate embeddings go through linear embedding heads and their batch correlations are matched. The default
+/// is RepDistiller's correlation with its weight β = 0.02; the paper's Gaussian kernel is an option that needs its own β.
 /// </summary>
 [DistillationMethod("CC", "Correlation congruence: match the batch's instance-correlation matrices of embedded features.",
     Paper = "Peng et al. Correlation Congruence for Knowledge Distillation. ICCV 2019")]

@@ -8,25 +8,48 @@ namespace KdTools.Core.Methods;
 
 public sealed class FactorTransferOptions : FeatureMethodOptions
 {
+    /// <summary>RepDistiller's variant, the default.</summary>
+    public const string RepDistiller = "repdistiller";
+
+    /// <summary>The authors' code (Jangho-Kim/Factor-Transfer-pytorch).</summary>
+    public const string Official = "official";
+
     public FactorTransferOptions() => Beta = 200;
 
-    [Description("Factor channels as a fraction k of the teacher's last-stage channels.")]
+    [Description("Whose FT, modules and recipe together. 'repdistiller' (default): RepDistiller's translator (with BN) and " +
+                 "paraphraser (without), its channel-pooled factor loss (P1, P2), β = 200 (-b 200), paraphraser pre-trained " +
+                 "30 epochs at lr 0.01 on MSE. 'official': the authors' Factor-Transfer code: no BN in either module, L1 " +
+                 "between whole L2-normalised factors, β = 500 (--beta 500), paraphraser pre-trained 5 epochs at lr 0.1 on L1. " +
+                 "Beta, ParaphraserEpochs, ParaphraserLearningRate and Reconstruction take the variant's values unless given.")]
+    public string Variant { get; set; } = RepDistiller;
+
+    [Description("Factor channels as a fraction k of the teacher's last-stage channels (int(k·C) in RepDistiller, round(k·C) in the authors' code).")]
     public double Rate { get; set; } = 0.5;
 
-    [Description("Epochs of the paraphraser's reconstruction pre-training on the teacher's last stage.")]
+    [Description("Epochs of the paraphraser's reconstruction pre-training on the teacher's last stage (repdistiller: 30, --init_epochs; official: 5, --epoch 5).")]
     public int ParaphraserEpochs { get; set; } = 30;
 
-    [Description("Learning rate of the paraphraser pre-training.")]
-    public double ParaphraserLearningRate { get; set; } = 0.1;
+    [Description("Learning rate of the paraphraser pre-training (repdistiller: 0.01, its rate for CIFAR ResNet and WRN students; official: 0.1).")]
+    public double ParaphraserLearningRate { get; set; } = 0.01;
 
-    [Description("'official': L1 between whole-factor L2-normalised factors (Factor-Transfer code); 'pooled': the channel-pooled factor with p1/p2 (seed 001's variant).")]
-    public string Variant { get; set; } = "official";
+    [Description("Reconstruction loss of the paraphraser pre-training: 'mse' (repdistiller) or 'l1' (official).")]
+    public string Reconstruction { get; set; } = "mse";
 
-    [Description("p1 of the pooled variant (channel pooling exponent).")]
+    [Description("p1 of RepDistiller's factor loss (channel pooling exponent).")]
     public double P1 { get; set; } = 2;
 
-    [Description("p2 of the pooled variant (1 = L1).")]
+    [Description("p2 of RepDistiller's factor loss (1 = L1).")]
     public double P2 { get; set; } = 1;
+
+    /// <summary>The authors' variant brings the authors' weight and paraphraser recipe, unless the caller set them.</summary>
+    protected internal override void ApplyDependentDefaults(IReadOnlySet<string> given)
+    {
+        if (Variant != Official) return;
+        if (!given.Contains(nameof(Beta))) Beta = FactorTransferLoss.OfficialBeta;
+        if (!given.Contains(nameof(ParaphraserEpochs))) ParaphraserEpochs = 5;
+        if (!given.Contains(nameof(ParaphraserLearningRate))) ParaphraserLearningRate = 0.1;
+        if (!given.Contains(nameof(Reconstruction))) Reconstruction = "l1";
+    }
 
     public override void Validate()
     {
@@ -34,14 +57,16 @@ public sealed class FactorTransferOptions : FeatureMethodOptions
         Require(Rate is > 0 and <= 4, nameof(Rate), "must be in (0, 4]", Rate);
         Require(ParaphraserEpochs >= 0, nameof(ParaphraserEpochs), "must be ≥ 0", ParaphraserEpochs);
         Require(ParaphraserLearningRate > 0, nameof(ParaphraserLearningRate), "must be > 0", ParaphraserLearningRate);
-        Require(Variant is "official" or "pooled", nameof(Variant), "must be 'official' or 'pooled'", Variant);
+        Require(Variant is RepDistiller or Official, nameof(Variant), $"must be '{RepDistiller}' or '{Official}'", Variant);
+        Require(Reconstruction is "mse" or "l1", nameof(Reconstruction), "must be 'mse' or 'l1'", Reconstruction);
     }
 }
 
 /// <summary>
 /// Factor Transfer (Kim et al. 2018): a paraphraser, pre-trained as an autoencoder of the teacher's last feature map,
-/// extracts the teacher factor; a translator on the student produces the student factor; the L1 distance between the
-/// normalised factors is minimised. β defaults to 200 (the table); the official code uses 500.
+/// extracts the teacher factor; a translator on the student produces the student factor; the distance between the
+/// normalised factors is minimised. Two variants, each with its reference's modules, loss and recipe: RepDistiller's
+/// (the default) and the authors' (<see cref="FactorTransferOptions.Variant"/>).
 /// </summary>
 [DistillationMethod("FT", "Factor transfer: paraphraser (pre-trained autoencoder) factors of the teacher vs translator factors of the student, L1.",
     Paper = "Kim, Park, Kwak. Paraphrasing Complex Network: Network Compression via Factor Transfer. NeurIPS 2018")]
@@ -55,9 +80,12 @@ internal sealed class FactorTransferMethod(FactorTransferOptions options) : Feat
     {
         _feature = FeatureNames.Stage(StageFeatures.Pairs(setup, Name)[^1]);
         long teacherChannels = setup.Teacher(_feature)[1];
-        long factor = Math.Max(1, (long)Math.Round(teacherChannels * Options.Rate));
+        bool official = Options.Variant == FactorTransferOptions.Official;
+        // The authors size the factor with Python's round (half to even, as Math.Round); RepDistiller truncates.
+        double scaled = teacherChannels * Options.Rate;
+        long factor = Math.Max(1, (long)(official ? Math.Round(scaled) : Math.Truncate(scaled)));
         _paraphraser = new Paraphraser(teacherChannels, factor);
-        _translator = new Translator(setup.Student(_feature)[1], factor);
+        _translator = new Translator(setup.Student(_feature)[1], factor, batchNorm: !official);
         Extras = torch.nn.ModuleDict<torch.nn.Module>(("paraphraser", _paraphraser), ("translator", _translator));
     }
 
@@ -67,11 +95,12 @@ internal sealed class FactorTransferMethod(FactorTransferOptions options) : Feat
             (step, terms) =>
             {
                 var feature = step.RequireTeacher().Feature(_feature);
-                terms.Add("reconstruction", (_paraphraser!.call(feature) - feature).abs().mean());
+                var error = _paraphraser!.call(feature) - feature;
+                terms.Add("reconstruction", Options.Reconstruction == "l1" ? error.abs().mean() : error.square().mean());
             }, TrainsStudent: false),
     ];
 
-    /// <summary>The paraphraser is trained only in its pre-stage; afterwards it must not change, BN statistics included.</summary>
+    /// <summary>The paraphraser is trained only in its pre-stage; afterwards it is frozen (and kept in eval mode).</summary>
     public override void PrepareEpoch(string stage)
     {
         if (stage != "paraphraser") _paraphraser!.eval();
@@ -82,7 +111,7 @@ internal sealed class FactorTransferMethod(FactorTransferOptions options) : Feat
         torch.Tensor teacherFactor;
         using (torch.no_grad()) teacherFactor = _paraphraser!.Encode(step.RequireTeacher().Feature(_feature));
         var studentFactor = _translator!.call(step.Student.Feature(_feature));
-        var loss = Options.Variant == "official"
+        var loss = Options.Variant == FactorTransferOptions.Official
             ? FactorTransferLoss.ComputeOfficial(studentFactor, teacherFactor)
             : FactorTransferLoss.Compute(studentFactor, teacherFactor, Options.P1, Options.P2);
         terms.Add("ft", Options.Beta * loss);

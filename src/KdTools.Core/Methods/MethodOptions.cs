@@ -49,6 +49,15 @@ public abstract class MethodOptions
     {
     }
 
+    /// <summary>
+    /// Called by the binder after the caller's values are set and before <see cref="Validate"/>, with the names of the
+    /// options the caller gave: options whose defaults depend on another option (FT's variant carries its reference's
+    /// weight and pre-stage) fill in those the caller left out, or fail when no reference value exists.
+    /// </summary>
+    protected internal virtual void ApplyDependentDefaults(IReadOnlySet<string> given)
+    {
+    }
+
     protected static void Require(bool condition, string option, string rule, object value)
     {
         if (!condition)
@@ -126,6 +135,7 @@ public static class MethodOptionBinder
     {
         var options = (MethodOptions)Activator.CreateInstance(optionsType)!;
         var known = MethodOptionInfo.For(optionsType);
+        var given = new HashSet<string>();
         // The preset first, so that the options given beside it override its values.
         foreach (var (key, raw) in (values ?? new Dictionary<string, object?>())
                      .OrderBy(v => !string.Equals(v.Key, nameof(MethodOptions.Preset), StringComparison.OrdinalIgnoreCase)))
@@ -142,7 +152,9 @@ public static class MethodOptionBinder
                 // A setter that checks its value (Preset) throws through reflection.
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(rejected);
             }
+            given.Add(info.Name);
         }
+        options.ApplyDependentDefaults(given);
         options.Validate();
         return options;
     }

@@ -37,8 +37,7 @@ internal sealed class OfdMethod(OfdOptions options) : FeatureDistillationMethod<
             throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument, $"OFD needs stage features; the student has {student} stages and the teacher {teacher}");
         _levels = Enumerable.Range(0, levels).Select(i => (student - levels + 1 + i, teacher - levels + 1 + i)).ToArray();
         _connectors = new ModuleList<Connector>(_levels.Select(l => new Connector(
-            setup.Student(FeatureNames.StagePreActivation(l.Student))[1], setup.Teacher(FeatureNames.StagePreActivation(l.Teacher))[1],
-            heNormal: true)).ToArray());
+            setup.Student(FeatureNames.StagePreActivation(l.Student))[1], setup.Teacher(FeatureNames.StagePreActivation(l.Teacher))[1])).ToArray());
         _margins = new LevelBuffers(_levels.Select(l =>
         {
             var (weight, bias) = setup.TeacherPreActivationNorm(l.Teacher, Name);

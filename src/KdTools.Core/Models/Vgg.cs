@@ -9,8 +9,15 @@ namespace KdTools.Core.Models;
 /// 3x3 conv-BN-ReLU layers (the ReLU after each block's last BN applied by the network), 2x2 max-pools between
 /// blocks, global average pooling and one <c>classifier</c> Linear(512, classes).
 /// Features: <c>stem</c> = ReLU of block0; <c>stage1..4</c> = blocks 1..4, each block's last BN output as the
-/// pre-activation (as the reference's preact features and BN-before-ReLU list); <c>embedding</c>. Four stages, because
-/// DIH mounts VGG's four intermediate heads after blocks 1..4.
+/// pre-activation (as the reference's preact features and BN-before-ReLU list); <c>embedding</c>.
+/// <para>
+/// Not DIH's VGG-11. DIH's code (its VGG_Models.py, the common kuangliu CIFAR VGG) has the same conv widths and
+/// parameters but max-pools after every block down to a 1×1 map, with no average pooling, and taps its four head
+/// inputs at other points: after the first pool (64×16×16), after the second block's ReLU (128×16×16, before its pool),
+/// after the third block's first conv-BN (256×8×8, before its ReLU) and at the final 512×1×1 map. Here the four stages
+/// give Add-IntermediateHead as many heads as DIH mounts, at RepDistiller's block boundaries, so a DIH run on
+/// <c>vgg11</c> is not DIH's VGG-11 experiment.
+/// </para>
 /// </summary>
 internal sealed class Vgg : ClassifierNet
 {

@@ -25,10 +25,10 @@ public sealed class TrainedTeacherFixture : IDisposable
     public void Dispose() => Data.Dispose();
 }
 
-public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixture<TrainedTeacherFixture>
+/// <summary>Options that shorten a method's pre-stages (and TAKD's assistant run) to one epoch, so checks stay small.</summary>
+internal static class ShortPreStages
 {
-    /// <summary>Pre-stages shortened to one epoch so the check stays small.</summary>
-    private static readonly Dictionary<string, Dictionary<string, object?>> ShortStages = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Dictionary<string, object?>> Options = new(StringComparer.OrdinalIgnoreCase)
     {
         ["FitNet"] = new() { ["HintEpochs"] = 1 },
         ["FT"] = new() { ["ParaphraserEpochs"] = 1 },
@@ -39,6 +39,11 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
         ["TOFD"] = new() { ["HeadEpochs"] = 1 },
     };
 
+    public static IReadOnlyDictionary<string, object?>? For(string method) => Options.GetValueOrDefault(method);
+}
+
+public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixture<TrainedTeacherFixture>
+{
     public static IEnumerable<object[]> Methods() =>
         MethodRegistry.All.Where(m => m.Name != "TAKD").Select(m => new object[] { m.Name });
 
@@ -46,7 +51,7 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
     [MemberData(nameof(Methods))]
     public void Method_trains_two_epochs_with_finite_falling_loss_and_every_term_reported(string name)
     {
-        using var method = MethodRegistry.Create(name, ShortStages.GetValueOrDefault(name));
+        using var method = MethodRegistry.Create(name, ShortPreStages.For(name));
         ClassifierNet? teacher = !method.NeedsTeacher ? null : name == "DIH" ? fixture.WithHeads : fixture.Teacher;
         var job = new TrainingJob
         {
