@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
 
@@ -24,4 +25,15 @@ public sealed class MethodCompleter : IArgumentCompleter
         MethodRegistry.All
             .Where(m => m.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
             .Select(m => new CompletionResult(m.Name, m.Name, CompletionResultType.ParameterValue, m.Summary));
+}
+
+/// <summary>Tab completion of -Format from the dataset format registry (a new layout completes without edits here).</summary>
+public sealed class DatasetFormatCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        DatasetFormatRegistry.All.Select(f => (f.Name, f.Description))
+            .Prepend((Name: DatasetReader.DetectFormat, Description: "detect the layout from the folder's contents"))
+            .Where(f => f.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(f => new CompletionResult(f.Name, f.Name, CompletionResultType.ParameterValue, f.Description));
 }
