@@ -24,11 +24,13 @@ public static class DatasetFormatRegistry
             Register((DatasetFormat)Activator.CreateInstance(type)!);
     }
 
+    /// <summary>Adds <paramref name="format"/>, replacing a registered format of the same name.</summary>
     public static void Register(DatasetFormat format)
     {
         lock (Gate) ByName[format.Name] = format;
     }
 
+    /// <summary>The format called <paramref name="name"/>; an unknown name fails listing the known ones.</summary>
     public static DatasetFormat Get(string name)
     {
         lock (Gate)

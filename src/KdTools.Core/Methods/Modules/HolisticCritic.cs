@@ -53,6 +53,7 @@ public sealed class HolisticCritic : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Channels of the logits it judges (the class count).</summary>
     public long ScoreChannels { get; }
 
     /// <summary>0 when the critic judges the logits alone.</summary>
