@@ -56,6 +56,7 @@ public static class KdErrorIds
     public const string DatasetFileCorrupt = "KdTools.Dataset.FileCorrupt";
     public const string DatasetFormatUnknown = "KdTools.Dataset.FormatUnknown";
     public const string DatasetInvalid = "KdTools.Dataset.Invalid";
+    public const string DatasetLabelMismatch = "KdTools.Dataset.LabelMismatch";
     public const string CheckpointMissing = "KdTools.Checkpoint.NotFound";
     public const string CheckpointCorrupt = "KdTools.Checkpoint.Corrupt";
     public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";

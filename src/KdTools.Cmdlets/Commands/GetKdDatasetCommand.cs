@@ -45,9 +45,13 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     [Alias("FullName")]
     public string Path { get; set; } = "";
 
-    /// <summary>The folder's layout; Auto detects it (CIFAR files, then train.csv/test.csv, then train/ and test/ folders).</summary>
+    /// <summary>
+    /// The folder's layout, one of the registered dataset formats (Get-KdDataset -Format &lt;Tab&gt; lists them); Auto, or
+    /// leaving it out, detects it (CIFAR files, then train.csv/test.csv, …, then train/ and test/ folders).
+    /// </summary>
     [Parameter(ParameterSetName = PathSet)]
-    public DatasetFormat Format { get; set; } = DatasetFormat.Auto;
+    [ArgumentCompleter(typeof(DatasetFormatCompleter))]
+    public string Format { get; set; } = DatasetReader.DetectFormat;
 
     /// <summary>Channels per image in CSV rows (image folders are always read as RGB).</summary>
     [Parameter(ParameterSetName = PathSet)]

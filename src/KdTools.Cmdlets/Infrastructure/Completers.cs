@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
 using KdTools.Core.Training;
@@ -35,4 +36,15 @@ public sealed class RecipeCompleter : IArgumentCompleter
         TrainingRecipes.All
             .Where(r => r.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
             .Select(r => new CompletionResult(r.Name, r.Name, CompletionResultType.ParameterValue, r.Source));
+}
+
+/// <summary>Tab completion of -Format from the dataset format registry (a new layout completes without edits here).</summary>
+public sealed class DatasetFormatCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        DatasetFormatRegistry.All.Select(f => (f.Name, f.Description))
+            .Prepend((Name: DatasetReader.DetectFormat, Description: "detect the layout from the folder's contents"))
+            .Where(f => f.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(f => new CompletionResult(f.Name, f.Name, CompletionResultType.ParameterValue, f.Description));
 }

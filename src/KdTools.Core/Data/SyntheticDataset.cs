@@ -70,7 +70,7 @@ public static class SyntheticDataset
     private static int MaxShift(int imageSize) => imageSize / 4;
 
     /// <summary>SplitMix64 finaliser: well-spread generator seeds from one user seed and a stream number.</summary>
-    private static ulong DeriveSeed(long seed, int stream)
+    internal static ulong DeriveSeed(long seed, int stream)
     {
         var z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)stream * 0xBF58476D1CE4E5B9UL + 0x94D049BB133111EBUL);
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
@@ -142,6 +142,6 @@ public static class SyntheticDataset
         return BatchAugmentation.CropWindows(canvases, top, left, mirror, size, size);
     }
 
-    private static Tensor Uniform(long[] shape, double low, double high, Generator generator) =>
+    internal static Tensor Uniform(long[] shape, double low, double high, Generator generator) =>
         rand(shape, generator: generator).mul_(high - low).add_(low);
 }

@@ -11,6 +11,9 @@ public sealed record ArchitectureInfo(
 {
     /// <summary>A lightweight network (MobileNet, ShuffleNet) that the reference recipes train at a lower learning rate (0.01).</summary>
     public bool Lightweight { get; init; }
+
+    /// <summary>The task the network's logits serve; a run's dataset must be of the same task.</summary>
+    public PredictionTask Task { get; init; } = PredictionTask.Classification;
 }
 
 /// <summary>Architectures by name. Lookups are case-insensitive; an unknown name fails listing the known ones.</summary>

@@ -7,7 +7,7 @@ namespace KdTools.Core.Models;
 /// <summary>Which attribute name the reference gives a block's projection shortcut; it becomes the state-dict key.</summary>
 internal enum ShortcutKey
 {
-    /// <summary>RepDistiller models/resnet.py (CIFAR ResNets): <c>downsample</c>.</summary>
+    /// <summary>RepDistiller models/resnet.py (CIFAR ResNets) and torchvision's ResNets: <c>downsample</c>.</summary>
     Downsample,
 
     /// <summary>RepDistiller models/resnetv2.py (ResNet-18/34/50): <c>shortcut</c>.</summary>
@@ -18,6 +18,7 @@ internal enum ShortcutKey
 /// Residual block of two 3x3 conv-BN layers (He et al., 2016): <c>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))</c>.
 /// A block that ends its stage returns the sum before that last ReLU, so the network can keep it as the stage's
 /// pre-activation feature and apply the ReLU itself (what the reference's <c>is_last</c> flag is for).
+/// A dilation above 1 dilates (and pads) both 3x3 convolutions, as the official SKD code's dilated ResNet-18 does.
 /// </summary>
 internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
 {
@@ -32,12 +33,12 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
 
     private readonly bool _returnsPreActivation;
 
-    public BasicBlock(long inPlanes, long planes, long stride, ShortcutKey shortcutKey, bool returnsPreActivation)
+    public BasicBlock(long inPlanes, long planes, long stride, ShortcutKey shortcutKey, bool returnsPreActivation, long dilation = 1)
         : base(nameof(BasicBlock))
     {
-        conv1 = ReferenceLayers.Conv3x3(inPlanes, planes, stride);
+        conv1 = ReferenceLayers.Conv3x3(inPlanes, planes, stride, dilation: dilation);
         bn1 = nn.BatchNorm2d(planes);
-        conv2 = ReferenceLayers.Conv3x3(planes, planes);
+        conv2 = ReferenceLayers.Conv3x3(planes, planes, dilation: dilation);
         bn2 = nn.BatchNorm2d(planes);
         var projection = ReferenceLayers.ProjectionShortcut(inPlanes, planes, stride);
         downsample = shortcutKey == ShortcutKey.Downsample ? projection : null;

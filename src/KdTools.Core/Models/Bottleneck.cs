@@ -7,7 +7,8 @@ namespace KdTools.Core.Models;
 /// <summary>
 /// Bottleneck residual block (He et al., 2016): 1x1 reduce, 3x3 (carrying the stride), 1x1 expand to
 /// <see cref="Expansion"/>·planes, plus the shortcut, then ReLU. As in <see cref="BasicBlock"/>, a block that ends
-/// its stage returns the sum before that ReLU. Attribute names follow RepDistiller models/resnetv2.py.
+/// its stage returns the sum before that ReLU. Attribute names follow RepDistiller models/resnetv2.py (projection
+/// <c>shortcut</c>) or torchvision (<c>downsample</c>); a dilation above 1 dilates (and pads) the 3x3 convolution.
 /// </summary>
 internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
 {
@@ -20,19 +21,25 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
     private readonly BatchNorm2d bn2;
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
+
+    // The two reference layouts name the projection differently; at most one of these is set.
+    private readonly Sequential? downsample;
     private readonly Sequential? shortcut;
 
     private readonly bool _returnsPreActivation;
 
-    public Bottleneck(long inPlanes, long planes, long stride, bool returnsPreActivation) : base(nameof(Bottleneck))
+    public Bottleneck(long inPlanes, long planes, long stride, ShortcutKey shortcutKey, bool returnsPreActivation, long dilation = 1)
+        : base(nameof(Bottleneck))
     {
         conv1 = ReferenceLayers.Conv(inPlanes, planes, 1);
         bn1 = nn.BatchNorm2d(planes);
-        conv2 = ReferenceLayers.Conv3x3(planes, planes, stride);
+        conv2 = ReferenceLayers.Conv3x3(planes, planes, stride, dilation: dilation);
         bn2 = nn.BatchNorm2d(planes);
         conv3 = ReferenceLayers.Conv(planes, planes * Expansion, 1);
         bn3 = nn.BatchNorm2d(planes * Expansion);
-        shortcut = ReferenceLayers.ProjectionShortcut(inPlanes, planes * Expansion, stride);
+        var projection = ReferenceLayers.ProjectionShortcut(inPlanes, planes * Expansion, stride);
+        downsample = shortcutKey == ShortcutKey.Downsample ? projection : null;
+        shortcut = shortcutKey == ShortcutKey.Shortcut ? projection : null;
         _returnsPreActivation = returnsPreActivation;
         RegisterComponents();
     }
@@ -45,7 +52,8 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
         var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);
         hidden = nn.functional.relu(bn2.call(conv2.call(hidden)), inplace: true);
         var sum = bn3.call(conv3.call(hidden));
-        sum.add_(shortcut is null ? input : shortcut.call(input));
+        var projection = downsample ?? shortcut;
+        sum.add_(projection is null ? input : projection.call(input));
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
     }
 }

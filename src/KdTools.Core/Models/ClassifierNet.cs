@@ -23,6 +23,9 @@ public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
 
     public int NumClasses { get; }
 
+    /// <summary>What the logits describe: one class per image here, one per pixel in a <see cref="SegmentationNet"/>.</summary>
+    public virtual PredictionTask Task => PredictionTask.Classification;
+
     /// <summary>Number of stages, i.e. features <c>stage1..stageN</c>; the natural positions for intermediate heads.</summary>
     public int StageCount { get; }
 

@@ -18,7 +18,7 @@ public sealed class ModelOutput
         Exits = exits ?? new Dictionary<string, Tensor>();
     }
 
-    /// <summary>Final classifier logits, [B, classes].</summary>
+    /// <summary>Final classifier logits, [B, classes]; a segmentation network's are [B, classes, H/8, W/8].</summary>
     public Tensor Logits { get; }
 
     /// <summary>Named features: see <see cref="FeatureNames"/> for the conventions.</summary>
@@ -50,4 +50,10 @@ public static class FeatureNames
 
     /// <summary>The same stage's output before its final ReLU (what AB and preact-based methods need).</summary>
     public static string StagePreActivation(int index) => $"stage{index}_preact";
+
+    /// <summary>
+    /// A segmentation network's final feature map, the input of its 1x1 pixel classifier, [B, C, H/8, W/8] (what SKD's
+    /// pair-wise term compares). Segmentation networks have no <see cref="Embedding"/>.
+    /// </summary>
+    public const string FinalMap = "final_map";
 }

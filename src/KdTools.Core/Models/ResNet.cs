@@ -72,6 +72,6 @@ internal sealed class ResNet : ClassifierNet
     private static Sequential Stage(bool bottleneck, int blocks, long inPlanes, long planes, long stride) =>
         ResidualStage.Build(blocks, inPlanes, bottleneck ? planes * Bottleneck.Expansion : planes, stride,
             (blockIn, blockStride, endsStage) => bottleneck
-                ? new Bottleneck(blockIn, planes, blockStride, endsStage)
+                ? new Bottleneck(blockIn, planes, blockStride, ShortcutKey.Shortcut, endsStage)
                 : new BasicBlock(blockIn, planes, blockStride, ShortcutKey.Shortcut, endsStage));
 }

@@ -53,19 +53,19 @@ public static class TrainingRecipes
                 Schedule = LearningRateSchedule.AtFractions(0.2, 60 / 200.0, 120 / 200.0, 180 / 200.0),
                 Augmentation = ReflectCrop,
             }),
-        new("TOFD", "ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation distill.py: 250 epochs, lr 0.1 ÷10 at 80/160/240, batch 128, weight decay 5e-4 (the optimizer it rebuilds on the first step), crop and flip, Cutout 16 (its crop pads with gray 128, KdTools' with zeros)",
+        new("TOFD", "ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation distill.py: 250 epochs, lr 0.1 ÷10 at 80/160/240, batch 128, weight decay 5e-4 (the optimizer it rebuilds on the first step), crop padded with gray 128 and flip, Cutout 16",
             new TrainingSettings
             {
                 Recipe = "TOFD", Epochs = 250, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 128,
                 Schedule = LearningRateSchedule.AtFractions(0.1, 80 / 250.0, 160 / 250.0, 240 / 250.0),
-                Augmentation = AugmentationPolicy.Standard,
+                Augmentation = AugmentationPolicy.Standard with { PaddingMode = PaddingMode.Gray, Cutout = 16 },
             }),
-        new("BYOT", "ArchipLab-LinfengZhang/pytorch-self-distillation-final train.py: 250 epochs, lr 0.1 ÷10 at 83/166/240, batch 128, weight decay 5e-4, crop and flip, AutoAugment's CIFAR policy, Cutout 16 (its crop pads with gray 128, KdTools' with zeros)",
+        new("BYOT", "ArchipLab-LinfengZhang/pytorch-self-distillation-final train.py: 250 epochs, lr 0.1 ÷10 at 83/166/240, batch 128, weight decay 5e-4, crop padded with gray 128 and flip, AutoAugment's CIFAR policy, Cutout 16",
             new TrainingSettings
             {
                 Recipe = "BYOT", Epochs = 250, LearningRate = 0.1, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 128,
                 Schedule = LearningRateSchedule.AtFractions(0.1, 83 / 250.0, 166 / 250.0, 240 / 250.0),
-                Augmentation = AugmentationPolicy.Standard,
+                Augmentation = AugmentationPolicy.Standard with { PaddingMode = PaddingMode.Gray, AutoAugment = true, Cutout = 16 },
             }),
         new("FT", "Jangho-Kim/Factor-Transfer-pytorch train_student.py (CIFAR-10): 164 epochs (range(0, 163 + 1)), lr 0.1 ×0.1 at 82/123, batch 128, weight decay 5e-4, crop and flip",
             new TrainingSettings

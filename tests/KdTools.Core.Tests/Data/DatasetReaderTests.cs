@@ -15,9 +15,9 @@ public class DatasetReaderTests
         Directory.CreateDirectory(images.Combine("train", "a"));
         Directory.CreateDirectory(images.Combine("test", "a"));
 
-        Assert.Equal(DatasetFormat.Cifar, DatasetReader.Detect(cifar.Path));
-        Assert.Equal(DatasetFormat.Csv, DatasetReader.Detect(csv.Path));
-        Assert.Equal(DatasetFormat.ImageFolder, DatasetReader.Detect(images.Path));
+        Assert.Equal("Cifar", DatasetReader.Detect(cifar.Path).Name);
+        Assert.Equal("Csv", DatasetReader.Detect(csv.Path).Name);
+        Assert.Equal("ImageFolder", DatasetReader.Detect(images.Path).Name);
     }
 
     [Fact]

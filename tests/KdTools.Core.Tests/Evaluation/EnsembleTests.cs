@@ -28,7 +28,7 @@ public class EnsembleTests
         // The final classifier is sure of class 0, both branches lean to class 1. Mean logits (10/3, 8/3) pick class 0;
         // mean probabilities would pick class 1 ((1 + 2·0.018)/3 ≈ 0.35 for class 0).
         using var set = new ImageSet(zeros([3, 1, 2, 2], ScalarType.Byte), zeros([3], ScalarType.Int64));
-        var exits = Evaluator.EvaluateExits(new FixedExitsNet(), set, [0f], [1f], CPU);
+        var exits = Evaluator.EvaluateExits(new FixedExitsNet(), set, new InputNormalization([0f], [1f]), CPU);
 
         var ensemble = exits[ExitNames.Ensemble];
         Assert.Equal(1.0, ensemble.Top1);

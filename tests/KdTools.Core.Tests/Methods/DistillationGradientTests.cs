@@ -28,7 +28,7 @@ public class DistillationGradientTests(DistillationGradientTests.TeacherFixture 
             var job = TinySetup.Job(Data, student: "resnet8");
             new Trainer(TinySetup.Settings(epochs: 3) with { LearningRate = 0.1 }).Run(job);
             Teacher = job.Student;
-            WithHeads = HeadFineTuning.Run(Teacher, null, Data, TinySetup.Settings(epochs: 1) with { LearningRate = 0.1 }).Model;
+            WithHeads = HeadFineTuning.Run(Teacher, null, Data, TinySetup.Settings(epochs: 1) with { LearningRate = 0.1 }).Network as MultiExitNet ?? throw new InvalidOperationException("head fine-tuning returns a multi-exit network");
         }
 
         public KdDataset Data { get; }
