@@ -44,6 +44,14 @@ public sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options) 
     public override void Initialize(MethodSetup setup)
     {
         _stages = StageFeatures.Pairs(setup, Name);
+        // The connectors are 1×1, so they cannot resize a map; the loss compares maps element by element.
+        foreach (int s in _stages)
+        {
+            long[] student = setup.Student(FeatureNames.StagePreActivation(s)), teacher = setup.Teacher(FeatureNames.StagePreActivation(s));
+            if (student[2] != teacher[2] || student[3] != teacher[3])
+                throw LossShapeChecks.Mismatch(Name,
+                    $"stage {s} is {student[2]}×{student[3]} in the student and {teacher[2]}×{teacher[3]} in the teacher, but AB's 1×1 connectors keep the spatial size; choose a student whose stages have the teacher's spatial sizes");
+        }
         _connectors = new ModuleList<Connector>(_stages.Select(s => new Connector(
             setup.Student(FeatureNames.StagePreActivation(s))[1], setup.Teacher(FeatureNames.StagePreActivation(s))[1])).ToArray());
         Extras = _connectors;
