@@ -11,13 +11,20 @@
     paraphraser, AB's initialisation, DIH's head fine-tuning); TAKD's assistant is -Assistant. The defaults run on
     the built-in synthetic dataset at the quickstart's sizes, so a full sweep takes roughly ten quickstarts; scale with
     -TrainCount/-Epochs, or pass -Method KD, AT, CE to sweep a few.
+
+    Teacher and student may come from different families (the heterogeneous pairs of the CIFAR benchmark). A method
+    that cannot pair their features (stage counts or map sizes it needs equal) is skipped with a warning naming the
+    reason; the other methods still give their rows.
 .EXAMPLE
     ./sweep.ps1 -Method KD, FitNet, CE -Epochs 20 -OutputPath kd-vs-fitnet.csv
+.EXAMPLE
+    ./sweep.ps1 -Student ShuffleV1 -Teacher resnet32x4 -Assistant resnet8x4
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'sweep-results.csv'),
     # Default: every method that needs a teacher, then CE.
     [string[]] $Method,
+    [Alias('Teacher')]
     [string] $TeacherArchitecture = 'resnet20',
     [string] $Student = 'resnet8',
     # TAKD's teacher assistant, between teacher and student in size.
@@ -55,11 +62,21 @@ Write-Host "Teacher: $teacher"
 # DIH distills from the teacher's intermediate heads too; the heads are trained on the frozen teacher only when needed.
 $headed = if ($Method -contains 'DIH') { $teacher | Add-IntermediateHead -Epochs $PreStageEpochs @training }
 
+# Errors with which a method refuses a teacher/student pair before training.
+$pairRefusals = 'KdTools.Model.FeatureMissing', 'KdTools.Loss.ShapeMismatch'
+
 $runs = foreach ($name in $Method) {
     $from = if ($name -eq 'DIH') { $headed } else { $teacher }
-    # TAKD emits the assistant's run before the student's: keep the student's.
-    $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training |
-        Select-Object -Last 1
+    try {
+        # TAKD emits the assistant's run before the student's: keep the student's.
+        $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training |
+            Select-Object -Last 1
+    }
+    catch {
+        if ($_.FullyQualifiedErrorId.Split(',')[0] -notin $pairRefusals) { throw }
+        Write-Warning "Skipped $name for $TeacherArchitecture -> ${Student}: $($_.Exception.Message)"
+        continue
+    }
     Write-Host "Run: $run"
     $run
 }

@@ -15,8 +15,9 @@ namespace KdTools.Core.Models;
 /// first <c>bn1</c>, or the final <c>bn1</c> for stage 3 — as with <c>preact=True</c>, and those BNs are the
 /// reference's BN-before-ReLU list (<see cref="PreActivationNorm"/>). So, unlike the post-activation families,
 /// <c>stageN</c> is not <c>relu(stageN_preact)</c>. Each pre-activation is computed once, inside the next group, so
-/// groups 2 and 3 run their blocks directly rather than through the group module's <c>call</c> (in train mode the
-/// reference's <c>preact=True</c> applies those BNs a second time, updating their running statistics twice).
+/// groups 2 and 3 run their blocks directly rather than through the group module's <c>call</c>, and those BNs' running
+/// statistics move once per training step (RepDistiller's <c>preact=True</c> applies them a second time, so there they
+/// move twice; its values are the same).
 /// </para>
 /// </summary>
 internal sealed class WideResNet : ClassifierNet
