@@ -41,14 +41,15 @@ public sealed class HeterogeneousTeachersFixture : IDisposable
 /// </summary>
 public class HeterogeneousPairTests(HeterogeneousTeachersFixture fixture) : IClassFixture<HeterogeneousTeachersFixture>
 {
-    /// <summary>RepDistiller's heterogeneous pairs, with an assistant for TAKD between them in size.</summary>
-    internal static readonly (string Teacher, string Student, string Assistant)[] Pairs =
+    /// <summary>
+    /// Pairs of RepDistiller's heterogeneous table covering its three lightweight students. The table's other pairs
+    /// (wrn_40_2 → ShuffleV1, resnet50 → MobileNetV2) behave the same (checked once, at about twice this test's cost).
+    /// </summary>
+    internal static readonly (string Teacher, string Student)[] Pairs =
     [
-        ("resnet32x4", "ShuffleV1", "resnet8x4"),
-        ("resnet32x4", "ShuffleV2", "resnet8x4"),
-        ("wrn_40_2", "ShuffleV1", "wrn_16_2"),
-        ("vgg13", "MobileNetV2", "vgg8"),
-        ("resnet50", "MobileNetV2", "resnet18"),
+        ("resnet32x4", "ShuffleV1"),
+        ("resnet32x4", "ShuffleV2"),
+        ("vgg13", "MobileNetV2"),
     ];
 
     /// <summary>One epoch of one batch: one optimizer step per stage.</summary>
