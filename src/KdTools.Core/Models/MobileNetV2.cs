@@ -82,8 +82,7 @@ internal sealed class MobileNetV2 : ClassifierNet
     /// <summary>The last BN of the stage's last block (the reference's BN-before-ReLU list), before its residual sum.</summary>
     public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage)
     {
-        if (stage < 1 || stage > Stages)
-            throw new ArgumentOutOfRangeException(nameof(stage), stage, $"{Architecture} has stages 1..{Stages}");
+        if (stage < 1 || stage > Stages) return null;
         var norm = ((InvertedResidual)blocks[StageEnds[stage - 1]].children().Last()).OutputNorm;
         return (norm.weight!, norm.bias!);
     }

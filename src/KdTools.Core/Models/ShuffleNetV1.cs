@@ -56,13 +56,8 @@ internal sealed class ShuffleNetV1 : ClassifierNet
     /// </summary>
     public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage)
     {
-        var layer = stage switch
-        {
-            1 => layer1,
-            2 => layer2,
-            3 => layer3,
-            _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, $"{Architecture} has stages 1..{Stages}"),
-        };
+        var layer = stage switch { 1 => layer1, 2 => layer2, 3 => layer3, _ => null };
+        if (layer is null) return null;
         var norm = ((ShuffleV1Bottleneck)layer.children().Last()).OutputNorm;
         return (norm.weight!, norm.bias!);
     }

@@ -64,17 +64,11 @@ internal sealed class WideResNet : ClassifierNet
         return features.Finish(fc.call(embedding));
     }
 
-    /// <inheritdoc />
+    /// <summary>The BN after each group (the reference's <c>get_bn_before_relu</c>), whose output is <c>stageN_preact</c>.</summary>
     public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage)
     {
-        var norm = stage switch
-        {
-            1 => block2.InputNorm,
-            2 => block3.InputNorm,
-            3 => bn1,
-            _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, $"{Architecture} has stages 1..{Stages}"),
-        };
-        return (norm.weight!, norm.bias!);
+        var norm = stage switch { 1 => block2.InputNorm, 2 => block3.InputNorm, 3 => bn1, _ => null };
+        return norm is null ? null : (norm.weight!, norm.bias!);
     }
 
     internal static IEnumerable<ArchitectureInfo> Architectures()

@@ -196,12 +196,18 @@ public class ArchitectureForwardTests
     [InlineData("ShuffleV1", new[] { "layer1.3.bn3", "layer2.7.bn3", "layer3.3.bn3" })]
     public void Pre_activation_norm_is_the_batch_norm_before_each_stages_relu(string name, string[] norms)
     {
-        using var model = ArchitectureRegistry.Create(name, 10);
+        using var model = ArchitectureRegistry.Create(name, 10, seed: 1);
+        model.eval();
         using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         var state = model.state_dict();
-        using (no_grad())
-            foreach (var (key, value) in state.Where(kv => kv.Key.EndsWith(".weight") || kv.Key.EndsWith(".bias")))
-                value.copy_(randn_like(value)); // every tensor distinct, so only the right BN can match
+        // Every BN's affine distinct (and near the identity, so activations stay small), so only the right BN can match.
+        foreach (var norm in state.Keys.Where(k => k.EndsWith(".running_mean")).Select(k => k[..^".running_mean".Length]))
+        {
+            state[$"{norm}.weight"].copy_(rand_like(state[$"{norm}.weight"]) + 0.5);
+            state[$"{norm}.bias"].copy_(randn_like(state[$"{norm}.bias"]) * 0.1);
+        }
+        var input = randn(Batch, 3, 32, 32);
 
         Assert.Equal(norms.Length, model.StageCount);
         for (int stage = 1; stage <= model.StageCount; stage++)
@@ -209,8 +215,17 @@ public class ArchitectureForwardTests
             var (weight, bias) = model.PreActivationNorm(stage) ?? throw new Xunit.Sdk.XunitException($"stage {stage} has no norm");
             Assert.True(weight.allclose(state[$"{norms[stage - 1]}.weight"], rtol: 0, atol: 0), $"stage {stage}: weight is not {norms[stage - 1]}'s");
             Assert.True(bias.allclose(state[$"{norms[stage - 1]}.bias"], rtol: 0, atol: 0), $"stage {stage}: bias is not {norms[stage - 1]}'s");
+
+            // In eval mode the pre-activation is that BN's output (plus a shortcut the BN does not see): shifting one
+            // channel's bias by δ shifts exactly that channel of stageN_preact by δ.
+            var before = model.Run(input).Feature(FeatureNames.StagePreActivation(stage)).clone();
+            bias[1].add_(0.5);
+            var shift = model.Run(input).Feature(FeatureNames.StagePreActivation(stage)) - before;
+            bias[1].sub_(0.5);
+            Assert.True((shift.select(1, 1) - 0.5).abs().max().item<float>() < 1e-5, $"stage {stage}: channel 1 did not shift by 0.5");
+            Assert.True(shift.select(1, 0).abs().max().item<float>() < 1e-6, $"stage {stage}: channel 0 moved");
         }
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.PreActivationNorm(model.StageCount + 1));
+        Assert.Null(model.PreActivationNorm(model.StageCount + 1));
     }
 
     // Half of each pre-activation is the unit's input passed through, which no BN produces.
