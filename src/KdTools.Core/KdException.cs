@@ -42,6 +42,7 @@ public static class KdErrorIds
     public const string MethodOptionInvalid = "KdTools.Method.OptionInvalid";
     public const string MethodNeedsTeacher = "KdTools.Method.TeacherRequired";
     public const string FeatureMissing = "KdTools.Model.FeatureMissing";
+    public const string FeatureShapeMismatch = "KdTools.Model.FeatureShapeMismatch";
     public const string ClassCountMismatch = "KdTools.Model.ClassCountMismatch";
     public const string InputShapeMismatch = "KdTools.Model.InputShapeMismatch";
     public const string DatasetPathMissing = "KdTools.Dataset.PathNotFound";

@@ -49,8 +49,8 @@ public sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options) 
         {
             long[] student = setup.Student(FeatureNames.StagePreActivation(s)), teacher = setup.Teacher(FeatureNames.StagePreActivation(s));
             if (student[2] != teacher[2] || student[3] != teacher[3])
-                throw LossShapeChecks.Mismatch(Name,
-                    $"stage {s} is {student[2]}×{student[3]} in the student and {teacher[2]}×{teacher[3]} in the teacher, but AB's 1×1 connectors keep the spatial size; choose a student whose stages have the teacher's spatial sizes");
+                throw new KdException(KdErrorIds.FeatureShapeMismatch, KdErrorKind.InvalidArgument,
+                    $"AB: stage {s} is {student[2]}×{student[3]} in the student and {teacher[2]}×{teacher[3]} in the teacher, but AB's 1×1 connectors keep the spatial size; choose a student whose stages have the teacher's spatial sizes");
         }
         _connectors = new ModuleList<Connector>(_stages.Select(s => new Connector(
             setup.Student(FeatureNames.StagePreActivation(s))[1], setup.Teacher(FeatureNames.StagePreActivation(s))[1])).ToArray());

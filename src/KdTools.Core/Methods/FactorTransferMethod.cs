@@ -57,8 +57,8 @@ public sealed class FactorTransferMethod(FactorTransferOptions options) : Featur
         long[] studentShape = setup.Student(_feature), teacherShape = setup.Teacher(_feature);
         // The authors' loss compares whole factors element by element; RepDistiller's pools the larger map first.
         if (Options.Variant == "official" && (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3]))
-            throw LossShapeChecks.Mismatch(Name,
-                $"the official variant compares factors of equal spatial size, but the last stage is {studentShape[2]}×{studentShape[3]} in the student and {teacherShape[2]}×{teacherShape[3]} in the teacher; use the 'pooled' variant (RepDistiller's, which pools the larger map) for this pair");
+            throw new KdException(KdErrorIds.FeatureShapeMismatch, KdErrorKind.InvalidArgument,
+                $"FT: the official variant compares factors of equal spatial size, but the last stage is {studentShape[2]}×{studentShape[3]} in the student and {teacherShape[2]}×{teacherShape[3]} in the teacher; use the 'pooled' variant (RepDistiller's, which pools the larger map) for this pair");
         long teacherChannels = teacherShape[1];
         long factor = Math.Max(1, (long)Math.Round(teacherChannels * Options.Rate));
         _paraphraser = new Paraphraser(teacherChannels, factor);

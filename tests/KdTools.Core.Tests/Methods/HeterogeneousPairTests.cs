@@ -72,9 +72,9 @@ public class HeterogeneousPairTests(HeterogeneousTeachersFixture fixture) : ICla
     private static readonly Dictionary<string, string> Refusals = new(StringComparer.OrdinalIgnoreCase)
     {
         // 1×1 connectors compare maps element by element (RepDistiller's ConvReg connectors would resize them).
-        ["AB"] = KdErrorIds.LossShapeMismatch,
+        ["AB"] = KdErrorIds.FeatureShapeMismatch,
         // The default, authors' variant compares whole factors; the pooled variant (RepDistiller's) runs, see below.
-        ["FT"] = KdErrorIds.LossShapeMismatch,
+        ["FT"] = KdErrorIds.FeatureShapeMismatch,
     };
 
     public static IEnumerable<object[]> Cases() =>
