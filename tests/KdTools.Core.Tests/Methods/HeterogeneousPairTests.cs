@@ -75,6 +75,9 @@ public class HeterogeneousPairTests(HeterogeneousTeachersFixture fixture) : ICla
         ["AB"] = KdErrorIds.FeatureShapeMismatch,
         // The default, authors' variant compares whole factors; the pooled variant (RepDistiller's) runs, see below.
         ["FT"] = KdErrorIds.FeatureShapeMismatch,
+        // Gram matrices and singular vectors over channels: student and teacher widths must be equal.
+        ["FSP"] = KdErrorIds.FeatureShapeMismatch,
+        ["KDSVD"] = KdErrorIds.FeatureShapeMismatch,
     };
 
     public static IEnumerable<object[]> Cases() =>
