@@ -1,8 +1,8 @@
 namespace KdTools.Core.Models;
 
 /// <summary>One registered architecture: its name, family, what it is, and how to build it.</summary>
-/// <param name="Name">Registry key, lower case (<c>resnet56</c>).</param>
-/// <param name="Family">Family label for listings (<c>cifar-resnet</c>, <c>wrn</c>, <c>vgg</c>, ...).</param>
+/// <param name="Name">Registry key, spelt as RepDistiller spells it (<c>resnet56</c>, <c>MobileNetV2</c>); lookups ignore case.</param>
+/// <param name="Family">Family label for listings (<c>cifar-resnet</c>, <c>wrn</c>, <c>vgg</c>, <c>shufflenetv1</c>, ...).</param>
 /// <param name="Description">One line for <c>Get-KdArchitecture</c>.</param>
 /// <param name="HeadPositions">Natural intermediate-head positions (DIH: 3 for CIFAR ResNets, 4 for ResNet-18).</param>
 /// <param name="Create">Builds the network for a class count. Call outside any dispose scope.</param>
