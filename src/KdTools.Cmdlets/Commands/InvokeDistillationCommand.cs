@@ -10,46 +10,116 @@ using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Distills a teacher into a student with a named method and emits one run object (one CSV row).</para>
-/// <para>The student is a fresh network of -Student's architecture, or a copy of a model passed as -Student:
-/// the object you pass is never modified, so one student can seed a whole sweep.</para>
-/// </summary>
+/// <summary>Distills a teacher into a student with a named method and writes one run object.</summary>
+/// <remarks>
+/// <para>Trains the student on the dataset's training split with the task loss (cross-entropy) plus the method's
+/// terms, computed from the teacher's outputs and features; the teacher stays frozen, in eval mode. Methods with a
+/// pre-stage (FitNet's hint stage, FT's paraphraser, AB's initialisation, the teacher heads of MHKD and TOFD) run it
+/// first. Get-KdMethod lists the methods, Get-KdMethod NAME -Option their options.</para>
+/// <para>The student is a fresh network of -Student's architecture, or a copy of a model passed as -Student: the
+/// object you pass is never modified, so one student can seed a whole sweep.</para>
+/// <para>The run (KdRun) is one flat row with the same columns for every method: the settings, the last epoch's and
+/// the best epoch's test top-1, the loss terms, the options used. It carries the trained student, so it pipes into
+/// Measure-Student, Save-KdModel, or another Invoke-Distillation as the next teacher. The training settings and their
+/// defaults are those of New-Teacher.</para>
+/// <para>With -CheckpointPath, a run stopped by Ctrl+C (or a crash) continues with -Resume from its
+/// last.safetensors, and ends exactly as an uninterrupted run would.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet14 -Dataset $data -Epochs 1
+/// $teacher | Invoke-Distillation -Student resnet8 -Method KD -Dataset $data -Epochs 1
+/// </code>
+/// <para>Distills a resnet14 teacher into a resnet8 with Hinton's KD (temperature 4, alpha 0.9).</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet14 -Dataset $data -Epochs 1
+/// 'KD', 'AT', 'CE' | ForEach-Object {
+///     $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1
+/// } | Format-Table Method, Top1, BestTop1, LossTerms
+/// </code>
+/// <para>A small sweep: the same student distilled with KD and with attention transfer, and trained alone (CE) as
+/// the baseline.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $teacher | Invoke-Distillation resnet8 FitNet -MethodOption @{ HintEpochs = 1 } -KdWeight 0.9 -Dataset $data -Epochs 1
+/// </code>
+/// <para>FitNet with its hint stage shortened to one epoch, plus Hinton's KD term at weight 0.9.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $teacher | Invoke-Distillation -Student resnet8 -Dataset $data -Epochs 1 -CheckpointPath ./kd-run | Out-Null
+/// Get-ChildItem ./kd-run | Select-Object Name
+/// </code>
+/// <para>Keeps checkpoints: last.safetensors after every epoch (what -Resume continues from after a stop) and
+/// best.safetensors.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation")]
 [OutputType(typeof(KdRun), typeof(KdEpoch))]
 public sealed class InvokeDistillationCommand : KdTrainingCmdlet
 {
+    /// <summary>
+    /// The teacher: a model from New-Teacher (or Add-IntermediateHead, for DIH), a run whose student becomes the teacher,
+    /// or a checkpoint path. Usually piped in. Methods that need no teacher (CE, BYOT) do not run it.
+    /// </summary>
     [Parameter(ValueFromPipeline = true)]
     [KdModelTransformation("Teacher")]
     public KdModel? Teacher { get; set; }
 
-    /// <summary>An architecture name (see Get-KdArchitecture) or a model from New-Student.</summary>
+    /// <summary>
+    /// The student: an architecture name (Get-KdArchitecture lists them), created with -Seed, or a model from New-Student
+    /// or a run, which is copied and never modified.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public object Student { get; set; } = null!;
 
+    /// <summary>The distillation method (Get-KdMethod lists them); CE trains the student from the labels alone.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(MethodCompleter))]
     public string Method { get; set; } = "KD";
 
-    /// <summary>Method options by name, e.g. @{ Temperature = 2; Alpha = 0.5 } (see Get-KdMethod -Option).</summary>
+    /// <summary>
+    /// The method's options by name (case-insensitive), e.g. @{ Temperature = 2; Alpha = 0.5 }. An unknown name is an
+    /// error that lists the valid ones; Get-KdMethod NAME -Option shows them with their defaults.
+    /// </summary>
+    /// <value>the method's defaults (Get-KdMethod -Option)</value>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public Hashtable? MethodOption { get; set; }
 
-    /// <summary>Weight α of the Hinton KD term: adds KD to a feature method (its KdWeight option), or sets KD's Alpha.</summary>
+    /// <summary>
+    /// Weight of Hinton's KD term on the logits: adds it to a feature method (its KdWeight option) or sets the Alpha of
+    /// KD, TAKD, DIH and MHKD. A method without a KD term fails with this parameter.
+    /// </summary>
+    /// <value>the method's own: KD's Alpha is 0.9, most feature methods' KdWeight 0 (Get-KdMethod -Option)</value>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0.0, 1000.0)]
     public double? KdWeight { get; set; }
 
+    /// <summary>
+    /// The dataset to train on (its training split) and evaluate on (its test split): Get-KdDataset's output or a
+    /// dataset folder. Its class count must match the teacher's.
+    /// </summary>
     [Parameter(Mandatory = true)]
     [KdDatasetTransformation]
     public KdDatasetInfo Dataset { get; set; } = null!;
 
-    /// <summary>A resumable checkpoint (last.safetensors) of an interrupted run with the same settings.</summary>
+    /// <summary>
+    /// The last.safetensors of a stopped run (in its -CheckpointPath folder): training continues from where it stopped.
+    /// Pass the same teacher, student, method and settings as the stopped run.
+    /// </summary>
     [Parameter]
     public string? Resume { get; set; }
 
-    /// <summary>Also emit one KdEpoch object per epoch (learning curves) after the run.</summary>
+    /// <summary>Also write one KdEpoch object per epoch (stage, learning rate, losses, accuracies) after the run, for learning curves.</summary>
     [Parameter]
     public SwitchParameter PassThruHistory { get; set; }
 
