@@ -81,6 +81,22 @@ Describe 'Get-Help <Name> -Full' -ForEach $commands {
     }
 }
 
+Describe 'Default values in help' {
+    It 'shows <Command> -<Parameter> as <Default>' -ForEach @(
+        # Read from a fresh cmdlet, so a default set in a constructor is what help shows.
+        @{ Command = 'Add-IntermediateHead'; Parameter = 'Epochs'; Default = '30' }
+        @{ Command = 'Add-IntermediateHead'; Parameter = 'LearningRate'; Default = '0.1' }
+        @{ Command = 'Invoke-Distillation'; Parameter = 'Epochs'; Default = '10' }
+        @{ Command = 'Invoke-Distillation'; Parameter = 'Method'; Default = 'KD' }
+        @{ Command = 'Get-KdDataset'; Parameter = 'Format'; Default = 'Auto' }
+        @{ Command = 'Measure-Student'; Parameter = 'NoTiming'; Default = 'False' }
+        # A <value> doc comment says it in words.
+        @{ Command = 'New-Teacher'; Parameter = 'LrMilestones'; Default = '62.5, 75 and 87.5 % of -Epochs*' }
+    ) {
+        (Get-Help $Command -Parameter $Parameter).defaultValue | Should -BeLike $Default
+    }
+}
+
 Describe 'Help examples' {
     It 'run: <Command> example <Number>' -ForEach $runnable {
         Push-Location $TestDrive
