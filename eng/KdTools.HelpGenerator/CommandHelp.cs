@@ -119,6 +119,15 @@ internal sealed record CommandHelp(
         _ => value.ToString() ?? "None",
     };
 
+    /// <summary>A sentence made to continue another: "The model" becomes "the model"; "CIFAR folders" stays.</summary>
+    private static string Decapitalised(string sentence)
+    {
+        var firstWord = sentence.Split(' ')[0];
+        return firstWord.Length > 0 && (firstWord.Length == 1 || char.IsLower(firstWord[1]))
+            ? char.ToLowerInvariant(sentence[0]) + sentence[1..]
+            : sentence;
+    }
+
     private static List<TypeHelp> ReadInputs(List<ParameterHelp> parameters)
     {
         var inputs = new List<TypeHelp>();
@@ -126,7 +135,7 @@ internal sealed record CommandHelp(
         {
             var type = Nullable.GetUnderlyingType(p.Type) ?? p.Type;
             var name = type == typeof(object) ? "System.Object" : type.FullName!;
-            inputs.Add(new TypeHelp(name, [$"Bound to -{p.Name}: {p.Description}"]));
+            inputs.Add(new TypeHelp(name, [$"Bound to -{p.Name}: {Decapitalised(p.Description)}"]));
         }
         var byName = parameters.Where(p => p.Sets.Any(s => s.ByPropertyName))
             .Select(p => p.Aliases.Length == 0 ? p.Name : $"{p.Name} (or {string.Join(" or ", p.Aliases)})").ToList();

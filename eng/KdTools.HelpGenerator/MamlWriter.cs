@@ -39,7 +39,8 @@ internal static class MamlWriter
         new XElement(Command + "examples", help.Examples.Select((example, i) => new XElement(Command + "example",
             new XElement(Maml + "title", $"-------------------------- Example {i + 1} --------------------------"),
             new XElement(Dev + "code", example.Code),
-            new XElement(Dev + "remarks", example.Remarks.Select(Para))))),
+            // The empty paragraph keeps a blank line between an example's explanation and the next example.
+            new XElement(Dev + "remarks", example.Remarks.Append("").Select(Para))))),
         new XElement(Command + "relatedLinks", help.RelatedLinks.Select(link => new XElement(Maml + "navigationLink",
             new XElement(Maml + "linkText", link),
             new XElement(Maml + "uri")))));
