@@ -4,13 +4,29 @@ using KdTools.Core.Models;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Lists the registered architectures (names accepted by -Architecture and -Student).</para>
-/// </summary>
+/// <summary>Lists the network architectures that -Architecture and -Student accept.</summary>
+/// <remarks>
+/// <para>One row per registered architecture: its name, its family (CIFAR ResNets, ResNets, VGG, wide ResNets), how many
+/// stages can carry an intermediate head (Add-IntermediateHead -Stage), and a description of its layout. All take RGB
+/// images, are designed for CIFAR's 32x32, and are built with the dataset's class count.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// Get-KdArchitecture
+/// </code>
+/// <para>Lists every architecture.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdArchitecture resnet* | Where-Object Family -eq 'cifar-resnet' | Select-Object -ExpandProperty Name
+/// </code>
+/// <para>The names of the CIFAR ResNets, the usual teacher and student family of the CIFAR KD benchmark.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "KdArchitecture")]
 [OutputType(typeof(KdArchitectureInfo))]
 public sealed class GetKdArchitectureCommand : KdCmdlet
 {
+    /// <summary>An architecture name or wildcard pattern (case-insensitive). A name that matches none is an error that lists them.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]

@@ -9,7 +9,7 @@ namespace KdTools.Cmdlets.Commands;
 
 /// <summary>Loads a model from a KdTools checkpoint or from a state dict that PyTorch saved.</summary>
 /// <remarks>
-/// <para>A KdTools checkpoint (Save-KdModel, -CheckpointPath) names its architecture, class count and input
+/// <para>A KdTools checkpoint (Save-KdModel, -CheckpointDirectory) names its architecture, class count and input
 /// normalisation. A state dict written by PyTorch with safetensors.torch.save_file(model.state_dict(), path), under the
 /// reference key names (RepDistiller's models, whose attribute names KdTools' architectures keep), does not: name it
 /// with -Architecture and -Classes, and give the normalisation it was trained with as -Mean and -Std (Get-KdPrediction
