@@ -42,7 +42,8 @@ internal sealed record CommandHelp(
 
     /// <summary>
     /// Reads a cmdlet class. Text comes from its doc comments: &lt;summary&gt; is the synopsis, &lt;remarks&gt; the
-    /// description, each &lt;example&gt; (&lt;code&gt; and &lt;para&gt;s) an example, &lt;seealso&gt; a related link;
+    /// description, each &lt;example&gt; (&lt;code&gt; and &lt;para&gt;s) an example, &lt;seealso&gt; a related link,
+    /// &lt;returns&gt; the output when its type has no doc comment of its own (a .NET type such as FileInfo);
     /// a parameter's &lt;summary&gt; describes it, and its &lt;value&gt;, when present, replaces the default value read
     /// from a fresh instance of the cmdlet (<see cref="FreshDefault"/> in it is that value).
     /// </summary>
@@ -65,7 +66,9 @@ internal sealed record CommandHelp(
             Inputs: ReadInputs(parameters),
             Outputs: type.GetCustomAttributes<OutputTypeAttribute>().SelectMany(o => o.Type)
                 .Select(t => t.Type is { } output
-                    ? new TypeHelp(output.FullName!, docs.Paragraphs(docs.Of(output)?.Element("summary")))
+                    ? new TypeHelp(output.FullName!, docs.Of(output)?.Element("summary") is { } summary
+                        ? docs.Paragraphs(summary)
+                        : docs.Paragraphs(doc?.Element("returns")))
                     : new TypeHelp(t.Name, []))
                 .ToList(),
             Examples: (doc?.Elements("example") ?? [])

@@ -74,7 +74,7 @@ public sealed class ImportKdModelCommand : KdCmdlet
     [Parameter]
     public SwitchParameter SkipClassifier { get; set; }
 
-    /// <summary>Teacher (default) or Student: how the model is labelled in later output.</summary>
+    /// <summary>Teacher or Student: how the model is labelled in later output.</summary>
     [Parameter]
     [ValidateSet("Teacher", "Student")]
     public string Role { get; set; } = "Teacher";
@@ -90,7 +90,7 @@ public sealed class ImportKdModelCommand : KdCmdlet
     [Parameter]
     public float[]? Std { get; set; }
 
-    /// <summary>Seed of the initial weights of a skipped classifier. Default 1.</summary>
+    /// <summary>Seed of the initial weights of a skipped classifier.</summary>
     [Parameter]
     public long Seed { get; set; } = 1;
 

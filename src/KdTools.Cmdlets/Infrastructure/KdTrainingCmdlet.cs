@@ -140,7 +140,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// <summary>
     /// End with the weights of the epoch with the best test top-1 instead of the last epoch's; every accuracy of the
     /// run is then that epoch's. Selecting on the test split flatters the number: report it as such.
-    /// Add-IntermediateHead does not take it: its heads are always the last epoch's.
+    /// Add-IntermediateHead ignores it: its heads are always the last epoch's.
     /// </summary>
     [Parameter]
     public SwitchParameter UseBest { get; set; }
