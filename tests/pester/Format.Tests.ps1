@@ -22,7 +22,7 @@ Describe 'The default table of <Type>' -ForEach @(
     @{ Type = 'KdArchitectureInfo'; Objects = { Get-KdArchitecture }; Columns = 'Name', 'Family', 'Heads', 'Description'; Wide = 'Description'; Key = 'Name' }
     @{ Type = 'KdRecipeInfo'; Objects = { Get-KdRecipe }; Columns = 'Name', 'Epochs', 'LR', 'Nesterov', 'Batch', 'Schedule', 'Augmentation'; Key = 'Name', 'Schedule', 'Augmentation' }
     @{ Type = 'KdDatasetInfo'; Objects = { $data }; Columns = 'Name', 'Classes', 'TrainCount', 'TestCount', 'Size', 'Source' }
-    @{ Type = 'KdModel'; Objects = { $teacher }; Columns = 'Role', 'Architecture', 'Classes', 'Parameters', 'TrainedWith', 'TrainedEpochs', 'Top1' }
+    @{ Type = 'KdModel'; Objects = { $teacher; New-Student deeplabv3_resnet50_w16 -Classes 4 }; Columns = 'Role', 'Architecture', 'Classes', 'Parameters', 'TrainedWith', 'Epochs', 'Top1'; Key = 'Architecture' }
     @{ Type = 'KdRun'; Objects = { $run }; Columns = 'Method', 'Teacher', 'Student', 'Epochs', 'Top1', 'BestTop1', 'BestEpoch', 'Seconds' }
     @{ Type = 'KdEpoch'; Objects = { $run | Get-KdHistory }; Columns = 'Method', 'Stage', 'Epoch', 'LearningRate', 'TrainLoss', 'TrainTop1', 'TestLoss', 'TestTop1'; Key = 'Stage' }
     @{ Type = 'KdMeasurement'; Objects = { $run | Measure-Student -Dataset $data }; Columns = 'Model', 'Method', 'Exit', 'Top1', 'Top5', 'Loss', 'Agree', 'Parameters', 'ms/img' }
