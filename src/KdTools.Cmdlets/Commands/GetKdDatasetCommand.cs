@@ -4,7 +4,7 @@ using KdTools.Core.Data;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>Loads a dataset into memory: the built-in synthetic set, or a CIFAR, CSV or image folder.</summary>
+/// <summary>Loads a dataset into memory: the built-in synthetic set, or a CIFAR, CSV, image, VOC or Cityscapes folder.</summary>
 /// <remarks>
 /// <para>Without -Path, Get-KdDataset generates the built-in synthetic dataset: seeded colour images that a small CNN
 /// learns and a linear model does not, generated in well under a second. It is what the examples and tests use; a
@@ -18,6 +18,10 @@ namespace KdTools.Cmdlets.Commands;
 /// <item><description>Image folder (torchvision's ImageFolder): train/CLASS/*.png and test/CLASS/... (or val/), PNG,
 /// JPEG, BMP, TGA or GIF, read as RGB and resized to -ImageSize. Classes are the train subfolders in ordinal
 /// order.</description></item>
+/// <item><description>Pascal VOC 2012 segmentation (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/ with
+/// train.txt and val.txt; the folder, VOC2012/ or VOCdevkit/VOC2012/) and Cityscapes (leftImg8bit/ and gtFine/, its 19
+/// evaluation classes): a label map per image, each image scaled onto a square canvas of -ImageSize, the padding
+/// ignored; val is the test split. The training and measuring cmdlets take classification datasets.</description></item>
 /// </list>
 /// <para>The dataset is held in memory as 8-bit pixels, so it is meant for CIFAR-scale data. Training and measuring
 /// cmdlets take it with -Dataset (they also take the folder path directly). Images are normalised per channel: CIFAR
@@ -91,7 +95,8 @@ public sealed class GetKdDatasetCommand : KdCmdlet
 
     /// <summary>
     /// The dataset folder: CIFAR-10/100 binary (cifar-10-batches-bin, cifar-100-binary, or their parent), a folder with
-    /// train.csv and test.csv, or an image folder with train/ and test/ (or val/). Relative to the current location.
+    /// train.csv and test.csv, an image folder with train/ and test/ (or val/), or a Pascal VOC 2012 or Cityscapes
+    /// folder. Relative to the current location.
     /// </summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]

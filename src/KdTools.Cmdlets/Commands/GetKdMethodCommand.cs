@@ -10,7 +10,9 @@ namespace KdTools.Cmdlets.Commands;
 /// distills a network into its own branches), a one-line summary, its options with their defaults, and the paper.</para>
 /// <para>With -Option, one row per option instead: the method, the option's name, type and default, and what it does.
 /// These are the keys Invoke-Distillation -MethodOption takes (case-insensitive); every default comes from the paper or
-/// its official code (docs/methods.md says which).</para>
+/// its official code (docs/methods.md says which). Where a reference tunes a method per teacher-student pair, its
+/// Preset option names the settings it applies (DKD, ReviewKD, CRD's CRD+KD, LS for logit standardisation); the
+/// Preset row lists them.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -29,6 +31,12 @@ namespace KdTools.Cmdlets.Commands;
 /// Get-KdMethod | Where-Object NeedsTeacher -eq $false | Select-Object Name, Summary
 /// </code>
 /// <para>The methods that train without a teacher.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdMethod DKD -Option | Where-Object Name -eq 'Preset' | Select-Object -ExpandProperty Description
+/// </code>
+/// <para>DKD's presets: the per-pair settings of mdistiller's configurations and of logit standardisation.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "KdMethod")]
 [OutputType(typeof(KdMethodInfo), typeof(KdMethodOptionInfo))]
