@@ -35,6 +35,9 @@ build() {
   # libtorch's Python binding and test plugins are never loaded by KdTools; keep the module lean.
   rm -f module/bin/libtorch_python.* module/bin/libjitbackend_test.* module/bin/libtorchbind_test.* \
         module/bin/libbackend_with_compiler.* module/bin/libnnapi_backend.* module/bin/libaoti_custom_ops.*
+  # Get-Help's text, generated from the cmdlets' doc comments (one source of truth; not committed).
+  dotnet run --project eng/KdTools.HelpGenerator -c "$CONFIG" -v quiet -- \
+    module/bin/KdTools.Cmdlets.dll module/en-US/KdTools.Cmdlets.dll-Help.xml
 }
 
 pwsh_file() {

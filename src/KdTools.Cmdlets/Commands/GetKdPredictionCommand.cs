@@ -71,12 +71,12 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     [Parameter(Mandatory = true, ParameterSetName = DatasetSet)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>Side of the square images the model was trained on (Get-KdDataset -ImageSize); files are resized to it. Default 32.</summary>
+    /// <summary>Side of the square images the model was trained on (Get-KdDataset -ImageSize); files are resized to it.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [ValidateRange(8, 1024)]
     public int ImageSize { get; set; } = 32;
 
-    /// <summary>How many of the most probable classes the Top column lists. Default 5.</summary>
+    /// <summary>How many of the most probable classes the Top column lists.</summary>
     [Parameter]
     [ValidateRange(1, 1000)]
     public int Top { get; set; } = 5;
@@ -86,12 +86,12 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     [Parameter]
     public string[]? ClassName { get; set; }
 
-    /// <summary>Images per forward pass. Default 64.</summary>
+    /// <summary>Images per forward pass (speed and memory, not the results).</summary>
     [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Where to run: cpu (default), cuda or cuda:N.</summary>
+    /// <summary>Where to run the model: cpu, cuda or cuda:N.</summary>
     [Parameter]
     public string Device { get; set; } = "cpu";
 
