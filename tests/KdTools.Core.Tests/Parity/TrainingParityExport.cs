@@ -29,7 +29,7 @@ internal static class TrainingParityExport
         });
         using var method = MethodRegistry.Create(parityCase.Method, parityCase.Options);
         using var student = ArchitectureRegistry.Create(configuration.Student, Classes, seed: 11);
-        using var teacher = method.NeedsTeacher ? Teacher(parityCase.Method, configuration) : null;
+        using var teacher = method.NeedsTeacher ? Teacher(parityCase.Method, parityCase.Teacher ?? configuration.Teacher, configuration) : null;
         var settings = new TrainingSettings
         {
             Epochs = 1,
@@ -44,6 +44,7 @@ internal static class TrainingParityExport
         using var recorder = new TrainingRecorder();
         new Trainer(settings) { Observer = recorder }.Run(job);
         recorder.Finished(job);
+        recorder.Keep("dataset/labels", data.Train.Labels);
         recorder.Write(folder, new Dictionary<string, object?>
         {
             ["name"] = parityCase.Name,
@@ -62,9 +63,9 @@ internal static class TrainingParityExport
     }
 
     /// <summary>The teacher, with randomised BatchNorm statistics like a trained one; DIH's carries linear stage heads.</summary>
-    private static ClassifierNet Teacher(string method, ParityConfiguration configuration)
+    private static ClassifierNet Teacher(string method, string architecture, ParityConfiguration configuration)
     {
-        var backbone = ArchitectureRegistry.Create(configuration.Teacher, Classes, seed: 13);
+        var backbone = ArchitectureRegistry.Create(architecture, Classes, seed: 13);
         using (var generator = new Generator(17)) ParityWeights.RandomizeBatchNorm(backbone, generator);
         if (!string.Equals(method, "DIH", StringComparison.OrdinalIgnoreCase)) return backbone;
         int size = configuration.TrainingImageSize;

@@ -75,14 +75,26 @@ class Replay:
         probe = tensors["step0/inputs"][:2]
         student_shapes, _ = _shapes(self.student, probe)
         teacher_shapes, teacher_exits = _shapes(self.teacher, probe) if self.teacher is not None else (None, [])
-        setup = Setup(student_shapes, teacher_shapes, run["classes"], run["samples"], teacher_exits)
+        teacher_norm = None if self.teacher is None else self.teacher.preact_norm
+        setup = Setup(student_shapes, teacher_shapes, run["classes"], run["samples"], teacher_exits, teacher_norm,
+                      tensors["dataset/labels"])
         self.method = METHODS[run["method"]](run["options"], setup)
         self.extras = self.method.extras
         initial_extras = _under(tensors, "initial/extras/", EXTRAS_PREFIX)
         if self.extras is not None:
-            self.extras.to(self.dtype).load_state_dict(initial_extras, strict=True)
+            self.extras.to(self.dtype)
+            self._load_extras(initial_extras)
         elif initial_extras:
             raise RuntimeError(f"KdTools' {run['method']} has extra modules ({', '.join(initial_extras)}) that the PyTorch formulation lacks")
+
+    def _load_extras(self, state):
+        """KdTools' initial extras, strictly, except the buffers the formulation derives itself (method.derived): those
+        keep the replay's own values, and the final comparison checks them against KdTools'."""
+        derived = self.method.derived
+        missing, unexpected = self.extras.load_state_dict({k: v for k, v in state.items() if k not in derived}, strict=False)
+        if unexpected or set(missing) != set(derived):
+            raise RuntimeError(f"the {self.run['method']} formulation's modules differ from KdTools': missing {sorted(set(missing) - set(derived))}, "
+                               f"unexpected {sorted(unexpected)}, derived but not KdTools' {sorted(set(derived) - set(state))}")
 
     def step_all(self, term_errors):
         run, stages = self.run, self.method.pre_stages()
@@ -107,9 +119,13 @@ class Replay:
             sum(terms.values()).backward()
             optimizer.step()
             expected = dict(step["terms"])
+            floor = TOLERANCES[run["dtype"]]["term_scale"] * sum(abs(value) for value in expected.values())
             for name in set(expected) | set(terms):
-                error = relative(terms[name], torch.tensor(expected[name], dtype=torch.float64)) \
-                    if name in terms and name in expected else float("inf")
+                error = float("inf")
+                if name in terms and name in expected:
+                    difference = abs(terms[name].item() - expected[name])
+                    scale = max(abs(expected[name]), floor)
+                    error = difference / scale if scale > 0 else difference
                 term_errors[f"{stage}:{name}"] = max(term_errors.get(f"{stage}:{name}", 0.0), error)
 
     def _parameters(self, stages, stage, trains_student):
@@ -180,6 +196,17 @@ def _measure(folder, dtype):
 
 
 def compare(folder):
+    """One table row; a formulation that fails to build or run gives a failing row that says why."""
+    try:
+        return _compare(folder)
+    except Exception as error:  # noqa: BLE001 - any failure of the replay is this row's result
+        with open(os.path.join(folder, "run.json"), encoding="utf-8") as stream:
+            run = json.load(stream)
+        return {"kind": "training", "name": run["name"], "dtype": run["dtype"], "errors": {}, "worst": {}, "limits": {},
+                "steps": len(run["steps"]), "passed": False, "notes": [f"the PyTorch replay failed: {type(error).__name__}: {error}"]}
+
+
+def _compare(folder):
     """One table row. A float64 run is measured against PyTorch's float64 replay. A float32 run is measured against
     PyTorch's float32 replay and against the exact (float64) replay of the same start, and passes when it agrees with
     either. Some runs amplify float32 rounding beyond the tolerance: a strongly weighted loss on an untrained teacher
