@@ -1,3 +1,4 @@
+using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
 using static TorchSharp.torch;
@@ -10,8 +11,9 @@ namespace KdTools.Core.Tests.Parity;
 /// <param name="Nesterov">Train with Nesterov momentum.</param>
 /// <param name="Variant">What distinguishes this case from the method's default one (its row is <c>Method+Variant</c>).</param>
 /// <param name="Teacher">The teacher architecture; null = the configuration's.</param>
+/// <param name="TeacherNormalization">Statistics the teacher was trained with, when they are not the dataset's.</param>
 public sealed record TrainingCase(string Method, IReadOnlyDictionary<string, object?> Options, bool Nesterov = false,
-    string? Variant = null, string? Teacher = null)
+    string? Variant = null, string? Teacher = null, InputNormalization? TeacherNormalization = null)
 {
     public string Name => Variant is null ? Method : $"{Method}+{Variant}";
 }
@@ -53,6 +55,8 @@ public sealed record ParityConfiguration
     [
         Case("KD", nesterov: true, variant: "nesterov"),
         Case("KD", variant: "LS", options: new() { ["Preset"] = "LS" }),
+        // The teacher sees the student's augmented images normalised with its own statistics.
+        Case("KD", variant: "normalisation") with { TeacherNormalization = new([0.45f, 0.5f, 0.55f], [0.2f, 0.25f, 0.3f]) },
         Case("DKD", variant: "LS", options: new() { ["Preset"] = "LS" }),
         Case("DIST", variant: "LS", options: new() { ["LogitStandardization"] = true }),
         Case("DIH", variant: "LS", options: new() { ["LogitStandardization"] = true }),
@@ -88,10 +92,12 @@ public sealed record ParityConfiguration
 
     public static ParityConfiguration Small { get; } = new()
     {
-        Architectures = ["resnet8", "resnet18", "vgg8"],
+        Architectures = ["resnet8", "resnet18", "vgg8", "wrn_16_1", "MobileNetV2"],
         ModelDtypes = [ScalarType.Float64],
         ModelImageSize = 16,
-        Training = [Case("KD", nesterov: true, variant: "nesterov"), Case("FitNet"), Case("AT"), Case("FT"), Case("CRD")],
+        // A pre-stage of each kind (hint, paraphraser), both FT variants, a logit method with a warm-up, random draws,
+        // BN-derived margins.
+        Training = AllCases().Where(c => new[] { "KD+nesterov", "DKD", "FitNet", "AT", "FT", "FT+official", "CRD", "OFD" }.Contains(c.Name)).ToList(),
         TrainingDtypes = [ScalarType.Float64],
         StepsPerEpoch = 2,
     };
@@ -101,7 +107,7 @@ public sealed record ParityConfiguration
         // The segmentation networks are checked against their PyTorch definitions by SegmentationModelTests.
         Architectures = ArchitectureRegistry.All.Where(a => a.Task == PredictionTask.Classification).Select(a => a.Name).ToList(),
         ModelDtypes = [ScalarType.Float64, ScalarType.Float32],
-        Training = MethodRegistry.All.Where(m => !Protocols.Contains(m.Name)).Select(m => Case(m.Name)).Concat(Variants()).ToList(),
+        Training = AllCases(),
         TrainingDtypes = [ScalarType.Float64, ScalarType.Float32],
     };
 
@@ -125,6 +131,10 @@ public sealed record ParityConfiguration
             Training = configuration.Training.Where(c => names.Contains(c.Method) || names.Contains(c.Name)).ToList(),
         };
     }
+
+    /// <summary>Every method but the protocols with its defaults, then the variants.</summary>
+    private static List<TrainingCase> AllCases() =>
+        MethodRegistry.All.Where(m => !Protocols.Contains(m.Name)).Select(m => Case(m.Name)).Concat(Variants()).ToList();
 
     private static TrainingCase Case(string method, bool nesterov = false, string? variant = null, string? teacher = null,
         Dictionary<string, object?>? options = null)

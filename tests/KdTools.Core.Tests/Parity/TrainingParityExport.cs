@@ -30,6 +30,7 @@ internal static class TrainingParityExport
         using var method = MethodRegistry.Create(parityCase.Method, parityCase.Options);
         using var student = ArchitectureRegistry.Create(configuration.Student, Classes, seed: 11);
         using var teacher = method.NeedsTeacher ? Teacher(parityCase.Method, parityCase.Teacher ?? configuration.Teacher, configuration) : null;
+        if (teacher is not null) teacher.Normalization = parityCase.TeacherNormalization;
         var settings = new TrainingSettings
         {
             Epochs = 1,
@@ -59,8 +60,16 @@ internal static class TrainingParityExport
             ["momentum"] = settings.Momentum,
             ["weight_decay"] = settings.WeightDecay,
             ["nesterov"] = settings.Nesterov,
+            // What each network's inputs are normalised with (the recorded inputs are the student's).
+            ["normalization"] = new Dictionary<string, object?>
+            {
+                ["student"] = Statistics(student.Normalization!),
+                ["teacher"] = teacher is null ? null : Statistics(teacher.Normalization ?? data.Normalization),
+            },
         });
     }
+
+    private static object Statistics(InputNormalization normalization) => new { mean = normalization.Mean, std = normalization.Std };
 
     /// <summary>The teacher, with randomised BatchNorm statistics like a trained one; DIH's carries linear stage heads.</summary>
     private static ClassifierNet Teacher(string method, string architecture, ParityConfiguration configuration)

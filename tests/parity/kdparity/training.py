@@ -141,7 +141,7 @@ class Replay:
         teacher = None
         if self.teacher is not None:
             with torch.no_grad():
-                teacher = _output(self.teacher(inputs))
+                teacher = _output(self.teacher(self._teacher_inputs(inputs)))
         student = _output(self.student(inputs)) if trains_student else None
         context = Step(inputs, labels, tensors[prefix + "indices"], student, teacher, step["epoch"], step["epochs"],
                        _under(tensors, prefix + "draw/"))
@@ -150,6 +150,19 @@ class Replay:
             terms["ce"] = self.method.task_weight * F.cross_entropy(student.logits, labels)
         (self.method.losses if main else stages[step["stage"]].losses)(context, terms)
         return terms
+
+    def _teacher_inputs(self, inputs):
+        """The student's inputs normalised with the teacher's statistics: the same augmented images, x·std + mean in
+        pixel units, then (· − mean_t) / std_t."""
+        statistics = self.run["normalization"]
+        student, teacher = statistics["student"], statistics["teacher"]
+        if student == teacher:
+            return inputs
+
+        def channels(values):  # KdTools keeps the statistics in float32
+            return torch.tensor(values, dtype=torch.float32).double().view(1, -1, 1, 1)
+        pixels = inputs.double() * channels(student["std"]) + channels(student["mean"])
+        return ((pixels - channels(teacher["mean"])) / channels(teacher["std"])).to(inputs.dtype)
 
     def final_errors(self):
         """Worst parameter, update and buffer errors of the student, teacher and extras after the last step."""
