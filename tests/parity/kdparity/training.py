@@ -1,10 +1,12 @@
 """Training parity: replays a KdTools run step by step in PyTorch and compares every loss term, the final weights,
 the weight updates and the buffers.
 
-The run folder (written by the C# side) holds run.json (method, options, architectures, optimizer settings, and per
-step its stage, epoch, learning rate and KdTools' loss terms) and tensors.safetensors (initial states after the
-method's Initialize, every step's exact inputs, labels, sample indices and the method's random draws, final states).
-PyTorch starts from the same weights, takes the same batches and updates with torch.optim.SGD.
+The run folder (written by the C# side) holds run.json (method, options, architectures, optimizer settings, each
+network's input statistics, and per step its stage, epoch, learning rate and KdTools' loss terms) and
+tensors.safetensors (initial states after the method's Initialize, every step's exact inputs (the student's), labels,
+sample indices and the method's random draws, final states, the training split's labels). PyTorch starts from the
+same weights, takes the same batches and updates with torch.optim.SGD; what it can derive (the teacher's inputs, OFD's
+margins) it derives itself.
 """
 import json
 import os
