@@ -59,6 +59,10 @@ class MobileNetV2(nn.Module):
         features["embedding"] = F.adaptive_avg_pool2d(self.conv2(x), 1).flatten(1)
         return self.classifier(features["embedding"]), features
 
+    def preact_norm(self, stage):
+        """The last BN of the stage's last block, before its residual sum (RepDistiller's get_bn_before_relu)."""
+        return self.blocks[STAGE_ENDS[stage - 1]][-1].conv[-1] if 1 <= stage <= len(STAGE_ENDS) else None
+
 
 def mobilenetv2(expansion=6, multiplier=0.5):
     return lambda classes: MobileNetV2(expansion, multiplier, classes)

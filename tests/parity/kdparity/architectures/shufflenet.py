@@ -61,6 +61,10 @@ class ShuffleNetV1(nn.Module):
         features["embedding"] = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.linear(features["embedding"]), features
 
+    def preact_norm(self, stage):
+        """bn3 of the stage's last unit, the BN its pre-activation sum comes from (RepDistiller lists none for ShuffleNets)."""
+        return getattr(self, f"layer{stage}")[-1].bn3 if 1 <= stage <= 3 else None
+
 
 class UnitV2(nn.Module):
     """The first half passes; the second goes through 1x1-BN-ReLU, 3x3 depthwise-BN, 1x1-BN(-ReLU); shuffle in 2."""
@@ -127,6 +131,10 @@ class ShuffleNetV2(nn.Module):
             features[f"stage{index}"] = x
         features["embedding"] = F.adaptive_avg_pool2d(F.relu(self.bn2(self.conv2(x))), 1).flatten(1)
         return self.linear(features["embedding"]), features
+
+    def preact_norm(self, stage):
+        """None: half of a pre-activation's channels pass through from the unit's input, which no BatchNorm produces."""
+        return None
 
 
 def shufflenet_v1():
