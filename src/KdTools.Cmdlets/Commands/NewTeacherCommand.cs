@@ -19,9 +19,9 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public string Architecture { get; set; } = "";
 
+    /// <summary>The dataset to train on: Get-KdDataset output or the path of a dataset folder.</summary>
     [Parameter(Mandatory = true, ParameterSetName = TrainSet)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
     /// <summary>A checkpoint written by New-Teacher -CheckpointDirectory, Save-KdModel or Invoke-Distillation. Loading belongs to
     /// Import-KdModel (which also reads PyTorch state dicts); use it instead.</summary>
@@ -38,7 +38,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             return;
         }
 
-        var data = Dataset.Dataset;
+        var data = ResolveDataset(Dataset).Dataset;
         var architecture = Invoke(() => ArchitectureRegistry.Get(Architecture), Architecture).Name;
         var settings = BuildSettings(architecture);
         // A teacher is a network trained on the labels alone: the CE method without a teacher.
@@ -48,6 +48,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             StudentArchitecture = architecture,
             MethodName = "CE",
             Settings = settings,
+            StartOver = Force,
             Logger = logger,
             Progress = progress,
         }, Cancellation), $"Training teacher {architecture}", Architecture);
