@@ -88,7 +88,14 @@ public static class ModelFile
         ClassifierNet model = ArchitectureRegistry.Create(architecture, classes);
         try
         {
-            ModuleState.Load(model, NetworkTensors(content, path), "", $"{architecture} ({classes} classes)");
+            try
+            {
+                ModuleState.Load(model, NetworkTensors(content, path), "", $"{architecture} ({classes} classes)");
+            }
+            catch (KdException ex) when (ex.ErrorId == KdErrorIds.CheckpointMismatch)
+            {
+                throw new KdException(ex.ErrorId, ex.Kind, $"'{path}': {ex.Message}", path, ex);
+            }
             if (metadata.TryGetValue(CheckpointMetadata.HeadsKind, out var kind))
             {
                 var heads = ExitHeadsRegistry.Create(kind, model, metadata.GetValueOrDefault(CheckpointMetadata.HeadsConfiguration, ""), path);

@@ -103,8 +103,9 @@ public static class ModelImport
                 throw new KdException(ex.ErrorId, ex.Kind, $"'{path}': {ex.Message}", path, ex);
             }
             // A KdTools file's other entries (a multi-exit model's heads) are left out with the classifier.
+            var networkEntries = network.Values.ToHashSet(ReferenceEqualityComparer.Instance);
             var skipped = network.Where(entry => classifier.Contains(entry.Key))
-                .Concat(content.Tensors.Where(entry => !network.ContainsKey(entry.Key)))
+                .Concat(content.Tensors.Where(entry => !networkEntries.Contains(entry.Value)))
                 .Select(entry => $"{entry.Key} [{string.Join(", ", entry.Value.shape)}]")
                 .ToList();
             if (isKdTools)
