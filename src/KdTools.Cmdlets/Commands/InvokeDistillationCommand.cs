@@ -151,7 +151,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
                     "a model or run piped into Invoke-Distillation supplies the teacher and nothing else: name the student with -Student, and pass the teacher either through the pipeline or with -Teacher, not both", nameof(Teacher));
             if (Student is null)
                 Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
-                    "a teacher is piped in but no student is named: pass -Student (an architecture name or a model)", nameof(Student));
+                    "a model or run piped into Invoke-Distillation supplies the teacher and nothing else, and no student is named: pass -Student (an architecture name or a model)", nameof(Student));
             return new KdModelArgument(PlanRow);
         }
         ApplyPlanRow(PlanRow, PlanColumns);
