@@ -39,6 +39,8 @@ namespace KdTools.Cmdlets.Commands;
 [OutputType(typeof(KdModel))]
 public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
 {
+    private Core.Data.KdDataset _data = null!;
+
     public AddIntermediateHeadCommand()
     {
         // What Get-Help shows as defaults: DIH's head recipe.
@@ -53,16 +55,14 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
 
     /// <summary>The trained teacher to add heads to: a model, a run (its student) or a checkpoint path. Usually piped in.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [KdModelTransformation("Teacher")]
-    public KdModel Teacher { get; set; } = null!;
+    public KdModelArgument Teacher { get; set; } = null!;
 
     /// <summary>
     /// The dataset to train the heads on (its training split) and evaluate them on (its test split), usually the
     /// teacher's: Get-KdDataset's output or a dataset folder.
     /// </summary>
     [Parameter(Mandatory = true)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
     /// <summary>The 1-based stages to mount heads on (Get-KdArchitecture's HeadPositions says how many there are).</summary>
     /// <value>every stage (3 for CIFAR ResNets and WRNs, 4 for ResNet-18/34/50 and VGG)</value>
@@ -74,21 +74,25 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
     protected override TrainingSettings RecipeSettings(string studentArchitecture) =>
         IsExplicit(nameof(Recipe)) ? base.RecipeSettings(studentArchitecture) : HeadFineTuning.DefaultSettings();
 
+    protected override void BeginProcessing() => _data = ResolveDataset(Dataset).Dataset;
+
     protected override void ProcessRecord()
     {
-        var data = Dataset.Dataset;
-        var settings = BuildSettings(Teacher.Architecture);
-        var result = Train((logger, progress) => HeadFineTuning.Run(Teacher.Network, Stage, data, settings, logger, progress, Cancellation),
-            $"Training heads on {Teacher.Architecture}", Teacher.Architecture);
-        WriteObject(new KdModel(result.Network, Teacher.Role)
+        var data = _data;
+        // One bad teacher in the pipeline is that item's error; the others still get their heads.
+        if (!TryResolveModel(Teacher.Value, "Teacher", out var teacher, out _)) return;
+        var settings = BuildSettings(teacher.Architecture);
+        var result = Train((logger, progress) => HeadFineTuning.Run(teacher.Network, Stage, data, settings, logger, progress, Cancellation, Force),
+            $"Training heads on {teacher.Architecture}", teacher.Architecture);
+        WriteObject(new KdModel(result.Network, teacher.Role)
         {
-            TrainedWith = Teacher.TrainedWith,
-            TrainedOn = Teacher.TrainedOn,
-            TrainedEpochs = Teacher.TrainedEpochs,
-            Recipe = Teacher.Recipe,
-            Top1 = Teacher.Top1,
-            BestTop1 = Teacher.BestTop1,
-            BestEpoch = Teacher.BestEpoch,
+            TrainedWith = teacher.TrainedWith,
+            TrainedOn = teacher.TrainedOn,
+            TrainedEpochs = teacher.TrainedEpochs,
+            Recipe = teacher.Recipe,
+            Top1 = teacher.Top1,
+            BestTop1 = teacher.BestTop1,
+            BestEpoch = teacher.BestEpoch,
             ExitTop1 = FormatScores(result.ExitTop1.Where(e => e.Key.StartsWith("head", StringComparison.Ordinal))),
             Path = result.LastCheckpoint ?? "",
         });

@@ -4,6 +4,7 @@ using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core;
 using KdTools.Core.Data;
 using KdTools.Core.Evaluation;
+using KdTools.Core.Models;
 using KdTools.Core.Training;
 using TorchSharp;
 
@@ -50,6 +51,7 @@ public sealed class GetKdPredictionCommand : KdCmdlet
 {
     private const string PathSet = "Path";
     private const string DatasetSet = "Dataset";
+    private const int DefaultImageSize = 32;
 
     private readonly List<string> _pending = [];
     private KdModel _model = null!;
@@ -71,10 +73,14 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     [Parameter(Mandatory = true, ParameterSetName = DatasetSet)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>Side of the square images the model was trained on (Get-KdDataset -ImageSize); files are resized to it.</summary>
+    /// <summary>
+    /// Side of the square images the files are resized to: the size the model was trained on. A model KdTools trained
+    /// or saved records it; another size than the recorded one gives a warning.
+    /// </summary>
+    /// <value>the model's recorded training size, else 32</value>
     [Parameter(ParameterSetName = PathSet)]
     [ValidateRange(8, 1024)]
-    public int ImageSize { get; set; } = 32;
+    public int ImageSize { get; set; } = DefaultImageSize;
 
     /// <summary>How many of the most probable classes the Top column lists.</summary>
     [Parameter]
@@ -117,6 +123,11 @@ public sealed class GetKdPredictionCommand : KdCmdlet
                 $"{_model.Architecture} does not record the input normalisation it was trained with, so its inputs cannot be prepared", _model);
             return;
         }
+        var size = _model.Network.InputSize;
+        if (ParameterSetName == PathSet && !MyInvocation.BoundParameters.ContainsKey(nameof(ImageSize)) && size is { } trained && trained.Height == trained.Width)
+            ImageSize = trained.Height;
+        var (height, width, source) = _data is null ? (ImageSize, ImageSize, "image files resized to -ImageSize") : (_data.Height, _data.Width, $"dataset '{_data.Name}'");
+        if (InputChecks.SizeWarning(_model.Network, height, width, source, "model") is { } warning) WriteWarning(warning);
         _model.Network.to(device);
         _settings = new PredictionSettings
         {

@@ -90,6 +90,10 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     private const string TeacherSet = "Teacher";
     private const string PlanSet = "Plan";
 
+    private KdDataset _data = null!;
+    private KdModelArgument? _commandLineTeacher;
+    private KdModel? _resolvedTeacher;
+
     /// <summary>What a plan row may set: the run's hyper-parameters, never its inputs or plumbing.</summary>
     private static readonly string[] PlanColumns =
     [
@@ -105,8 +109,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     /// </summary>
     [Parameter(ParameterSetName = TeacherSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = PlanSet)]
-    [KdModelTransformation("Teacher")]
-    public KdModel? Teacher { get; set; }
+    public KdModelArgument? Teacher { get; set; }
 
     /// <summary>
     /// A row of hyper-parameters piped in (Import-Csv plan.csv, or any object with those properties): its cells set
@@ -155,24 +158,45 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     /// dataset folder. Its class count must match the teacher's.
     /// </summary>
     [Parameter(Mandatory = true)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
     /// <summary>
-    /// The last.safetensors of a stopped run (in its -CheckpointDirectory folder): training continues from where it
-    /// stopped. Pass the same teacher, student, method and settings as the stopped run.
+    /// <summary>
+    /// A resumable checkpoint (&lt;run&gt;-last.safetensors in the stopped run's -CheckpointDirectory) of an
+    /// interrupted run: training continues from where it stopped and keeps writing to that checkpoint. The run must be
+    /// the same: the same student, method and options, settings, seed, dataset contents and teacher weights; any
+    /// difference is refused with a KdTools.Checkpoint.Mismatch error that lists them.
     /// </summary>
     [Parameter]
     public string? Resume { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        _data = ResolveDataset(Dataset).Dataset;
+        // A -Teacher given on the command line is configuration: a bad one stops the cmdlet before any run.
+        if (Teacher is not null) (_commandLineTeacher, _resolvedTeacher) = (Teacher, ResolveModel(Teacher, "Teacher"));
+    }
+
+    /// <summary>The teacher of this record: the command line's, or the piped one (a bad one is this item's error).</summary>
+    private bool TryTeacher(KdModelArgument? argument, out KdModel? teacher)
+    {
+        teacher = null;
+        if (argument is null) return true;
+        if (ReferenceEquals(argument, _commandLineTeacher)) return (teacher = _resolvedTeacher) is not null;
+        bool resolved = TryResolveModel(argument.Value, "Teacher", out var model, out _);
+        teacher = model;
+        return resolved;
+    }
+
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == PlanSet) ReadPlan();
-        var data = Dataset.Dataset;
+        var teacherArgument = ParameterSetName == PlanSet ? ReadPlan() : Teacher;
+        var data = _data;
         var descriptor = Invoke(() => MethodRegistry.Get(Method), Method);
         var (studentNetwork, architecture) = StudentNetwork();
         var settings = BuildSettings(architecture);
-        var teacher = descriptor.NeedsTeacher ? Teacher : null;
+        if (!TryTeacher(teacherArgument, out var given)) return;
+        var teacher = descriptor.NeedsTeacher ? given : null;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
         var activity = $"{descriptor.Name}: {teacher?.Architecture ?? "no teacher"} → {architecture}";
         var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
@@ -186,21 +210,35 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             KdWeight = KdWeight,
             Settings = settings,
             ResumeFrom = Resume is null ? null : ResolvePath(Resume),
+            StartOver = Force,
             Logger = logger,
             Progress = progress,
         }, Cancellation), activity, Method);
-        WriteObject(RunFrom(result, teacher, Teacher, data));
+        WriteObject(RunFrom(result, teacher, given, data));
     }
 
-    private void ReadPlan()
+    /// <summary>
+    /// The piped object of the Plan parameter set: a teacher (a model, a run, a checkpoint path or file: PowerShell binds
+    /// these here when -Student is given by name, as they need no conversion to the row's type) or a plan row, whose
+    /// cells it applies. Returns the record's teacher argument.
+    /// </summary>
+    private KdModelArgument? ReadPlan()
     {
-        if (PlanRow.BaseObject is KdRun or KdModel)
-            Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
-                "a model or run piped into Invoke-Distillation supplies the teacher and nothing else: name the student with -Student, and pass the teacher either through the pipeline or with -Teacher, not both", nameof(Teacher));
+        if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo)
+        {
+            if (Teacher is not null)
+                Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
+                    "a model or run piped into Invoke-Distillation supplies the teacher and nothing else: name the student with -Student, and pass the teacher either through the pipeline or with -Teacher, not both", nameof(Teacher));
+            if (Student is null)
+                Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
+                    "a model or run piped into Invoke-Distillation supplies the teacher and nothing else, and no student is named: pass -Student (an architecture name or a model)", nameof(Student));
+            return new KdModelArgument(PlanRow);
+        }
         ApplyPlanRow(PlanRow, PlanColumns);
         if (Student is null)
             Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
                 "the plan row has no Student: add a Student column (an architecture name) or pass -Student", nameof(Student));
+        return Teacher;
     }
 
     /// <summary>A copy of a model passed as -Student (the caller's object is never trained), or null and the architecture name.</summary>
@@ -279,7 +317,12 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         };
     }
 
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+    /// <summary>A hashtable value as its .NET object: PSObject wrappers removed, in arrays too.</summary>
+    private static object? Unwrap(object? value) => (value is PSObject ps ? ps.BaseObject : value) switch
+    {
+        object?[] items => items.Select(Unwrap).ToArray(),
+        var other => other,
+    };
 
     internal static string FormatTerms(IReadOnlyDictionary<string, double> terms) =>
         string.Join(";", terms.Select(t => $"{t.Key}={t.Value.ToString("G6", CultureInfo.InvariantCulture)}"));

@@ -3,6 +3,7 @@ using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core;
 using KdTools.Core.Data;
 using KdTools.Core.Evaluation;
+using KdTools.Core.Models;
 using KdTools.Core.Training;
 using TorchSharp;
 
@@ -127,6 +128,9 @@ public sealed class MeasureStudentCommand : KdCmdlet
             return;
         }
 
+        foreach (var (network, role) in new[] { (model.Network, "model"), (teacher?.Network, "teacher") })
+            if (network is not null && InputChecks.SizeWarning(network, _data.Height, _data.Width, $"dataset '{_data.Name}'", role) is { } warning)
+                WriteWarning(warning);
         model.Network.to(_device);
         teacher?.Network.to(_device);
         if (!TryInvoke(() => Evaluator.EvaluateExits(model.Network, _data.Test, _data.Normalization, _device, BatchSize,

@@ -71,8 +71,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
     /// dataset folder.
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = TrainSet)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
     /// <summary>
     /// A KdTools checkpoint to load instead of training: a .safetensors file written by Save-KdModel or by
@@ -92,7 +91,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             return;
         }
 
-        var data = Dataset.Dataset;
+        var data = ResolveDataset(Dataset).Dataset;
         var architecture = Invoke(() => ArchitectureRegistry.Get(Architecture), Architecture).Name;
         var settings = BuildSettings(architecture);
         // A teacher is a network trained on the labels alone: the CE method without a teacher.
@@ -102,6 +101,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             StudentArchitecture = architecture,
             MethodName = "CE",
             Settings = settings,
+            StartOver = Force,
             Logger = logger,
             Progress = progress,
         }, Cancellation), $"Training teacher {architecture}", Architecture);

@@ -129,13 +129,25 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     public SwitchParameter NoAugment { get; set; }
 
     /// <summary>
-    /// Folder to write checkpoints to: last.safetensors after every epoch and when Ctrl+C stops the run (resumable
-    /// with Invoke-Distillation -Resume), and best.safetensors for the best epoch. Created when missing.
+    /// Folder for the run's checkpoints, named after the run (method, student, seed, start time):
+    /// &lt;run&gt;-last.safetensors (resumable with Invoke-Distillation -Resume; written before the first step, after
+    /// every epoch and when Ctrl+C stops the run) and &lt;run&gt;-best.safetensors (the best epoch's model). Runs
+    /// sharing the folder never touch each other's files. Created when missing; it must take a checkpoint before
+    /// training starts (else KdTools.Checkpoint.WriteFailed); a write that fails later is a non-terminating
+    /// KdTools.Checkpoint.WriteFailed error after the run, which still returns its trained model.
     /// </summary>
-    /// <value>None: no checkpoints, except that a stopped run is saved to a temporary folder named in a warning</value>
+    /// <value>None: no checkpoints, except that a stopped run is saved to the temp folder's kdtools/checkpoints, named in a warning</value>
     [Parameter]
     [Alias("CheckpointPath")]
     public string? CheckpointDirectory { get; set; }
+
+    /// <summary>
+    /// Start a new run even when -CheckpointDirectory holds an unfinished run (stopped, crashed or still running) of
+    /// the same configuration; without it such a run is refused with KdTools.Checkpoint.Unfinished, which names the
+    /// checkpoint to continue with -Resume. The new run writes its own files beside the old ones.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     /// <summary>
     /// End with the weights of the epoch with the best test top-1 instead of the last epoch's; every accuracy of the
@@ -227,37 +239,25 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         try
         {
             var target = Nullable.GetUnderlyingType(type) ?? type;
-            if (target == typeof(SwitchParameter)) return new SwitchParameter(ParseBool(value));
-            if (target == typeof(bool)) return ParseBool(value);
+            if (target == typeof(SwitchParameter)) return new SwitchParameter((bool)ExactValue.Convert(value, typeof(bool)));
             if (target == typeof(Hashtable)) return value as Hashtable ?? MethodOptionText.Parse(value.ToString()!);
-            if (target.IsArray && value is string list)
-            {
-                var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var array = Array.CreateInstance(target.GetElementType()!, items.Length);
-                for (int i = 0; i < items.Length; i++)
-                    array.SetValue(LanguagePrimitives.ConvertTo(items[i], target.GetElementType()!, CultureInfo.InvariantCulture), i);
-                return array;
-            }
-            return LanguagePrimitives.ConvertTo(value, target, CultureInfo.InvariantCulture);
+            // A string column (Student, Method, Recipe) takes the cell as written; every other cell must be exactly its type.
+            return target == typeof(string) || target == typeof(object) ? value.ToString() : ExactValue.Convert(value, target);
         }
-        catch (Exception ex) when (ex is PSInvalidCastException or FormatException or ArgumentException)
+        catch (FormatException ex)
         {
             Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                $"the plan row's {column} = '{value}' is not a valid {type.Name}; fix the row (values are read culture-invariantly: 0.05, not 0,05)", column);
+                $"the plan row's {column} = '{value}' is not a {ExactValue.Describe(Nullable.GetUnderlyingType(type) ?? type)}: {ex.Message}; " +
+                "fix the row (values are read culture-invariantly: 0.05, not 0,05, and never rounded)", column);
             return null;
         }
     }
 
-    private static bool ParseBool(object value) => value switch
-    {
-        bool b => b,
-        string s when s.Trim() is "1" => true,
-        string s when s.Trim() is "0" => false,
-        string s => bool.Parse(s.Trim()),
-        _ => LanguagePrimitives.ConvertTo<bool>(value),
-    };
-
-    /// <summary>Runs Core with Write-Progress (epoch parent, batch child, throttled) and the log bridge; a stopped run stops the pipeline.</summary>
+    /// <summary>
+    /// Runs Core with Write-Progress (epoch parent, batch child, throttled) and the log bridge. A stopped run names its
+    /// resumable checkpoint on the host (the pipeline's streams are closed by then) and stops the pipeline; a run whose
+    /// checkpoint writes failed reports that as a non-terminating error after it completes.
+    /// </summary>
     /// <param name="run">Calls Core with the logger and progress callback it is given.</param>
     protected DistillationResult Train(Func<ILogger, Action<TrainingProgress>, DistillationResult> run, string activity, object? target)
     {
@@ -270,8 +270,36 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         {
             CompleteProgress(activity);
         }
-        if (result.Cancelled) throw new PipelineStoppedException();
+        if (result.Cancelled)
+        {
+            AnnounceStop(result);
+            throw new PipelineStoppedException();
+        }
+        if (result.CheckpointFailure is { } failure)
+            WriteError(ErrorRecords.From(new KdException(failure.ErrorId, failure.Kind,
+                $"{failure.Message}. The run completed and its trained model is returned: save it with Save-KdModel, or give " +
+                "-CheckpointDirectory a folder with room to write", failure.Target, failure), target));
         return result;
+    }
+
+    /// <summary>
+    /// Tells the user where the stopped run's resumable checkpoint is. Once a pipeline stops, every cmdlet stream
+    /// throws, so the line goes to the host's console directly (a host without a console, such as a hosted runspace,
+    /// shows nothing: the checkpoint is then found in the run's folder, or in the temp folder's kdtools/checkpoints).
+    /// </summary>
+    private void AnnounceStop(DistillationResult result)
+    {
+        var message = result.LastCheckpoint is { } path
+            ? $"Stopped; the run's resumable checkpoint is '{path}': continue it with the same command and -Resume '{path}'"
+            : "Stopped; no resumable checkpoint could be written" + (result.CheckpointFailure is { } failure ? $" ({failure.Message})" : "");
+        try
+        {
+            WriteWarning(message);
+        }
+        catch (PipelineStoppedException)
+        {
+            Host?.UI?.WriteWarningLine(message);
+        }
     }
 
     /// <summary>The trained network as a model object, with its provenance and the reported epoch's accuracies.</summary>
@@ -327,8 +355,9 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         }
         catch (PipelineStoppedException)
         {
-            // A stop makes every write throw before Ctrl+C reaches the engine's token: leave the engine running to the
-            // next batch boundary, where it sees the stop and writes the resumable checkpoint.
+            // A stop makes every write throw, possibly before PowerShell has called StopProcessing: cancel here, so the
+            // engine sees the stop at the next batch boundary, where it writes the resumable checkpoint.
+            CancelForStop();
         }
     }
 }

@@ -46,7 +46,7 @@ public static class ArchitectureRegistry
             if (ByName.TryGetValue(name, out var info)) return info;
         }
         throw new KdException(KdErrorIds.ArchitectureUnknown, KdErrorKind.InvalidArgument,
-            $"unknown architecture '{name}'; known: {string.Join(", ", All.Select(a => a.Name))}", name);
+            UnknownName.Message("architecture", name, All.Select(a => a.Name)), name);
     }
 
     /// <summary>
@@ -87,6 +87,7 @@ public static class ArchitectureRegistry
         var copy = Create(source.Architecture, source.NumClasses);
         CopyState(source, copy);
         copy.Normalization = source.Normalization;
+        copy.InputSize = source.InputSize;
         return copy;
     }
 

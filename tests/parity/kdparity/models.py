@@ -10,14 +10,13 @@ from .safetensors_format import load_file, save_file
 from .table import MODEL_GROUPS
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-MODEL_PREFIX = "model."
 PREACT_NORMS = MODEL_GROUPS[-1]
 
 
 def load_kdtools_model(model, path):
-    """What a PyTorch user does with a KdTools model file: its model.* entries are the network's state dict."""
+    """What a PyTorch user does with a KdTools model file: it is the network's state dict, loaded as is."""
     tensors, metadata = load_file(path)
-    model.load_state_dict({k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}, strict=True)
+    model.load_state_dict(tensors, strict=True)
     return metadata
 
 
