@@ -18,8 +18,9 @@
 .EXAMPLE
     ./sweep.ps1 -Student ShuffleV1 -Teacher resnet32x4 -Assistant resnet8x4
 
-    A heterogeneous pair of the CIFAR benchmark. The methods that cannot pair these stages (AB, FT's default variant:
-    the student's maps are half the size of the teacher's) are skipped.
+    A heterogeneous pair of the CIFAR benchmark. The methods that cannot pair these stages are skipped with a warning:
+    AB (its 1x1 connectors compare maps element by element) and FSP and KDSVD (they need equal widths). FT's default,
+    RepDistiller's variant pools the larger factor map and runs.
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'sweep-results.csv'),
