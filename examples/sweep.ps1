@@ -40,6 +40,9 @@ param(
     [int] $Epochs = 6,
     [int] $PreStageEpochs = 2,
     [int] $BatchSize = 64,
+    # The students' learning rate (the teacher trains at the default). Default: 0.05, and 0.01 for a MobileNet or
+    # ShuffleNet student, as in RepDistiller's recipe (Get-KdRecipe RepDistiller).
+    [double] $LearningRate,
     [int] $Threads = 2,
     [long] $Seed = 1
 )
@@ -57,6 +60,11 @@ $methodOptions = @{
     TAKD   = @{ Assistant = $Assistant }
 }
 
+if (-not $PSBoundParameters.ContainsKey('LearningRate')) {
+    $recipe = Get-KdRecipe RepDistiller
+    $LearningRate = if ((Get-KdArchitecture $Student).Lightweight) { $recipe.LightweightLearningRate } else { $recipe.LearningRate }
+}
+
 $data = Get-KdDataset -Synthetic -Classes $Classes -TrainCount $TrainCount -TestCount $TestCount -ImageSize $ImageSize -Seed $Seed
 $training = @{ Dataset = $data; BatchSize = $BatchSize; Threads = $Threads; Seed = $Seed }
 Write-Host "Dataset: $data"
@@ -70,7 +78,7 @@ $runs = foreach ($name in $Method) {
     $from = if ($name -eq 'DIH') { $headed } else { $teacher }
     try {
         # One run per method; TAKD's assistant run is inside it ($run.EarlierRuns).
-        $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs @training
+        $run = $from | Invoke-Distillation -Student $Student -Method $name -MethodOption $methodOptions[$name] -Epochs $Epochs -LearningRate $LearningRate @training
     }
     catch {
         # A method that needs features this pair does not share (equal stage counts, equal widths) says so before

@@ -10,6 +10,6 @@ public class ArchitectureRegistryTests
         var ex = Assert.Throws<KdException>(() => ArchitectureRegistry.Get("resnt8"));
         Assert.Equal(KdErrorIds.ArchitectureUnknown, ex.ErrorId);
         Assert.Equal(KdErrorKind.InvalidArgument, ex.Kind);
-        Assert.Contains("unknown architecture 'resnt8'; known:", ex.Message);
+        Assert.StartsWith("unknown architecture 'resnt8' (did you mean 'resnet8'?); known: ", ex.Message);
     }
 }

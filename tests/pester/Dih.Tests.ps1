@@ -60,7 +60,8 @@ Describe 'Invoke-Distillation -Method DIH' {
     }
 
     It 'says to run Add-IntermediateHead when the teacher has no heads' {
-        { $teacher | Invoke-Distillation -Student resnet8 -Method DIH -Dataset $data -Epochs 1 -BatchSize 32 } |
-            Should -Throw -ExpectedMessage '*Add-IntermediateHead*' -ErrorId 'KdTools.Method.TeacherRequired,*'
+        $failure = { $teacher | Invoke-Distillation -Student resnet8 -Method DIH -Dataset $data -Epochs 1 -BatchSize 32 } |
+            Should -Throw -ErrorId 'KdTools.Method.TeacherHeadsRequired,*' -PassThru
+        $failure.ErrorDetails.Message | Should -BeLike '*Add-IntermediateHead*'
     }
 }

@@ -28,7 +28,7 @@ namespace KdTools.Cmdlets.Commands;
 /// Measure-Student, Save-KdModel, or another Invoke-Distillation as the next teacher; Get-KdHistory gives its epochs.
 /// TAKD's run carries its assistant's run in EarlierRuns.</para>
 /// <para>With -CheckpointDirectory, a run stopped by Ctrl+C (or a crash) continues with -Resume from its
-/// last.safetensors, and ends exactly as an uninterrupted run would.</para>
+/// &lt;run&gt;-last.safetensors, and ends exactly as an uninterrupted run would.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -80,8 +80,8 @@ namespace KdTools.Cmdlets.Commands;
 /// Get-ChildItem ./kd-run | Select-Object Name
 /// </code>
 /// <para>RepDistiller's recipe shortened to 2 epochs (its milestones are fractions of the epochs, so they move with
-/// them), keeping checkpoints: last.safetensors after every epoch (what -Resume continues from after a stop) and
-/// best.safetensors.</para>
+/// them), keeping checkpoints named after the run: KD-resnet8-…-last.safetensors after every epoch (what -Resume
+/// continues from after a stop) and KD-resnet8-…-best.safetensors.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
 [OutputType(typeof(KdRun))]
@@ -160,7 +160,6 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter(Mandatory = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>
     /// <summary>
     /// A resumable checkpoint (&lt;run&gt;-last.safetensors in the stopped run's -CheckpointDirectory) of an
     /// interrupted run: training continues from where it stopped and keeps writing to that checkpoint. The run must be

@@ -32,4 +32,7 @@ public sealed class KdArchitectureInfo
     public string Family { get; init; } = "";
     public int HeadPositions { get; init; }
     public string Description { get; init; } = "";
+
+    /// <summary>A MobileNet or ShuffleNet student: the reference recipes train it at a lower learning rate (Get-KdRecipe's LightweightLearningRate).</summary>
+    public bool Lightweight { get; init; }
 }

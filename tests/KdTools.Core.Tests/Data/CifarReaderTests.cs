@@ -96,7 +96,7 @@ public class CifarReaderTests
 
         Assert.Equal(KdErrorIds.DatasetPathMissing, ex.ErrorId);
         Assert.Equal(KdErrorKind.ObjectNotFound, ex.Kind);
-        Assert.Equal($"dataset folder '{missing}' does not exist; pass -Path to a CIFAR-10/100 binary folder or use -Synthetic", ex.Message);
+        Assert.Equal($"dataset folder '{missing}' does not exist; pass a CIFAR-10/100 binary folder, or use the synthetic dataset", ex.Message);
     }
 
     [Fact]

@@ -12,6 +12,9 @@ public class EnsembleTests
     {
         public FixedExitsNet() : base("fixed", numClasses: 2, stageCount: 1) => RegisterComponents();
 
+        // No convolution to read it from.
+        public override int InputChannels => 1;
+
         public override ModelOutput Run(Tensor input)
         {
             long batch = input.shape[0];

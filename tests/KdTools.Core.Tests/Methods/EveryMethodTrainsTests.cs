@@ -51,7 +51,11 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
     [MemberData(nameof(Methods))]
     public void Method_trains_two_epochs_with_finite_falling_loss_and_every_term_reported(string name)
     {
-        using var method = MethodRegistry.Create(name, ShortPreStages.For(name));
+        // DIST's relation terms weigh T² = 16 times more at its default T = 4, and a Pearson correlation over this test's
+        // 4 classes has far larger gradients than over CIFAR-100's 100: the faithful (parity-checked) run diverges on a
+        // chance-level teacher, which the engine reports. T = 1 keeps its terms at the weight of the others here.
+        var options = name == "DIST" ? new Dictionary<string, object?> { ["Temperature"] = 1.0 } : ShortPreStages.For(name);
+        using var method = MethodRegistry.Create(name, options);
         ClassifierNet? teacher = !method.NeedsTeacher ? null : name == "DIH" ? fixture.WithHeads : fixture.Teacher;
         var job = new TrainingJob
         {
@@ -110,11 +114,12 @@ public class EveryMethodTrainsTests(TrainedTeacherFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public void DIH_without_heads_says_how_to_add_them()
+    public void DIH_without_heads_fails_before_training_with_its_own_id()
     {
         using var method = MethodRegistry.Create("DIH");
         var job = new TrainingJob { Student = ArchitectureRegistry.Create("resnet8", fixture.Data.Classes), Teacher = fixture.Teacher, Method = method, Dataset = fixture.Data };
         var ex = Assert.Throws<KdException>(() => new Trainer(TinySetup.Settings(epochs: 1)).Run(job));
-        Assert.Contains("Add-IntermediateHead", ex.Message);
+        // The id, not Core's message, carries the cmdlet hint (Add-IntermediateHead): Core names no cmdlet.
+        Assert.Equal(KdErrorIds.MethodNeedsTeacherHeads, ex.ErrorId);
     }
 }

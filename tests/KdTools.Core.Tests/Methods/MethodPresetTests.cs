@@ -45,7 +45,8 @@ public class MethodPresetTests
     {
         var ex = Assert.Throws<KdException>(() => MethodRegistry.Create("DKD", new Dictionary<string, object?> { ["Preset"] = "resnet8-resnet8" }));
         Assert.Equal(KdErrorIds.MethodOptionInvalid, ex.ErrorId);
-        Assert.StartsWith("option Preset = 'resnet8-resnet8' is invalid: known presets: resnet56-resnet20, ", ex.Message);
+        Assert.StartsWith("option Preset = 'resnet8-resnet8' is invalid: unknown preset 'resnet8-resnet8'", ex.Message);
+        Assert.Contains("; known: resnet56-resnet20, ", ex.Message);
     }
 
     [Fact]
