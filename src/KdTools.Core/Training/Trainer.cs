@@ -35,6 +35,18 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// <summary>Sees the initial weights and every step (the parity tests); null, the default, costs nothing.</summary>
     internal ITrainingObserver? Observer { get; init; }
 
+    /// <summary>
+    /// Prepare each batch (indexing, augmentation, normalisation) on a background thread while the previous step runs;
+    /// false prepares it in line (the tests compare both: the results are bit-identical).
+    /// </summary>
+    internal bool PrepareBatchesAhead { get; init; } = true;
+
+    /// <summary>Reuse the teacher's outputs across epochs where they cannot change (<see cref="TeacherOutputCache"/>); the tests turn it off to compare.</summary>
+    internal bool CacheTeacherOutputs { get; init; } = true;
+
+    /// <summary>The running job's teacher-output cache, if it has one.</summary>
+    private TeacherOutputCache? _teacherOutputs;
+
     /// <summary>One stage as the loop runs it: the main stage and every pre-stage alike.</summary>
     private sealed record Stage(
         string Name, int Index, int Epochs, double LearningRate, LearningRateSchedule Schedule,
@@ -67,6 +79,11 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (resumed is not null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
+        // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
+        using var frozenTeacher = job.Teacher is null ? null : FrozenTeacher.Create(job.Teacher, job.Dataset, device);
+        job = job with { Teacher = frozenTeacher?.Network };
+        using var teacherOutputs = CacheTeacherOutputs ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
+        _teacherOutputs = teacherOutputs;
 
         using var best = _settings.KeepBestWeights ? new WeightSnapshot(network) : null;
         var stages = Stages(job);
@@ -119,6 +136,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             using (var orderScope = torch.NewDisposeScope())
             {
                 var order = loader.EpochOrder(MixSeed(_settings.Seed, stage.Index, state.Epoch, -1));
+                int epoch = state.Epoch;
+                using var prefetcher = new StepInputPrefetcher(b => StepInputs.Prepare(loader, order, b, MixSeed(_settings.Seed, stage.Index, epoch, b),
+                    job.Task, job.Student.Normalization!, teacherNormalization, _settings.Augmentation, device), loader.BatchCount, PrepareBatchesAhead);
                 for (; state.NextBatch < loader.BatchCount; state.NextBatch++)
                 {
                     if (cancellation.IsCancellationRequested)
@@ -128,9 +148,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                         return false;
                     }
                     optimizer.LearningRate = stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
-                    long stepSeed = MixSeed(_settings.Seed, stage.Index, state.Epoch, state.NextBatch);
-                    using (var random = new Generator((ulong)stepSeed))
-                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, stage, state, random, stepSeed, teacherNormalization);
+                    using (var inputs = prefetcher.Take(state.NextBatch))
+                        Step(job, inputs, optimizer, stage, state);
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
                 }
@@ -151,27 +170,20 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         return true;
     }
 
-    private void Step(TrainingJob job, Device device, Batch batch, SgdOptimizer optimizer, Stage stage, RunState state,
-        Generator random, long stepSeed, InputNormalization? teacherNormalization)
+    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, Stage stage, RunState state)
     {
         using var scope = torch.NewDisposeScope();
+        prepared.AttachTo(scope);
         var task = job.Task;
-        var studentNormalization = job.Student.Normalization!;
-        var (inputs, labels) = task.Prepare(batch, studentNormalization, _settings.Augmentation, random, device);
+        var (inputs, labels, random) = (prepared.Inputs, prepared.Labels, prepared.Random);
         ModelOutput? teacher = null;
         if (job.Teacher is not null)
         {
-            // A teacher trained with other statistics sees the same augmented images, normalised its own way: the
-            // augmentation is replayed from a generator seeded like the step's.
-            Tensor teacherInputs;
-            if (teacherNormalization!.Equals(studentNormalization)) teacherInputs = inputs;
-            else
-            {
-                using var replay = new Generator((ulong)stepSeed);
-                teacherInputs = task.Prepare(batch, teacherNormalization, _settings.Augmentation, replay, device).Inputs;
-            }
             using var noGrad = torch.no_grad();
-            teacher = job.Teacher.Run(teacherInputs);
+            var teacherNetwork = job.Teacher;
+            teacher = _teacherOutputs is { } cache
+                ? cache.Outputs(prepared.Indices, () => teacherNetwork.Run(prepared.TeacherInputs!))
+                : teacherNetwork.Run(prepared.TeacherInputs!);
         }
         // A pre-stage that trains only the method's modules (FT's paraphraser, MHKD/TOFD teacher heads) reads the teacher
         // alone, so the student does not run there.
@@ -179,7 +191,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
         var terms = new LossTerms();
         if (stage.TaskLossWeight != 0 && student is not null) terms.Add("ce", stage.TaskLossWeight * task.Loss(student, labels));
-        var context = new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch, stage.Epochs, random)
+        var context = new StepContext(inputs, labels, prepared.Indices, student, teacher, state.Epoch, stage.Epochs, random)
         {
             Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
         };
