@@ -1,5 +1,6 @@
 using KdTools.Core.Data;
 using KdTools.Core.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace KdTools.Core.Training;
