@@ -44,10 +44,11 @@ internal sealed class FrozenTeacher : IDisposable
         {
             return new FrozenTeacher(teacher, ownsNetwork: false, foldedNorms: 0);
         }
+        var dtype = teacher.parameters().First().dtype;
         copy.to(device);
         copy.eval();
         // One forward pass on any batch of the right shape finds the conv → BatchNorm pairs.
-        using var probe = zeros(2, data.Channels, data.Height, data.Width, device: device);
+        using var probe = zeros([2, data.Channels, data.Height, data.Width], dtype, device);
         int folded = BatchNormFolding.Fold(copy, probe);
         if (folded > 0) return new FrozenTeacher(copy, ownsNetwork: true, folded);
         copy.Dispose();
