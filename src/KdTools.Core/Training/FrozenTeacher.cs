@@ -1,4 +1,3 @@
-using KdTools.Core.Data;
 using KdTools.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,10 +29,10 @@ internal sealed class FrozenTeacher : IDisposable
     public int FoldedNorms { get; }
 
     /// <summary>
-    /// The frozen form of <paramref name="teacher"/> for inputs shaped like <paramref name="data"/>'s images, on
-    /// <paramref name="device"/>, in eval mode.
+    /// The frozen form of <paramref name="teacher"/> for images of <paramref name="channels"/> × <paramref name="height"/>
+    /// × <paramref name="width"/>, on <paramref name="device"/>, in eval mode.
     /// </summary>
-    public static FrozenTeacher Create(ClassifierNet teacher, KdDataset data, Device device)
+    public static FrozenTeacher Create(ClassifierNet teacher, long channels, long height, long width, Device device)
     {
         ClassifierNet copy;
         try
@@ -48,7 +47,7 @@ internal sealed class FrozenTeacher : IDisposable
         copy.to(device);
         copy.eval();
         // One forward pass on any batch of the right shape finds the conv → BatchNorm pairs.
-        using var probe = zeros([2, data.Channels, data.Height, data.Width], dtype, device);
+        using var probe = zeros([2, channels, height, width], dtype, device);
         int folded = BatchNormFolding.Fold(copy, probe);
         if (folded > 0) return new FrozenTeacher(copy, ownsNetwork: true, folded);
         copy.Dispose();

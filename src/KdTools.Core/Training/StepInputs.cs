@@ -15,8 +15,10 @@ internal sealed class StepInputs : IDisposable
 {
     private bool _attached;
 
-    private StepInputs(int batchIndex, long seed, Generator random, Tensor inputs, Tensor labels, Tensor indices, Tensor? teacherInputs)
+    private StepInputs(int batchIndex, long seed, Generator random, Tensor inputs, Tensor labels, Tensor indices, Tensor? teacherInputs,
+        double preparationSeconds)
     {
+        PreparationSeconds = preparationSeconds;
         BatchIndex = batchIndex;
         Seed = seed;
         Random = random;
@@ -27,6 +29,9 @@ internal sealed class StepInputs : IDisposable
     }
 
     public int BatchIndex { get; }
+
+    /// <summary>How long <see cref="Prepare"/> took (on whichever thread it ran).</summary>
+    public double PreparationSeconds { get; }
 
     /// <summary>The step's seed, from (run seed, stage, epoch, batch).</summary>
     public long Seed { get; }
@@ -51,6 +56,7 @@ internal sealed class StepInputs : IDisposable
     public static StepInputs Prepare(BatchLoader loader, Tensor order, int batchIndex, long seed, ITrainingTask task,
         InputNormalization studentNormalization, InputNormalization? teacherNormalization, AugmentationPolicy augmentation, Device device)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var random = new Generator((ulong)seed);
         try
         {
@@ -72,7 +78,8 @@ internal sealed class StepInputs : IDisposable
             var indices = batch.Indices.to(device);
             scope.Detach(inputs, labels, indices);
             if (teacherInputs is not null && !ReferenceEquals(teacherInputs, inputs)) scope.Detach(teacherInputs);
-            return new StepInputs(batchIndex, seed, random, inputs, labels, indices, teacherInputs);
+            return new StepInputs(batchIndex, seed, random, inputs, labels, indices, teacherInputs,
+                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         catch
         {

@@ -32,10 +32,11 @@ internal sealed class TeacherOutputCache : IDisposable
 
     /// <summary>
     /// A cache for <paramref name="job"/>, or null where outputs can change between epochs or nobody says which ones
-    /// are read: no teacher, augmentation on, or a method that does not name the teacher features it reads.
+    /// are read: no teacher, augmentation on, a method that does not name the teacher features it reads, or a task other
+    /// than classification (whose inputs <paramref name="augmentation"/> alone decides).
     /// </summary>
     public static TeacherOutputCache? For(TrainingJob job, AugmentationPolicy augmentation) =>
-        job.Teacher is null || !augmentation.IsNone || job.Method.TeacherFeaturesRead is not { } features
+        job.Teacher is null || !augmentation.IsNone || job.Task is not ClassificationTask || job.Method.TeacherFeaturesRead is not { } features
             ? null
             : new TeacherOutputCache(job.Dataset.Train.Count, features);
 

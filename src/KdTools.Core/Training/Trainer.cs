@@ -59,6 +59,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// <summary>The running job's teacher-output cache, if it has one.</summary>
     private TeacherOutputCache? _teacherOutputs;
 
+    /// <summary>Where the last run's time went (the bench reads it).</summary>
+    internal TrainingTimings Timings { get; private set; } = new();
+
     /// <summary>One stage as the loop runs it: the main stage and every pre-stage alike.</summary>
     private sealed record Stage(
         string Name, int Index, int Epochs, double LearningRate, LearningRateSchedule Schedule,
@@ -75,6 +78,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (_settings.Threads is int threads) torch.set_num_threads(threads);
         var device = Devices.Resolve(_settings.Device);
         var clock = Stopwatch.StartNew();
+        Timings = new TrainingTimings();
 
         foreach (var warning in InputChecks.SizeWarnings(job))
             _log.LogWarning("{Warning}", warning);
@@ -101,7 +105,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
         // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
-        using var frozenTeacher = job.Teacher is null ? null : FrozenTeacher.Create(job.Teacher, job.Dataset, device);
+        using var frozenTeacher = job.Teacher is null ? null : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
         job = job with { Teacher = frozenTeacher?.Network };
         using var teacherOutputs = CacheTeacherOutputs ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
         _teacherOutputs = teacherOutputs;
@@ -183,8 +187,13 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                         return false;
                     }
                     optimizer.LearningRate = stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
+                    long waitStart = Stopwatch.GetTimestamp();
                     using (var inputs = prefetcher.Take(state.NextBatch))
+                    {
+                        Timings.InputWait += Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+                        Timings.InputPreparation += inputs.PreparationSeconds;
                         Step(job, inputs, optimizer, stage, state);
+                    }
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
                 }
@@ -238,14 +247,23 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var task = job.Task;
         var (inputs, labels, random) = (prepared.Inputs, prepared.Labels, prepared.Random);
         ModelOutput? teacher = null;
+        long teacherStart = Stopwatch.GetTimestamp();
         if (job.Teacher is not null)
         {
             using var noGrad = torch.no_grad();
             var teacherNetwork = job.Teacher;
+            bool computed = false;
             teacher = _teacherOutputs is { } cache
-                ? cache.Outputs(prepared.Indices, () => teacherNetwork.Run(prepared.TeacherInputs!))
+                ? cache.Outputs(prepared.Indices, () =>
+                {
+                    computed = true;
+                    return teacherNetwork.Run(prepared.TeacherInputs!);
+                })
                 : teacherNetwork.Run(prepared.TeacherInputs!);
+            if (_teacherOutputs is not null && !computed) Timings.CachedTeacherSteps++;
         }
+        long studentStart = Stopwatch.GetTimestamp();
+        Timings.Teacher += Stopwatch.GetElapsedTime(teacherStart, studentStart).TotalSeconds;
         // A pre-stage that trains only the method's modules (FT's paraphraser, MHKD/TOFD teacher heads) reads the teacher
         // alone, so the student does not run there.
         var student = stage.TrainsStudent ? job.Student.Run(inputs) : null;
@@ -280,6 +298,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             if (stage.TaskLossWeight != 0 && values.FirstOrDefault(v => v.Key == TaskTerm) is { Key: not null } first)
                 state.StageStartTaskLoss = first.Value / stage.TaskLossWeight;
         }
+        Timings.StudentStep += Stopwatch.GetElapsedTime(studentStart).TotalSeconds;
     }
 
     private EpochRecord CloseEpoch(TrainingJob job, ClassifierNet network, Device device, RunState state, Stage stage, double rate)
@@ -287,7 +306,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         bool evaluate = stage.IsMain && ((state.Epoch + 1) % _settings.EvaluateEvery == 0 || state.Epoch + 1 == stage.Epochs);
         // Not cancellable: a stop during evaluation must still reach the next batch boundary, where the resumable
         // checkpoint is written.
+        long evaluationStart = Stopwatch.GetTimestamp();
         var test = evaluate ? job.Task.Evaluate(network, job.Dataset, device) : null;
+        Timings.Evaluation += Stopwatch.GetElapsedTime(evaluationStart).TotalSeconds;
         var acc = state.Accumulator;
         var record = new EpochRecord
         {
@@ -340,7 +361,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         void Write() => TrainingCheckpoint.SaveResumable(path, run.Job, run.Network, _settings, position, optimizer, run.Best, run.Identity, finished);
         if (!tolerateFailure)
         {
+            long start = Stopwatch.GetTimestamp();
             Write();
+            Timings.Checkpointing += Stopwatch.GetElapsedTime(start).TotalSeconds;
             state.LastCheckpoint = path;
             return path;
         }
@@ -354,6 +377,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// </summary>
     private string? TryWrite(ActiveRun run, string path, Action write)
     {
+        long start = Stopwatch.GetTimestamp();
         try
         {
             write();
@@ -368,11 +392,16 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             _log.LogWarning("{Failure}", state.CheckpointFailure.Message);
             return null;
         }
+        finally
+        {
+            Timings.Checkpointing += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
     }
 
     private TrainingResult Finish(ActiveRun run, Stopwatch clock, bool cancelled)
     {
         var (job, state) = (run.Job, run.State);
+        Timings.Total = clock.Elapsed.TotalSeconds;
         return new TrainingResult
         {
             Network = run.Network,
