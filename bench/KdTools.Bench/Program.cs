@@ -27,38 +27,42 @@ torch.set_num_threads(options.Threads);
 static void Print(Dictionary<string, object> record) => Console.WriteLine(JsonSerializer.Serialize(record));
 
 // First, so that the process's peak working set is the whole run's.
-var endToEnd = EndToEndBenchmark.Run(options);
-Print(endToEnd);
-foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
+var endToEnd = options.Runs("end-to-end") ? EndToEndBenchmark.Run(options) : null;
+if (endToEnd is not null) Print(endToEnd);
+if (options.Runs("augmentation"))
+    foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
 
 var pairs = new List<StepTimes>();
-foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })
-{
-    var times = StepBenchmark.Run(student, teacher, options);
-    pairs.Add(times);
-    Print(times.ToJson("kdtools"));
-}
+if (options.Runs("pairs"))
+    foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })
+    {
+        var times = StepBenchmark.Run(student, teacher, options);
+        pairs.Add(times);
+        Print(times.ToJson("kdtools"));
+    }
 var methods = new List<MethodStepTime>();
-foreach (var step in MethodStepBenchmark.Run(options, methodNames))
-{
-    methods.Add(step);
-    Print(step.ToJson("kdtools"));
-}
-var head = HeadFineTuneBenchmark.Run(options);
-Print(head.ToJson("kdtools"));
+if (options.Runs("methods"))
+    foreach (var step in MethodStepBenchmark.Run(options, methodNames))
+    {
+        methods.Add(step);
+        Print(step.ToJson("kdtools"));
+    }
+var head = options.Runs("head") ? HeadFineTuneBenchmark.Run(options) : null;
+if (head is not null) Print(head.ToJson("kdtools"));
 
 if (options.SkipPyTorch) return 0;
 var root = PyTorchReference.FindRepositoryRoot();
 foreach (var python in PythonTorch.Available(root))
 {
-    var theirEndToEnd = PyTorchReference.EndToEnd(options, python);
-    if (theirEndToEnd is not null)
+    var theirEndToEnd = endToEnd is null ? null : PyTorchReference.EndToEnd(options, python);
+    if (endToEnd is not null && theirEndToEnd is not null)
         Print(new Dictionary<string, object>
         {
             ["ratio"] = "kdtools/pytorch", ["bench"] = "end_to_end", ["python"] = python.Label, ["torch"] = theirEndToEnd.Torch,
             ["total"] = Math.Round((double)endToEnd["total_s"] / theirEndToEnd.TotalSeconds, 3),
             ["peak_working_set"] = Math.Round((double)endToEnd["peak_working_set_mb"] / theirEndToEnd.PeakMb, 3),
         });
+    if (!options.Runs("pairs") && !options.Runs("methods") && !options.Runs("head")) continue;
     var theirs = PyTorchReference.Run(options, methodNames, python);
     foreach (var mine in pairs)
     {
@@ -85,7 +89,7 @@ foreach (var python in PythonTorch.Available(root))
         mine.RatioToKd.Over(reference.RatioToKd).Add(ratio, "ratio_to_kd");
         Print(ratio);
     }
-    if (theirs.HeadFineTune is { } theirHead)
+    if (head is not null && theirs.HeadFineTune is { } theirHead)
     {
         var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["python"] = python.Label, ["torch"] = theirs.Torch, ["bench"] = "head_finetune" };
         head.HeadStep.Over(theirHead.HeadStep).Add(ratio, "head_step");

@@ -64,6 +64,8 @@ internal static class PyTorchReference
         }
         // The script has references for a few methods only; it always adds KD.
         var referenced = methods.Where(m => ReferencedMethods.Contains(m)).ToList();
+        start.ArgumentList.Add("--parts");
+        start.ArgumentList.Add(string.Join(",", new[] { "pairs", "methods", "head" }.Where(o.Runs)));
         start.ArgumentList.Add("--methods");
         start.ArgumentList.Add(string.Join(",", referenced));
 
