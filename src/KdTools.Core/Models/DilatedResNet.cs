@@ -46,7 +46,7 @@ internal sealed class DilatedResNet : nn.Module
     /// <summary>Records <c>stem</c> and <c>stage1..4</c> (and their pre-activations) in <paramref name="features"/>; returns layer4's output.</summary>
     public Tensor Run(Tensor input, FeatureCollector features)
     {
-        var x = features.Add(FeatureNames.Stem, nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input)));
+        var x = features.Add(FeatureNames.Stem, nn.functional.relu(bn1.call(conv1.call(input))));
         x = nn.functional.max_pool2d(x, 3, 2, 1);
         x = features.AddStage(1, layer1.call(x));
         x = features.AddStage(2, layer2.call(x));
