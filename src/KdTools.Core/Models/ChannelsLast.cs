@@ -8,9 +8,9 @@ namespace KdTools.Core.Models;
 /// <c>memory_format</c> argument, but channels-last is only a stride pattern: an [N, C, H, W] tensor whose storage is
 /// ordered N, H, W, C. On the CPU, oneDNN's convolutions read such an input and write their output in the same layout
 /// without reordering to and from their blocked format, and every following convolution, BatchNorm, ReLU and sum keeps
-/// it, so a whole network runs channels-last from its input alone (weights may stay as they are). Measured on the
-/// project's 2-core machine (bench/README.md): 15–20 % less time per CIFAR ResNet training step and teacher forward,
-/// 5–15 % for VGG, WRN and ResNet-x4. The values are the same up to float rounding (other summation orders).
+/// it, so a whole network runs channels-last from its input alone (weights may stay as they are). With BatchNorm folding
+/// it takes a CIFAR ResNet teacher's forward to 0.55–0.83 of the plain one (bench/README.md, <c>teacher_eval_plain</c>;
+/// measured together on a loaded machine). The values are the same up to float rounding (other summation orders).
 /// </summary>
 internal static class ChannelsLast
 {

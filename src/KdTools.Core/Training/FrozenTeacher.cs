@@ -7,7 +7,7 @@ namespace KdTools.Core.Training;
 /// <summary>
 /// The teacher as a run computes it: a private copy of the caller's network, in eval mode, with every BatchNorm that
 /// directly follows a convolution folded into it (<see cref="BatchNormFolding"/>): the same outputs up to float
-/// rounding, one pass over the activations less per BatchNorm (about 13 % of a CIFAR ResNet's inference). The caller's
+/// rounding, one pass over the activations less per BatchNorm. The caller's
 /// network is never changed (its BatchNorm statistics, its checkpoints, what OFD reads of its BatchNorms). A network the
 /// architecture registry cannot rebuild, or one without a foldable BatchNorm, is used as it is.
 /// </summary>
