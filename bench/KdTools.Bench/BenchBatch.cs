@@ -14,7 +14,8 @@ internal sealed class BenchBatch : IDisposable
 
     public BenchBatch(int size, int classes)
     {
-        Images = randn(size, 3, 32, 32);
+        // In the layout the engine feeds the networks (channels-last on the CPU).
+        Images = ChannelsLast.Apply(randn(size, 3, 32, 32));
         TrainingLabels = randint(0, classes, TrainingSamples, dtype: ScalarType.Int64);
         using var order = randperm(TrainingSamples);
         Indices = order.narrow(0, 0, size).clone();

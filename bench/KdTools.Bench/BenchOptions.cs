@@ -5,15 +5,20 @@ namespace KdTools.Bench;
 /// <summary>Command line of the benchmark; <c>--quick</c> lowers every iteration count to a smoke check.</summary>
 internal sealed record BenchOptions(
     int Warmup, int Iterations, int MethodWarmup, int MethodIterations, int Threads, int BatchSize, int Classes,
-    IReadOnlyList<string>? Methods, bool SkipPyTorch)
+    IReadOnlyList<string>? Methods, bool SkipPyTorch, IReadOnlySet<string> Parts)
 {
+    /// <summary>The benchmark's parts, in the order they run; <c>--parts</c> picks some.</summary>
+    public static readonly string[] AllParts = ["end-to-end", "augmentation", "pairs", "methods", "head"];
+
+    public bool Runs(string part) => Parts.Contains(part);
+
     public const string Usage =
         "usage: ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] " +
-        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N]";
+        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N] [--parts end-to-end,augmentation,pairs,methods,head]";
 
     private static readonly string[] Flags = ["--quick", "--no-pytorch"];
     private static readonly string[] Valued =
-        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes"];
+        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes", "--parts"];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -30,11 +35,15 @@ internal sealed record BenchOptions(
         }
         int methodsAt = Array.IndexOf(args, "--methods");
         var methods = methodsAt >= 0 ? args[methodsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
+        int partsAt = Array.IndexOf(args, "--parts");
+        var parts = partsAt >= 0 ? args[partsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : AllParts;
+        if (parts.Except(AllParts).FirstOrDefault() is { } unknown)
+            throw new ArgumentException($"unknown part '{unknown}'; parts: {string.Join(",", AllParts)}\n{Usage}");
         var options = new BenchOptions(
             Warmup: Get("--warmup", 5, 1), Iterations: Get("--iters", 20, 3),
             MethodWarmup: Get("--method-warmup", 5, 1), MethodIterations: Get("--method-iters", 20, 2),
             Threads: Get("--threads", 2, 2), BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
-            methods, SkipPyTorch: args.Contains("--no-pytorch"));
+            methods, SkipPyTorch: args.Contains("--no-pytorch"), parts.ToHashSet());
         // RKD and PKT need two samples, and the feature probe takes two.
         if (options.Warmup < 0 || options.MethodWarmup < 0 || options.Iterations < 1 || options.MethodIterations < 1 ||
             options.Threads < 1 || options.BatchSize < 2 || options.Classes < 2)

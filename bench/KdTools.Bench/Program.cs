@@ -26,53 +26,75 @@ torch.set_num_threads(options.Threads);
 
 static void Print(Dictionary<string, object> record) => Console.WriteLine(JsonSerializer.Serialize(record));
 
-foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
+// First, so that the process's peak working set is the whole run's.
+var endToEnd = options.Runs("end-to-end") ? EndToEndBenchmark.Run(options) : null;
+if (endToEnd is not null) Print(endToEnd);
+if (options.Runs("augmentation"))
+    foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
 
 var pairs = new List<StepTimes>();
-foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })
-{
-    var times = StepBenchmark.Run(student, teacher, options);
-    pairs.Add(times);
-    Print(times.ToJson("kdtools"));
-}
+if (options.Runs("pairs"))
+    foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })
+    {
+        var times = StepBenchmark.Run(student, teacher, options);
+        pairs.Add(times);
+        Print(times.ToJson("kdtools"));
+    }
 var methods = new List<MethodStepTime>();
-foreach (var step in MethodStepBenchmark.Run(options, methodNames))
-{
-    methods.Add(step);
-    Print(step.ToJson("kdtools"));
-}
-var head = HeadFineTuneBenchmark.Run(options);
-Print(head.ToJson("kdtools"));
+if (options.Runs("methods"))
+    foreach (var step in MethodStepBenchmark.Run(options, methodNames))
+    {
+        methods.Add(step);
+        Print(step.ToJson("kdtools"));
+    }
+var head = options.Runs("head") ? HeadFineTuneBenchmark.Run(options) : null;
+if (head is not null) Print(head.ToJson("kdtools"));
 
 if (options.SkipPyTorch) return 0;
-var theirs = PyTorchReference.Run(options, methodNames);
-foreach (var mine in pairs)
+var root = PyTorchReference.FindRepositoryRoot();
+foreach (var python in PythonTorch.Available(root))
 {
-    var reference = theirs.Pairs.FirstOrDefault(t => t.Student == mine.Student && t.Teacher == mine.Teacher);
-    if (reference is null)
+    var theirEndToEnd = endToEnd is null ? null : PyTorchReference.EndToEnd(options, python);
+    if (endToEnd is not null && theirEndToEnd is not null)
+        Print(new Dictionary<string, object>
+        {
+            ["ratio"] = "kdtools/pytorch", ["bench"] = "end_to_end", ["python"] = python.Label, ["torch"] = theirEndToEnd.Torch,
+            ["total"] = Math.Round((double)endToEnd["total_s"] / theirEndToEnd.TotalSeconds, 3),
+            ["peak_working_set"] = Math.Round((double)endToEnd["peak_working_set_mb"] / theirEndToEnd.PeakMb, 3),
+        });
+    if (!options.Runs("pairs") && !options.Runs("methods") && !options.Runs("head")) continue;
+    var theirs = PyTorchReference.Run(options, methodNames, python);
+    foreach (var mine in pairs)
     {
-        Console.Error.WriteLine($"bench: no PyTorch result for {mine.Student}/{mine.Teacher}");
-        continue;
+        var reference = theirs.Pairs.FirstOrDefault(t => t.Student == mine.Student && t.Teacher == mine.Teacher);
+        if (reference is null)
+        {
+            Console.Error.WriteLine($"bench: no PyTorch result ({python.Label}) for {mine.Student}/{mine.Teacher}");
+            continue;
+        }
+        var ratio = new Dictionary<string, object>
+        {
+            ["ratio"] = "kdtools/pytorch", ["python"] = python.Label, ["torch"] = theirs.Torch, ["student"] = mine.Student, ["teacher"] = mine.Teacher,
+        };
+        mine.CeStep.Over(reference.CeStep).Add(ratio, "ce_step");
+        mine.KdStep.Over(reference.KdStep).Add(ratio, "kd_step");
+        mine.TeacherEval.Over(reference.TeacherEval).Add(ratio, "teacher_eval");
+        Print(ratio);
     }
-    var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["student"] = mine.Student, ["teacher"] = mine.Teacher };
-    mine.CeStep.Over(reference.CeStep).Add(ratio, "ce_step");
-    mine.KdStep.Over(reference.KdStep).Add(ratio, "kd_step");
-    mine.TeacherEval.Over(reference.TeacherEval).Add(ratio, "teacher_eval");
-    Print(ratio);
-}
-foreach (var mine in methods)
-{
-    if (!theirs.Methods.TryGetValue(mine.Method, out var reference)) continue;
-    var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["method"] = mine.Method };
-    mine.Step.Over(reference.Step).Add(ratio, "step");
-    mine.RatioToKd.Over(reference.RatioToKd).Add(ratio, "ratio_to_kd");
-    Print(ratio);
-}
-if (theirs.HeadFineTune is { } theirHead)
-{
-    var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["bench"] = "head_finetune" };
-    head.HeadStep.Over(theirHead.HeadStep).Add(ratio, "head_step");
-    head.TrainStep.Over(theirHead.TrainStep).Add(ratio, "train_step");
-    Print(ratio);
+    foreach (var mine in methods)
+    {
+        if (!theirs.Methods.TryGetValue(mine.Method, out var reference)) continue;
+        var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["python"] = python.Label, ["torch"] = theirs.Torch, ["method"] = mine.Method };
+        mine.Step.Over(reference.Step).Add(ratio, "step");
+        mine.RatioToKd.Over(reference.RatioToKd).Add(ratio, "ratio_to_kd");
+        Print(ratio);
+    }
+    if (head is not null && theirs.HeadFineTune is { } theirHead)
+    {
+        var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["python"] = python.Label, ["torch"] = theirs.Torch, ["bench"] = "head_finetune" };
+        head.HeadStep.Over(theirHead.HeadStep).Add(ratio, "head_step");
+        head.TrainStep.Over(theirHead.TrainStep).Add(ratio, "train_step");
+        Print(ratio);
+    }
 }
 return 0;

@@ -5,19 +5,54 @@ using System.Text.Json;
 namespace KdTools.Bench;
 
 /// <summary>What bench_torch.py measured.</summary>
-internal sealed record PyTorchResults(IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods, HeadFineTuneTimes? HeadFineTune);
+internal sealed record PyTorchResults(string Torch, IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods, HeadFineTuneTimes? HeadFineTune);
 
-/// <summary>Runs bench/pytorch/bench_torch.py (Debian's python3-torch) after the KdTools part and reads its JSON lines.</summary>
+/// <summary>What e2e_torch.py measured: its whole run and its peak resident set.</summary>
+internal sealed record PyTorchEndToEnd(string Torch, double TotalSeconds, double PeakMb);
+
+/// <summary>
+/// A Python with PyTorch to compare against: Debian 12's <c>/usr/bin/python3</c> (PyTorch 1.13) and, where it exists,
+/// Debian 13's (PyTorch 2.6) in the chroot at <see cref="TrixieRoot"/>, entered in a private mount namespace (its /proc
+/// and the bench's scripts bind-mounted there only, gone when the process ends; needs root). OpenBLAS gets one thread:
+/// its idle threads spin and would steal the cores the timed framework runs on.
+/// </summary>
+internal sealed record PythonTorch(string Label, string FileName, IReadOnlyList<string> Prefix, string ScriptFolder)
+{
+    public const string TrixieRoot = "/opt/kdtools-trixie";
+
+    public static IReadOnlyList<PythonTorch> Available(string repositoryRoot)
+    {
+        var scripts = Path.Combine(repositoryRoot, "bench", "pytorch");
+        var found = new List<PythonTorch> { new("debian12", "/usr/bin/python3", [], scripts) };
+        if (File.Exists(Path.Combine(TrixieRoot, "usr", "bin", "python3")) && Environment.UserName == "root")
+            found.Add(new("debian13", "/usr/bin/unshare",
+                ["-m", "sh", "-c",
+                 $"mount --bind /proc {TrixieRoot}/proc && mount --bind '{scripts}' {TrixieRoot}/mnt && exec chroot {TrixieRoot} /usr/bin/python3 \"$@\"",
+                 "sh"], "/mnt"));
+        else Console.Error.WriteLine($"bench: no PyTorch 2.6 comparison ({TrixieRoot} missing or not root: it is entered with unshare and chroot)");
+        return found;
+    }
+
+    /// <summary>A process that runs <paramref name="script"/> (a file of bench/pytorch) with this Python.</summary>
+    public ProcessStartInfo Start(string script)
+    {
+        var start = new ProcessStartInfo(FileName) { RedirectStandardOutput = true };
+        foreach (var argument in Prefix) start.ArgumentList.Add(argument);
+        start.ArgumentList.Add(Path.Combine(ScriptFolder, script));
+        start.Environment["OPENBLAS_NUM_THREADS"] = "1";
+        return start;
+    }
+}
+
+/// <summary>Runs bench/pytorch/bench_torch.py after the KdTools part and reads its JSON lines.</summary>
 internal static class PyTorchReference
 {
     /// <summary>The methods bench_torch.py has reference formulas for (its METHODS).</summary>
     private static readonly HashSet<string> ReferencedMethods = new(["KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST"], StringComparer.OrdinalIgnoreCase);
 
-    public static PyTorchResults Run(BenchOptions o, IEnumerable<string> methods)
+    public static PyTorchResults Run(BenchOptions o, IEnumerable<string> methods, PythonTorch python)
     {
-        var script = Path.Combine(FindRepositoryRoot(), "bench", "pytorch", "bench_torch.py");
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
-        start.ArgumentList.Add(script);
+        var start = python.Start("bench_torch.py");
         foreach (var (flag, value) in new[]
                  {
                      ("--warmup", o.Warmup), ("--iters", o.Iterations), ("--method-warmup", o.MethodWarmup),
@@ -29,13 +64,16 @@ internal static class PyTorchReference
         }
         // The script has references for a few methods only; it always adds KD.
         var referenced = methods.Where(m => ReferencedMethods.Contains(m)).ToList();
+        start.ArgumentList.Add("--parts");
+        start.ArgumentList.Add(string.Join(",", new[] { "pairs", "methods", "head" }.Where(o.Runs)));
         start.ArgumentList.Add("--methods");
         start.ArgumentList.Add(string.Join(",", referenced));
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         var pairs = new List<StepTimes>();
         var methodSteps = new Dictionary<string, MethodStepTime>();
         HeadFineTuneTimes? head = null;
+        string torch = "?";
         string? line;
         while ((line = process.StandardOutput.ReadLine()) is not null)
         {
@@ -44,6 +82,7 @@ internal static class PyTorchReference
             using var doc = JsonDocument.Parse(line);
             var r = doc.RootElement;
             string Text(string name) => r.GetProperty(name).GetString()!;
+            if (r.TryGetProperty("torch", out var version)) torch = version.GetString()!;
             switch (r.TryGetProperty("bench", out var bench) ? bench.GetString() : null)
             {
                 case null:
@@ -59,11 +98,40 @@ internal static class PyTorchReference
             }
         }
         process.WaitForExit();
-        if (process.ExitCode != 0) Console.Error.WriteLine($"bench: bench_torch.py exited with {process.ExitCode}");
-        return new PyTorchResults(pairs, methodSteps, head);
+        if (process.ExitCode != 0) Console.Error.WriteLine($"bench: bench_torch.py ({python.Label}) exited with {process.ExitCode}");
+        return new PyTorchResults(torch, pairs, methodSteps, head);
     }
 
-    private static string FindRepositoryRoot()
+    /// <summary>Runs e2e_torch.py (the recipe of <see cref="EndToEndBenchmark"/>); null when it failed.</summary>
+    public static PyTorchEndToEnd? EndToEnd(BenchOptions o, PythonTorch python)
+    {
+        var start = python.Start("e2e_torch.py");
+        foreach (var (flag, value) in new[]
+                 {
+                     ("--threads", o.Threads), ("--epochs", EndToEndBenchmark.Epochs), ("--train", EndToEndBenchmark.TrainCount),
+                     ("--test", EndToEndBenchmark.TestCount), ("--classes", EndToEndBenchmark.Classes), ("--batch", EndToEndBenchmark.BatchSize),
+                 })
+        {
+            start.ArgumentList.Add(flag);
+            start.ArgumentList.Add(value.ToString(CultureInfo.InvariantCulture));
+        }
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        PyTorchEndToEnd? result = null;
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null)
+        {
+            Console.WriteLine(line);
+            if (!line.StartsWith('{')) continue;
+            using var doc = JsonDocument.Parse(line);
+            var r = doc.RootElement;
+            result = new PyTorchEndToEnd(r.GetProperty("torch").GetString()!, r.GetProperty("total_s").GetDouble(), r.GetProperty("peak_rss_mb").GetDouble());
+        }
+        process.WaitForExit();
+        if (process.ExitCode != 0) Console.Error.WriteLine($"bench: e2e_torch.py ({python.Label}) exited with {process.ExitCode}");
+        return process.ExitCode == 0 ? result : null;
+    }
+
+    public static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "KdTools.sln"))) return dir.FullName;

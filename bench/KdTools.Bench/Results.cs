@@ -1,7 +1,9 @@
 namespace KdTools.Bench;
 
 /// <summary>CE step, KD step and teacher inference of one student/teacher pair.</summary>
-internal sealed record StepTimes(string Student, string Teacher, int Batch, int Threads, Timing CeStep, Timing KdStep, Timing TeacherEval)
+/// <param name="TeacherEvalPlain">KdTools only: the teacher without BatchNorm folding, on NCHW-contiguous inputs.</param>
+internal sealed record StepTimes(string Student, string Teacher, int Batch, int Threads, Timing CeStep, Timing KdStep, Timing TeacherEval,
+    Timing? TeacherEvalPlain = null)
 {
     public Dictionary<string, object> ToJson(string framework)
     {
@@ -12,6 +14,7 @@ internal sealed record StepTimes(string Student, string Teacher, int Batch, int 
         CeStep.AddMs(record, "ce_step");
         KdStep.AddMs(record, "kd_step");
         TeacherEval.AddMs(record, "teacher_eval");
+        TeacherEvalPlain?.AddMs(record, "teacher_eval_plain");
         return record;
     }
 }

@@ -429,7 +429,10 @@ def main():
     parser.add_argument("--method-iters", type=int, default=10, help="timed method/head steps (default 10)")
     parser.add_argument("--methods", type=method_list, default=list(METHODS),
                         help=f"comma-separated subset of {','.join(METHODS)} (KD always runs; default all)")
+    parser.add_argument("--parts", default="pairs,methods,head",
+                        help="comma-separated subset of pairs,methods,head (default all)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     torch.set_num_threads(args.threads)
     check_parameter_counts()
@@ -437,11 +440,14 @@ def main():
     def emit(record):
         print(json.dumps(record, separators=(",", ":")), flush=True)
 
-    for student_name, teacher_name in PAIRS:
-        emit(bench_pair(student_name, teacher_name, args))
-    for record in bench_methods(args):
-        emit(record)
-    emit(bench_head_finetune(args))
+    if "pairs" in parts:
+        for student_name, teacher_name in PAIRS:
+            emit(bench_pair(student_name, teacher_name, args))
+    if "methods" in parts:
+        for record in bench_methods(args):
+            emit(record)
+    if "head" in parts:
+        emit(bench_head_finetune(args))
 
 
 if __name__ == "__main__":

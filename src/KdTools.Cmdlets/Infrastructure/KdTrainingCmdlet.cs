@@ -112,8 +112,12 @@ public abstract class KdTrainingCmdlet : KdCmdlet
 
     /// <summary>
     /// libtorch's intra-op CPU threads. Process-wide: it applies to every run in the PowerShell process (all runspaces,
-    /// ForEach-Object -Parallel included) from the moment it is set, and stays for later commands. Leave it unset (or
-    /// give every parallel run the same value) so parallel runs reproduce their results alone.
+    /// ForEach-Object -Parallel included) from the moment it is set, and stays for later commands. A run alone: leave it
+    /// unset (one thread per core). Runs in parallel: give every run the same value, the cores divided by the number
+    /// of runs at once and at least 1 (-Threads 1 for as many runs as cores, in one process or several): threads beyond
+    /// the cores spin and wait for each other (measured on 2 cores: two processes of 2 threads each ran up to 10 times
+    /// slower than with 1 thread each). The same value for every run also keeps parallel results bit-identical to the
+    /// same runs alone.
     /// </summary>
     /// <value>not set: libtorch's default, one thread per core (or the last -Threads given in this session)</value>
     [Parameter]
@@ -122,7 +126,10 @@ public abstract class KdTrainingCmdlet : KdCmdlet
 
     /// <summary>
     /// Train on the images as they are, without the recipe's augmentation (the Default recipe's: random crops with 4
-    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's).
+    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's). A
+    /// classification run with a teacher then computes the teacher's outputs once per training image and reuses them in
+    /// every later epoch (for the methods that name what they read of the teacher: KD, DKD, DIST, TAKD, CRD, PKT, RKD),
+    /// up to 1 GiB of kept outputs; the results match recomputed outputs to float rounding.
     /// </summary>
     /// <value>False: training batches are augmented as the recipe says</value>
     [Parameter]

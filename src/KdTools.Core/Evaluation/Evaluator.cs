@@ -74,7 +74,7 @@ public static class Evaluator
     }
 
     private static Tensor Normalized(Tensor images, InputNormalization normalization, Device device) =>
-        BatchAugmentation.Prepare(images, normalization.Mean, normalization.Std, AugmentationPolicy.None, generator: null).to(device);
+        ChannelsLast.Apply(BatchAugmentation.Prepare(images, normalization.Mean, normalization.Std, AugmentationPolicy.None, generator: null).to(device));
 
     private static IEnumerable<(string Exit, Tensor Logits)> ExitLogits(ModelOutput output)
     {

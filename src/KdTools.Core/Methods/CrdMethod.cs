@@ -68,6 +68,8 @@ public sealed class CrdOptions : FeatureMethodOptions
     Paper = "Tian, Krishnan, Isola. Contrastive Representation Distillation. ICLR 2020")]
 internal sealed class CrdMethod(CrdOptions options) : FeatureDistillationMethod<CrdOptions>(options)
 {
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [FeatureNames.Embedding];
+
     private EmbeddingHead? _studentEmbed, _teacherEmbed;
     private ContrastMemory? _memory;
     private CrdContrastSampler? _sampler;

@@ -49,6 +49,7 @@ public sealed class DistOptions : MethodOptions
 internal sealed class DistMethod(DistOptions options) : DistillationMethod<DistOptions>(options)
 {
     public override double TaskLossWeight => Options.CeWeight;
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [];
 
     public override void AddLosses(StepContext step, LossTerms terms)
     {

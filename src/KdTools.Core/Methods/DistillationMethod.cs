@@ -47,6 +47,14 @@ public abstract class DistillationMethod : IDisposable
     public bool NeedsTeacher { get; }
     public MethodOptions Options { get; }
 
+    /// <summary>
+    /// The teacher features (<see cref="Models.FeatureNames"/>) that <see cref="AddLosses"/> and the pre-stages read
+    /// besides the teacher's logits, or null when they may read any feature or exit. Naming them lets the engine reuse
+    /// the teacher's outputs across epochs where they cannot change (training without augmentation:
+    /// <see cref="Training.TeacherOutputCache"/>).
+    /// </summary>
+    public virtual IReadOnlyCollection<string>? TeacherFeaturesRead => null;
+
     /// <summary>Weight of the hard-label cross-entropy the engine adds (1 unless the method rebalances it, as KD does).</summary>
     public virtual double TaskLossWeight => 1.0;
 

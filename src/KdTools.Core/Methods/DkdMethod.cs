@@ -58,6 +58,7 @@ public sealed class DkdOptions : MethodOptions
 internal sealed class DkdMethod(DkdOptions options) : DistillationMethod<DkdOptions>(options)
 {
     public override double TaskLossWeight => Options.CeWeight;
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [];
 
     public override void AddLosses(StepContext step, LossTerms terms)
     {

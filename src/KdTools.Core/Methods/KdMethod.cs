@@ -51,6 +51,7 @@ public class KdOptions : MethodOptions
 internal sealed class KdMethod(KdOptions options) : DistillationMethod<KdOptions>(options)
 {
     public override double TaskLossWeight => Options.TaskLossWeight;
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [];
 
     public override void AddLosses(StepContext step, LossTerms terms) => AddKdTerm(step, terms, Options);
 

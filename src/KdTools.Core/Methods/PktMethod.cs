@@ -16,6 +16,8 @@ public sealed class PktOptions : FeatureMethodOptions
     Paper = "Passalis, Tefas. Learning Deep Representations with Probabilistic Knowledge Transfer. ECCV 2018")]
 internal sealed class PktMethod(PktOptions options) : FeatureDistillationMethod<PktOptions>(options)
 {
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [FeatureNames.Embedding];
+
     public override void Initialize(MethodSetup setup)
     {
         setup.Student(FeatureNames.Embedding);

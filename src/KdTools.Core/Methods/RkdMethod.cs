@@ -30,6 +30,8 @@ public sealed class RkdOptions : FeatureMethodOptions
     Paper = "Park et al. Relational Knowledge Distillation. CVPR 2019")]
 internal sealed class RkdMethod(RkdOptions options) : FeatureDistillationMethod<RkdOptions>(options)
 {
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [FeatureNames.Embedding];
+
     public override void Initialize(MethodSetup setup)
     {
         setup.Student(FeatureNames.Embedding);

@@ -30,6 +30,7 @@ public sealed class TakdOptions : KdOptions
 internal sealed class TakdMethod(TakdOptions options) : DistillationMethod<TakdOptions>(options)
 {
     public override double TaskLossWeight => Options.TaskLossWeight;
+    public override IReadOnlyCollection<string> TeacherFeaturesRead => [];
 
     public override void AddLosses(StepContext step, LossTerms terms) => KdMethod.AddKdTerm(step, terms, Options);
 

@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace KdTools.Core.Models;
 
 /// <summary>One registered architecture: its name, family, what it is, and how to build it.</summary>
@@ -73,7 +75,7 @@ public static class ArchitectureRegistry
 
     /// <summary>
     /// A new network of the same architecture with a copy of <paramref name="source"/>'s weights, BN statistics and
-    /// normalisation.
+    /// normalisation, in the source's floating-point type (a float64 network's copy carries its weights unrounded).
     /// </summary>
     public static ClassifierNet Clone(ClassifierNet source)
     {
@@ -85,6 +87,7 @@ public static class ArchitectureRegistry
             return new MultiExitNet(backbone, heads);
         }
         var copy = Create(source.Architecture, source.NumClasses);
+        if (source.parameters().FirstOrDefault() is { } parameter && parameter.dtype != torch.ScalarType.Float32) copy.to(parameter.dtype);
         CopyState(source, copy);
         copy.Normalization = source.Normalization;
         copy.InputSize = source.InputSize;

@@ -28,8 +28,8 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
     private readonly BatchNorm2d bn2;
 
     // The two reference files name the projection differently; at most one of these is set.
-    private readonly Sequential? downsample;
-    private readonly Sequential? shortcut;
+    private readonly ConvNormSequence? downsample;
+    private readonly ConvNormSequence? shortcut;
 
     private readonly bool _returnsPreActivation;
 
@@ -52,8 +52,8 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);
-        var sum = bn2.call(conv2.call(hidden));
+        var hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true);
+        var sum = BatchNormFolding.ConvNorm(conv2, bn2, hidden);
         var projection = downsample ?? shortcut;
         sum.add_(projection is null ? input : projection.call(input));
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);

@@ -23,8 +23,8 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
     private readonly BatchNorm2d bn3;
 
     // The two reference layouts name the projection differently; at most one of these is set.
-    private readonly Sequential? downsample;
-    private readonly Sequential? shortcut;
+    private readonly ConvNormSequence? downsample;
+    private readonly ConvNormSequence? shortcut;
 
     private readonly bool _returnsPreActivation;
 
@@ -49,9 +49,9 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var hidden = nn.functional.relu(bn1.call(conv1.call(input)), inplace: true);
-        hidden = nn.functional.relu(bn2.call(conv2.call(hidden)), inplace: true);
-        var sum = bn3.call(conv3.call(hidden));
+        var hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true);
+        hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv2, bn2, hidden), inplace: true);
+        var sum = BatchNormFolding.ConvNorm(conv3, bn3, hidden);
         var projection = downsample ?? shortcut;
         sum.add_(projection is null ? input : projection.call(input));
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);

@@ -32,8 +32,8 @@ internal static class ReferenceLayers
     /// The residual shortcut that reshapes a block's input to its output (1x1 conv + BN), or null when the identity
     /// already fits (same width, stride 1).
     /// </summary>
-    public static Sequential? ProjectionShortcut(long inPlanes, long outPlanes, long stride) =>
+    public static ConvNormSequence? ProjectionShortcut(long inPlanes, long outPlanes, long stride) =>
         stride == 1 && inPlanes == outPlanes
             ? null
-            : nn.Sequential(Conv(inPlanes, outPlanes, 1, stride), nn.BatchNorm2d(outPlanes));
+            : new ConvNormSequence([Conv(inPlanes, outPlanes, 1, stride), nn.BatchNorm2d(outPlanes)]);
 }

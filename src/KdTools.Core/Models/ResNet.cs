@@ -40,7 +40,7 @@ internal sealed class ResNet : ClassifierNet
     {
         using var scope = NewDisposeScope();
         var features = new FeatureCollector();
-        var x = features.Add(FeatureNames.Stem, nn.functional.relu(bn1.call(conv1.call(input)), inplace: true));
+        var x = features.Add(FeatureNames.Stem, nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true));
         x = features.AddStage(1, layer1.call(x));
         x = features.AddStage(2, layer2.call(x));
         x = features.AddStage(3, layer3.call(x));

@@ -30,11 +30,11 @@ internal sealed class Vgg : ClassifierNet
     /// </summary>
     private const long LargestInputWithoutPool3 = 32;
 
-    private readonly Sequential block0;
-    private readonly Sequential block1;
-    private readonly Sequential block2;
-    private readonly Sequential block3;
-    private readonly Sequential block4;
+    private readonly ConvNormSequence block0;
+    private readonly ConvNormSequence block1;
+    private readonly ConvNormSequence block2;
+    private readonly ConvNormSequence block3;
+    private readonly ConvNormSequence block4;
     private readonly Linear classifier;
 
     /// <summary><paramref name="blockWidths"/>: the output width of each conv layer, per block.</summary>
@@ -92,7 +92,7 @@ internal sealed class Vgg : ClassifierNet
     private static Tensor MaxPool(Tensor x) => nn.functional.max_pool2d(x, 2, 2);
 
     /// <summary>conv-BN-ReLU per width, without the last ReLU; indices match the reference's nn.Sequential keys.</summary>
-    private static Sequential Block(long inChannels, long[] widths)
+    private static ConvNormSequence Block(long inChannels, long[] widths)
     {
         var layers = new List<nn.Module<Tensor, Tensor>>();
         foreach (long width in widths)
@@ -102,6 +102,6 @@ internal sealed class Vgg : ClassifierNet
             layers.Add(nn.BatchNorm2d(width));
             inChannels = width;
         }
-        return nn.Sequential(layers);
+        return new ConvNormSequence(layers);
     }
 }

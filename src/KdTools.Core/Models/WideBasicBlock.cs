@@ -46,7 +46,7 @@ internal sealed class WideBasicBlock : nn.Module<Tensor, Tensor>
 
     private Tensor Residual(Tensor input, Tensor activation)
     {
-        var hidden = nn.functional.relu(bn2.call(conv1.call(activation)), inplace: true);
+        var hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn2, activation), inplace: true);
         var sum = conv2.call(hidden);
         return sum.add_(convShortcut is null ? input : convShortcut.call(activation));
     }

@@ -47,6 +47,21 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// <summary>Sees the initial weights and every step (the parity tests); null, the default, costs nothing.</summary>
     internal ITrainingObserver? Observer { get; init; }
 
+    /// <summary>
+    /// Prepare each batch (indexing, augmentation, normalisation) on a background thread while the previous step runs;
+    /// false prepares it in line (the tests compare both: the results are bit-identical).
+    /// </summary>
+    internal bool PrepareBatchesAhead { get; init; } = true;
+
+    /// <summary>Reuse the teacher's outputs across epochs where they cannot change (<see cref="TeacherOutputCache"/>); the tests turn it off to compare.</summary>
+    internal bool CacheTeacherOutputs { get; init; } = true;
+
+    /// <summary>The running job's teacher-output cache, if it has one.</summary>
+    private TeacherOutputCache? _teacherOutputs;
+
+    /// <summary>Where the last run's time went (the bench reads it).</summary>
+    internal TrainingTimings Timings { get; private set; } = new();
+
     /// <summary>One stage as the loop runs it: the main stage and every pre-stage alike.</summary>
     private sealed record Stage(
         string Name, int Index, int Epochs, double LearningRate, LearningRateSchedule Schedule,
@@ -63,6 +78,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (_settings.Threads is int threads) torch.set_num_threads(threads);
         var device = Devices.Resolve(_settings.Device);
         var clock = Stopwatch.StartNew();
+        Timings = new TrainingTimings();
 
         foreach (var warning in InputChecks.SizeWarnings(job))
             _log.LogWarning("{Warning}", warning);
@@ -88,6 +104,11 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (resumed is not null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
+        // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
+        using var frozenTeacher = job.Teacher is null ? null : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
+        job = job with { Teacher = frozenTeacher?.Network };
+        using var teacherOutputs = CacheTeacherOutputs ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
+        _teacherOutputs = teacherOutputs;
 
         var run = new ActiveRun(job, network, identity, files, state);
         using var best = _settings.KeepBestWeights ? new WeightSnapshot(network) : null;
@@ -154,6 +175,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             using (var orderScope = torch.NewDisposeScope())
             {
                 var order = loader.EpochOrder(MixSeed(_settings.Seed, stage.Index, state.Epoch, -1));
+                int epoch = state.Epoch;
+                using var prefetcher = new StepInputPrefetcher(b => StepInputs.Prepare(loader, order, b, MixSeed(_settings.Seed, stage.Index, epoch, b),
+                    job.Task, job.Student.Normalization!, teacherNormalization, _settings.Augmentation, device), loader.BatchCount, PrepareBatchesAhead);
                 for (; state.NextBatch < loader.BatchCount; state.NextBatch++)
                 {
                     if (cancellation.IsCancellationRequested)
@@ -163,9 +187,13 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                         return false;
                     }
                     optimizer.LearningRate = stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
-                    long stepSeed = MixSeed(_settings.Seed, stage.Index, state.Epoch, state.NextBatch);
-                    using (var random = new Generator((ulong)stepSeed))
-                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, stage, state, random, stepSeed, teacherNormalization);
+                    long waitStart = Stopwatch.GetTimestamp();
+                    using (var inputs = prefetcher.Take(state.NextBatch))
+                    {
+                        Timings.InputWait += Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+                        Timings.InputPreparation += inputs.PreparationSeconds;
+                        Step(job, inputs, optimizer, stage, state);
+                    }
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
                 }
@@ -212,35 +240,37 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             $"(epoch terms: {string.Join(", ", record.Terms.Select(t => $"{t.Key}={t.Value:G3}"))})");
     }
 
-    private void Step(TrainingJob job, Device device, Batch batch, SgdOptimizer optimizer, Stage stage, RunState state,
-        Generator random, long stepSeed, InputNormalization? teacherNormalization)
+    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, Stage stage, RunState state)
     {
         using var scope = torch.NewDisposeScope();
+        prepared.AttachTo(scope);
         var task = job.Task;
-        var studentNormalization = job.Student.Normalization!;
-        var (inputs, labels) = task.Prepare(batch, studentNormalization, _settings.Augmentation, random, device);
+        var (inputs, labels, random) = (prepared.Inputs, prepared.Labels, prepared.Random);
         ModelOutput? teacher = null;
+        long teacherStart = Stopwatch.GetTimestamp();
         if (job.Teacher is not null)
         {
-            // A teacher trained with other statistics sees the same augmented images, normalised its own way: the
-            // augmentation is replayed from a generator seeded like the step's.
-            Tensor teacherInputs;
-            if (teacherNormalization!.Equals(studentNormalization)) teacherInputs = inputs;
-            else
-            {
-                using var replay = new Generator((ulong)stepSeed);
-                teacherInputs = task.Prepare(batch, teacherNormalization, _settings.Augmentation, replay, device).Inputs;
-            }
             using var noGrad = torch.no_grad();
-            teacher = job.Teacher.Run(teacherInputs);
+            var teacherNetwork = job.Teacher;
+            bool computed = false;
+            teacher = _teacherOutputs is { } cache
+                ? cache.Outputs(prepared.Indices, () =>
+                {
+                    computed = true;
+                    return teacherNetwork.Run(prepared.TeacherInputs!);
+                })
+                : teacherNetwork.Run(prepared.TeacherInputs!);
+            if (_teacherOutputs is not null && !computed) Timings.CachedTeacherSteps++;
         }
+        long studentStart = Stopwatch.GetTimestamp();
+        Timings.Teacher += Stopwatch.GetElapsedTime(teacherStart, studentStart).TotalSeconds;
         // A pre-stage that trains only the method's modules (FT's paraphraser, MHKD/TOFD teacher heads) reads the teacher
         // alone, so the student does not run there.
         var student = stage.TrainsStudent ? job.Student.Run(inputs) : null;
 
         var terms = new LossTerms();
         if (stage.TaskLossWeight != 0 && student is not null) terms.Add(TaskTerm, stage.TaskLossWeight * task.Loss(student, labels));
-        var context = new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch, stage.Epochs, random)
+        var context = new StepContext(inputs, labels, prepared.Indices, student, teacher, state.Epoch, stage.Epochs, random)
         {
             Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
         };
@@ -268,6 +298,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             if (stage.TaskLossWeight != 0 && values.FirstOrDefault(v => v.Key == TaskTerm) is { Key: not null } first)
                 state.StageStartTaskLoss = first.Value / stage.TaskLossWeight;
         }
+        Timings.StudentStep += Stopwatch.GetElapsedTime(studentStart).TotalSeconds;
     }
 
     private EpochRecord CloseEpoch(TrainingJob job, ClassifierNet network, Device device, RunState state, Stage stage, double rate)
@@ -275,7 +306,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         bool evaluate = stage.IsMain && ((state.Epoch + 1) % _settings.EvaluateEvery == 0 || state.Epoch + 1 == stage.Epochs);
         // Not cancellable: a stop during evaluation must still reach the next batch boundary, where the resumable
         // checkpoint is written.
+        long evaluationStart = Stopwatch.GetTimestamp();
         var test = evaluate ? job.Task.Evaluate(network, job.Dataset, device) : null;
+        Timings.Evaluation += Stopwatch.GetElapsedTime(evaluationStart).TotalSeconds;
         var acc = state.Accumulator;
         var record = new EpochRecord
         {
@@ -328,7 +361,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         void Write() => TrainingCheckpoint.SaveResumable(path, run.Job, run.Network, _settings, position, optimizer, run.Best, run.Identity, finished);
         if (!tolerateFailure)
         {
+            long start = Stopwatch.GetTimestamp();
             Write();
+            Timings.Checkpointing += Stopwatch.GetElapsedTime(start).TotalSeconds;
             state.LastCheckpoint = path;
             return path;
         }
@@ -342,6 +377,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// </summary>
     private string? TryWrite(ActiveRun run, string path, Action write)
     {
+        long start = Stopwatch.GetTimestamp();
         try
         {
             write();
@@ -356,11 +392,16 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             _log.LogWarning("{Failure}", state.CheckpointFailure.Message);
             return null;
         }
+        finally
+        {
+            Timings.Checkpointing += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
     }
 
     private TrainingResult Finish(ActiveRun run, Stopwatch clock, bool cancelled)
     {
         var (job, state) = (run.Job, run.State);
+        Timings.Total = clock.Elapsed.TotalSeconds;
         return new TrainingResult
         {
             Network = run.Network,

@@ -30,10 +30,12 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         long batch = input.shape[0], channels = input.shape[1], positions = input.shape[2] * input.shape[3];
-        var queries = query_conv.call(input).view(batch, -1, positions).transpose(1, 2);   // [B, N, C/8]
-        var keys = key_conv.call(input).view(batch, -1, positions);                         // [B, C/8, N]
+        // reshape, not view: the engine feeds channels-last inputs (ChannelsLast), so the 1x1 convolutions' outputs are
+        // not contiguous in [B, C, H, W] order.
+        var queries = query_conv.call(input).reshape(batch, -1, positions).transpose(1, 2);   // [B, N, C/8]
+        var keys = key_conv.call(input).reshape(batch, -1, positions);                         // [B, C/8, N]
         var attention = queries.bmm(keys).softmax(-1);                                      // [B, N, N], row i: where i looks
-        var values = value_conv.call(input).view(batch, channels, positions);               // [B, C, N]
+        var values = value_conv.call(input).reshape(batch, channels, positions);               // [B, C, N]
         var attended = values.bmm(attention.transpose(1, 2)).view(input.shape);
         return gamma * attended + input;
     }

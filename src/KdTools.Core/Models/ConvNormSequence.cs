@@ -1,0 +1,36 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KdTools.Core.Models;
+
+/// <summary>
+/// A <c>Sequential</c> of layers (state keys <c>0</c>, <c>1</c>, …, as PyTorch's nn.Sequential) in which every
+/// convolution directly followed by a BatchNorm runs through <see cref="BatchNormFolding.ConvNorm"/>, so a frozen copy
+/// can fold that BatchNorm away. TorchSharp's Sequential cannot skip one of its layers.
+/// </summary>
+internal sealed class ConvNormSequence : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor>[] _layers;
+
+    public ConvNormSequence(IEnumerable<nn.Module<Tensor, Tensor>> layers) : base(nameof(ConvNormSequence))
+    {
+        _layers = layers.ToArray();
+        for (int i = 0; i < _layers.Length; i++) register_module(i.ToString(System.Globalization.CultureInfo.InvariantCulture), _layers[i]);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = input;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (_layers[i] is Conv2d conv && i + 1 < _layers.Length && _layers[i + 1] is BatchNorm2d norm)
+            {
+                x = BatchNormFolding.ConvNorm(conv, norm, x);
+                i++;
+            }
+            else x = _layers[i].call(x);
+        }
+        return x;
+    }
+}
