@@ -47,10 +47,16 @@ public static class KdErrorIds
     public const string MethodOptionUnknown = "KdTools.Method.OptionUnknown";
     public const string MethodOptionInvalid = "KdTools.Method.OptionInvalid";
     public const string MethodNeedsTeacher = "KdTools.Method.TeacherRequired";
+
+    /// <summary>A method asked to train a task it does not define (a classification method on a segmentation dataset).</summary>
+    public const string MethodTaskUnsupported = "KdTools.Method.TaskUnsupported";
     public const string FeatureMissing = "KdTools.Model.FeatureMissing";
     public const string FeatureShapeMismatch = "KdTools.Model.FeatureShapeMismatch";
     public const string ClassCountMismatch = "KdTools.Model.ClassCountMismatch";
     public const string InputShapeMismatch = "KdTools.Model.InputShapeMismatch";
+
+    /// <summary>A network and a dataset (or two networks) of different prediction tasks: a classifier on label maps.</summary>
+    public const string TaskMismatch = "KdTools.Model.TaskMismatch";
     public const string DatasetPathMissing = "KdTools.Dataset.PathNotFound";
     public const string DatasetFileMissing = "KdTools.Dataset.FileNotFound";
     public const string DatasetFileCorrupt = "KdTools.Dataset.FileCorrupt";

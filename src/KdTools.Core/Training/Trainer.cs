@@ -76,8 +76,13 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var stage = stages[i];
             if (state.Stage != stage.Name) state.StartStage(stage.Name);
             using var optimizer = new SgdOptimizer(stage.Parameters(), stage.LearningRate, _settings.Momentum, _settings.WeightDecay, _settings.Nesterov);
-            if (resumed is not null && resumed.Stage == stage.Name) optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
-            if (!RunStage(job, network, device, state, optimizer, stage, best, cancellation))
+            using var auxiliary = stage.IsMain && job.Method.AuxiliaryUpdate is { } update ? new AuxiliaryOptimizer(update) : null;
+            if (resumed is not null && resumed.Stage == stage.Name)
+            {
+                optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
+                auxiliary?.Optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
+            }
+            if (!RunStage(job, network, device, state, optimizer, auxiliary, stage, best, cancellation))
                 return Finish(job, network, state, clock, cancelled: true);
         }
         if (best is not null && state.Best(job.Task.ScoreMetric) is not null) best.RestoreInto(network);
@@ -100,8 +105,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     }
 
     /// <summary>Runs a stage from the state's position; false when cancelled (the resumable checkpoint is written).</summary>
-    private bool RunStage(TrainingJob job, ClassifierNet network, Device device, RunState state, SgdOptimizer optimizer, Stage stage,
-        WeightSnapshot? best, CancellationToken cancellation)
+    private bool RunStage(TrainingJob job, ClassifierNet network, Device device, RunState state, SgdOptimizer optimizer,
+        AuxiliaryOptimizer? auxiliary, Stage stage, WeightSnapshot? best, CancellationToken cancellation)
     {
         var data = job.Dataset;
         // A trailing batch of one sample breaks batch statistics (BN) and relational losses (RKD, PKT): drop just that one.
@@ -124,13 +129,14 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     if (cancellation.IsCancellationRequested)
                     {
                         state.Accumulator.Seconds += epochClock.Elapsed.TotalSeconds;
-                        SaveOnCancel(job, network, state, optimizer);
+                        SaveOnCancel(job, network, state, optimizer, auxiliary);
                         return false;
                     }
                     optimizer.LearningRate = stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
+                    auxiliary?.ScheduleAt(state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
                     long stepSeed = MixSeed(_settings.Seed, stage.Index, state.Epoch, state.NextBatch);
                     using (var random = new Generator((ulong)stepSeed))
-                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, stage, state, random, stepSeed, teacherNormalization);
+                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, auxiliary, stage, state, random, stepSeed, teacherNormalization);
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
                 }
@@ -144,20 +150,20 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     TrainingCheckpoint.SaveModel(Path.Combine(dir, "best.safetensors"), job, network, _settings, record);
             }
             if (_settings.CheckpointDirectory is { } folder)
-                SaveResumable(Path.Combine(folder, "last.safetensors"), job, network, state, optimizer, completedEpoch: true);
+                SaveResumable(Path.Combine(folder, "last.safetensors"), job, network, state, optimizer, auxiliary, completedEpoch: true);
             // Implicit Scalar conversions in loss formulas are only freed by finalizers; keep them bounded per epoch.
             GC.Collect();
         }
         return true;
     }
 
-    private void Step(TrainingJob job, Device device, Batch batch, SgdOptimizer optimizer, Stage stage, RunState state,
-        Generator random, long stepSeed, InputNormalization? teacherNormalization)
+    private void Step(TrainingJob job, Device device, Batch batch, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage,
+        RunState state, Generator random, long stepSeed, InputNormalization? teacherNormalization)
     {
         using var scope = torch.NewDisposeScope();
         var task = job.Task;
         var studentNormalization = job.Student.Normalization!;
-        var (inputs, labels) = task.Prepare(batch, studentNormalization, _settings.Augmentation, random, device);
+        var (inputs, labels) = task.Prepare(batch, studentNormalization, _settings, random, device);
         ModelOutput? teacher = null;
         if (job.Teacher is not null)
         {
@@ -168,14 +174,14 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             else
             {
                 using var replay = new Generator((ulong)stepSeed);
-                teacherInputs = task.Prepare(batch, teacherNormalization, _settings.Augmentation, replay, device).Inputs;
+                teacherInputs = task.Prepare(batch, teacherNormalization, _settings, replay, device).Inputs;
             }
             using var noGrad = torch.no_grad();
             teacher = job.Teacher.Run(teacherInputs);
         }
         // A pre-stage that trains only the method's modules (FT's paraphraser, MHKD/TOFD teacher heads) reads the teacher
         // alone, so the student does not run there.
-        var student = stage.TrainsStudent ? job.Student.Run(inputs) : null;
+        var student = stage.TrainsStudent ? task.RunStudent(job.Student, inputs, random) : null;
 
         var terms = new LossTerms();
         if (stage.TaskLossWeight != 0 && student is not null) terms.Add("ce", stage.TaskLossWeight * task.Loss(student, labels));
@@ -189,17 +195,21 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Step();
+        // The method's own update (SKD's critic) comes after the student's, from the same outputs; it is reported as a
+        // term of its own, outside the student's loss.
+        var reported = terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList();
+        if (auxiliary is not null) reported.Add(KeyValuePair.Create(auxiliary.Update.Name, auxiliary.Step(context)));
 
         Observer?.StepCompleted(new StepTrace(state.Stage, state.Epoch, stage.Epochs, state.NextBatch, optimizer.LearningRate, inputs, labels,
-            context.Indices, terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList(), context.Draws!));
+            context.Indices, reported, context.Draws!));
 
         double loss = total.ToDouble();
-        if (!double.IsFinite(loss))
+        if (!double.IsFinite(loss) || !reported.All(t => double.IsFinite(t.Value)))
             throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
                 $"the {job.Method.Name} loss became {loss} at {state.Stage} epoch {state.Epoch + 1}, batch {state.NextBatch + 1} " +
-                $"(terms: {string.Join(", ", terms.Items.Select(t => $"{t.Key}={t.Value.ToDouble():G4}"))}); lower the learning rate or the method's loss weights");
+                $"(terms: {string.Join(", ", reported.Select(t => $"{t.Key}={t.Value:G4}"))}); lower the learning rate or the method's loss weights");
         var hits = student is null ? ((long, long)?)null : task.Hits(student, labels);
-        state.Accumulator.Add(hits, loss, terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())));
+        state.Accumulator.Add(hits, loss, reported);
     }
 
     private EpochRecord CloseEpoch(TrainingJob job, ClassifierNet network, Device device, RunState state, Stage stage, double rate)
@@ -231,24 +241,25 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     /// <summary>", test loss 1.23, top1 0.456, top5 0.9; head1 top1 0.31" or "" when not evaluated.</summary>
     private static string DescribeTest(EpochRecord record, ITrainingTask task) => !record.Evaluated ? "" :
-        ", test " + string.Join(", ", record.Test[Evaluation.ExitNames.Final].Select(m => $"{m.Key} {m.Value:G4}")) +
+        ", test " + string.Join(", ", record.Test[Evaluation.ExitNames.Final].Where(m => !MetricNames.IsClassIoU(m.Key)).Select(m => $"{m.Key} {m.Value:G4}")) +
         string.Concat(record.Test.Where(e => e.Key != Evaluation.ExitNames.Final)
             .Select(e => $"; {e.Key} {task.ScoreMetric} {e.Value.GetValueOrDefault(task.ScoreMetric, double.NaN):G4}"));
 
-    private void SaveOnCancel(TrainingJob job, ClassifierNet network, RunState state, SgdOptimizer optimizer)
+    private void SaveOnCancel(TrainingJob job, ClassifierNet network, RunState state, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary)
     {
         var folder = _settings.CheckpointDirectory
             ?? Path.Combine(Path.GetTempPath(), "kdtools", $"{job.Method.Name}-{job.Student.Architecture}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-        var path = SaveResumable(Path.Combine(folder, "last.safetensors"), job, network, state, optimizer, completedEpoch: false);
+        var path = SaveResumable(Path.Combine(folder, "last.safetensors"), job, network, state, optimizer, auxiliary, completedEpoch: false);
         _log.LogWarning("Cancelled at {Stage} epoch {Epoch}, batch {Batch}; resumable checkpoint saved to {Path}",
             state.Stage, state.Epoch + 1, state.NextBatch + 1, path);
     }
 
-    private string SaveResumable(string path, TrainingJob job, ClassifierNet network, RunState state, SgdOptimizer optimizer, bool completedEpoch)
+    private string SaveResumable(string path, TrainingJob job, ClassifierNet network, RunState state, SgdOptimizer optimizer,
+        AuxiliaryOptimizer? auxiliary, bool completedEpoch)
     {
         // After a completed epoch the saved position is the start of the next one.
         var position = completedEpoch ? state.Snapshot(epoch: state.Epoch + 1, batch: 0) : state.Snapshot(state.Epoch, state.NextBatch);
-        TrainingCheckpoint.SaveResumable(path, job, network, _settings, position, optimizer);
+        TrainingCheckpoint.SaveResumable(path, job, network, _settings, position, optimizer, auxiliary?.Optimizer);
         state.LastCheckpoint = path;
         return path;
     }
@@ -271,11 +282,14 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         };
     }
 
+    /// <summary>The student's and the method's extra parameters, except those the method's auxiliary update trains.</summary>
     private static IEnumerable<(string, Parameter)> MainParameters(TrainingJob job)
     {
         foreach (var (name, p) in job.Student.named_parameters()) yield return ($"model.{name}", p);
-        if (job.Method.Extras is { } extras)
-            foreach (var (name, p) in extras.named_parameters()) yield return ($"extras.{name}", p);
+        if (job.Method.Extras is not { } extras) yield break;
+        var auxiliary = job.Method.AuxiliaryUpdate?.Parameters().Select(p => p.Parameter.Handle).ToHashSet() ?? [];
+        foreach (var (name, p) in extras.named_parameters())
+            if (!auxiliary.Contains(p.Handle)) yield return ($"extras.{name}", p);
     }
 
     private static IEnumerable<(string, Parameter)> PreStageParameters(TrainingJob job, PreStage stage)
@@ -291,6 +305,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (method.NeedsTeacher && job.Teacher is null)
             throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
                 $"method {method.Name} needs a teacher; give it one, or use a teacher-free method such as CE");
+        var (task, dataset) = (job.Dataset.Task, job.Dataset.Name);
+        TaskCompatibility.RequireMethod(method.Name, method.Tasks, task, dataset);
+        TaskCompatibility.RequireNetwork(job.Student, "student", task, dataset);
+        if (job.Teacher is not null) TaskCompatibility.RequireNetwork(job.Teacher, "teacher", task, dataset);
         if (job.Student.NumClasses != job.Dataset.Classes)
             throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"the student ({job.Student.Architecture}) has {job.Student.NumClasses} classes but dataset '{job.Dataset.Name}' has {job.Dataset.Classes}; create the student for {job.Dataset.Classes} classes");
@@ -341,7 +359,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var teacher = job.Teacher?.Run(Inputs(job.Teacher));
             return new MethodSetup(Shapes(student), teacher is null ? null : Shapes(teacher), job.Dataset.Classes, device,
                 student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList(), job.Dataset.Train.Count, random,
-                job.Dataset.Train.Labels, job.Teacher is { } t ? t.PreActivationNorm : null);
+                job.Dataset.Task == PredictionTask.Classification ? job.Dataset.Train.Labels : null, job.Teacher is { } t ? t.PreActivationNorm : null, images.shape);
         }
         finally
         {

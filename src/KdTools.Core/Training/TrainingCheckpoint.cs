@@ -32,12 +32,15 @@ internal static class TrainingCheckpoint
     private sealed record SavedRun(string Stage, int Epoch, int NextBatch, EpochAccumulator Accumulator, List<EpochRecord> History);
 
     /// <param name="network">The student as the run produces it (with the method's exits, if any): the file's model.</param>
+    /// <param name="auxiliary">The optimizer of the method's auxiliary update (SKD's critic), if any; its buffers' names
+    /// carry the update's name, so both sets live under the same prefix.</param>
     public static void SaveResumable(string path, TrainingJob job, Models.ClassifierNet network, TrainingSettings settings, RunState position,
-        SgdOptimizer optimizer)
+        SgdOptimizer optimizer, SgdOptimizer? auxiliary = null)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
         if (job.Method.Extras is { } extras) tensors.AddRange(ModuleState.Collect(extras, CheckpointMetadata.ExtrasPrefix));
-        tensors.AddRange(optimizer.Buffers.Select(b => KeyValuePair.Create(CheckpointMetadata.OptimizerPrefix + b.Name, b.Velocity)));
+        tensors.AddRange(optimizer.Buffers.Concat(auxiliary?.Buffers ?? [])
+            .Select(b => KeyValuePair.Create(CheckpointMetadata.OptimizerPrefix + b.Name, b.Velocity)));
         var run = new SavedRun(position.Stage, position.Epoch, position.NextBatch, position.Accumulator, position.History);
         var metadata = new Dictionary<string, string>
         {
