@@ -4,7 +4,7 @@
 #   ./build.sh demo     ... then run examples/quickstart.ps1 in pwsh on the built-in synthetic dataset
 #   ./build.sh test     ... then run every test: xunit (Core, with a small PyTorch parity check, and the hosted pwsh
 #                       engine), then Invoke-Pester over tests/pester
-#   ./build.sh parity   ... then check every architecture and method against PyTorch step by step; prints the parity table
+#   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
@@ -35,6 +35,9 @@ build() {
   # libtorch's Python binding and test plugins are never loaded by KdTools; keep the module lean.
   rm -f module/bin/libtorch_python.* module/bin/libjitbackend_test.* module/bin/libtorchbind_test.* \
         module/bin/libbackend_with_compiler.* module/bin/libnnapi_backend.* module/bin/libaoti_custom_ops.*
+  # Get-Help's text, generated from the cmdlets' doc comments (one source of truth; not committed).
+  dotnet run --project eng/KdTools.HelpGenerator -c "$CONFIG" -v quiet -- \
+    module/bin/KdTools.Cmdlets.dll module/en-US/KdTools.Cmdlets.dll-Help.xml
 }
 
 pwsh_file() {
@@ -74,7 +77,8 @@ run_tests() {
   return $status
 }
 
-# The full parity configuration (tests/parity): every registered architecture and method, float64 and float32.
+# The full parity configuration (tests/parity): every classification architecture and every method with its variants,
+# float64 and float32.
 run_parity() {
   local folder=artifacts/parity status=0
   rm -rf "$folder"; mkdir -p "$folder"

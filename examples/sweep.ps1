@@ -15,12 +15,18 @@
     do not share (equal stage counts or widths) are skipped with a warning.
 .EXAMPLE
     ./sweep.ps1 -Method KD, FitNet, CE -Epochs 20 -OutputPath kd-vs-fitnet.csv
+.EXAMPLE
+    ./sweep.ps1 -Student ShuffleV1 -Teacher resnet32x4 -Assistant resnet8x4
+
+    A heterogeneous pair of the CIFAR benchmark. The methods that cannot pair these stages (AB, FT's default variant:
+    the student's maps are half the size of the teacher's) are skipped.
 #>
 param(
     [string] $OutputPath = (Join-Path $PWD 'sweep-results.csv'),
     [string] $PlotPath = [IO.Path]::ChangeExtension($OutputPath, 'png'),
     # Default: every method that needs a teacher, then CE.
     [string[]] $Method,
+    [Alias('Teacher')]
     [string] $TeacherArchitecture = 'resnet20',
     [string] $Student = 'resnet8',
     # TAKD's teacher assistant, between teacher and student in size.

@@ -47,6 +47,7 @@ public static class KdErrorIds
     public const string MethodOptionUnknown = "KdTools.Method.OptionUnknown";
     public const string MethodOptionInvalid = "KdTools.Method.OptionInvalid";
     public const string MethodNeedsTeacher = "KdTools.Method.TeacherRequired";
+    public const string MethodNeedsTeacherHeads = "KdTools.Method.TeacherHeadsRequired";
 
     /// <summary>A method asked to train a task it does not define (a classification method on a segmentation dataset).</summary>
     public const string MethodTaskUnsupported = "KdTools.Method.TaskUnsupported";
@@ -68,6 +69,7 @@ public static class KdErrorIds
     public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";
     public const string CheckpointExists = "KdTools.Checkpoint.Exists";
     public const string CheckpointWriteFailed = "KdTools.Checkpoint.WriteFailed";
+    public const string CheckpointUnfinished = "KdTools.Checkpoint.Unfinished";
     public const string CheckpointArchitectureRequired = "KdTools.Checkpoint.ArchitectureRequired";
     public const string ModelArgumentInvalid = "KdTools.Model.ArgumentInvalid";
     public const string ModelNormalizationUnknown = "KdTools.Model.NormalizationUnknown";
@@ -80,8 +82,6 @@ public static class KdErrorIds
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";
-    public const string TrainingCancelled = "KdTools.Training.Cancelled";
-    public const string NativeLoadFailed = "KdTools.Native.LoadFailed";
     public const string DeviceUnavailable = "KdTools.Device.Unavailable";
     public const string LossShapeMismatch = "KdTools.Loss.ShapeMismatch";
 }

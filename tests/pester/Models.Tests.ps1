@@ -103,7 +103,7 @@ Describe 'KdTools checkpoints' {
         $b.Loss | Should -Be $a.Loss
     }
 
-    It 'load in PyTorch: the model.* entries go into the reference network with a strict load_state_dict' {
+    It 'load in PyTorch as a plain state dict: load_file''s tensors go into the reference network with a strict load_state_dict' {
         $fromPyTorch = & /usr/bin/python3 (Join-Path $PSScriptRoot 'pytorch_state_dicts.py') --read $saved $images | ConvertFrom-Json
         $LASTEXITCODE | Should -Be 0
         $ours = Get-KdPrediction -Model $teacher -Path $images -ImageSize 16

@@ -5,8 +5,9 @@ own predictions for those images; and reads back what KdTools saves.
 Run with Debian's /usr/bin/python3 (PyTorch 1.13, PIL):
   python3 pytorch_state_dicts.py OUT_DIR                      files, images and expected.json into OUT_DIR
   python3 pytorch_state_dicts.py --read CHECKPOINT IMAGE_DIR   a KdTools resnet8 checkpoint loaded into the PyTorch
-                                                               network below (strict load_state_dict of its model.*
-                                                               entries), its predictions for the images as JSON on stdout
+                                                               network below as a plain state dict (strict
+                                                               load_state_dict of load_file's tensors, as they are),
+                                                               its predictions for the images as JSON on stdout
 
 Debian 12 has no `safetensors` module, so save_file below writes the format itself, as safetensors.torch.save_file
 does: an 8-byte little-endian header length, a JSON header (dtype, shape and byte range of each tensor; no
@@ -163,8 +164,7 @@ def main(out):
 def read_kdtools(checkpoint, image_dir):
     tensors, metadata = load_file(checkpoint)
     model = ResNet8(int(metadata["classes"]))
-    prefix = "model."
-    model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
+    model.load_state_dict(tensors, strict=True)
     model.eval()
     normalization = json.loads(metadata["normalization"])
     predictions = {}

@@ -54,6 +54,7 @@ public enum KdPlotKind
 /// </code>
 /// <para>One bar per method, the teacher's top-1 as a line across them.</para>
 /// </example>
+/// <returns>With -PassThru, the PNG file written; nothing otherwise.</returns>
 [Cmdlet(VerbsData.Export, "KdPlot", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportKdPlotCommand : KdCmdlet
@@ -80,12 +81,12 @@ public sealed class ExportKdPlotCommand : KdCmdlet
     [ValidateNotNullOrEmpty]
     public CurveMetric[] Metric { get; set; } = [CurveMetric.TestTop1, CurveMetric.TrainLoss];
 
-    /// <summary>Width of the image in pixels. Default 1000.</summary>
+    /// <summary>Width of the image in pixels.</summary>
     [Parameter]
     [ValidateRange(200, 10_000)]
     public int Width { get; set; } = 1000;
 
-    /// <summary>Height of the image in pixels. Default 450.</summary>
+    /// <summary>Height of the image in pixels.</summary>
     [Parameter]
     [ValidateRange(150, 10_000)]
     public int Height { get; set; } = 450;

@@ -4,13 +4,39 @@ using KdTools.Core.Models;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Lists the registered architectures (names accepted by -Architecture and -Student).</para>
-/// </summary>
+/// <summary>Lists the network architectures that -Architecture and -Student accept.</summary>
+/// <remarks>
+/// <para>One row per registered architecture: its name, its family, how many stages can carry an intermediate head
+/// (Add-IntermediateHead -Stage), and a description of its layout. All take RGB images and are built with the
+/// dataset's class count.</para>
+/// <para>The classifiers (cifar-resnet, resnet, vgg, wrn: the CIFAR KD benchmark's networks) are designed for CIFAR's
+/// 32x32. The segmentation networks (pspnet, deeplabv3) put PSPNet's or DeepLabV3's head on a dilated ResNet (output
+/// stride 8, backbone keys an ImageNet ResNet maps onto); the _w16 and _w8 variants are narrow versions for small
+/// experiments.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// Get-KdArchitecture
+/// </code>
+/// <para>Lists every architecture.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdArchitecture resnet* | Where-Object Family -eq 'cifar-resnet' | Select-Object -ExpandProperty Name
+/// </code>
+/// <para>The names of the CIFAR ResNets, the usual teacher and student family of the CIFAR KD benchmark.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdArchitecture | Where-Object Family -in 'pspnet', 'deeplabv3' | Format-Table Name, Description -Wrap
+/// </code>
+/// <para>The segmentation networks and their backbones.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "KdArchitecture")]
 [OutputType(typeof(KdArchitectureInfo))]
 public sealed class GetKdArchitectureCommand : KdCmdlet
 {
+    /// <summary>An architecture name or wildcard pattern (case-insensitive). A name that matches none is an error that lists them.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]

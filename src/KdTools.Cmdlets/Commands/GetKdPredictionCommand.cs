@@ -4,6 +4,7 @@ using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core;
 using KdTools.Core.Data;
 using KdTools.Core.Evaluation;
+using KdTools.Core.Models;
 using KdTools.Core.Training;
 using TorchSharp;
 
@@ -50,6 +51,7 @@ public sealed class GetKdPredictionCommand : KdCmdlet
 {
     private const string PathSet = "Path";
     private const string DatasetSet = "Dataset";
+    private const int DefaultImageSize = 32;
 
     private readonly List<string> _pending = [];
     private KdModel _model = null!;
@@ -71,12 +73,16 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     [Parameter(Mandatory = true, ParameterSetName = DatasetSet)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>Side of the square images the model was trained on (Get-KdDataset -ImageSize); files are resized to it. Default 32.</summary>
+    /// <summary>
+    /// Side of the square images the files are resized to: the size the model was trained on. A model KdTools trained
+    /// or saved records it; another size than the recorded one gives a warning.
+    /// </summary>
+    /// <value>the model's recorded training size, else 32</value>
     [Parameter(ParameterSetName = PathSet)]
     [ValidateRange(8, 1024)]
-    public int ImageSize { get; set; } = 32;
+    public int ImageSize { get; set; } = DefaultImageSize;
 
-    /// <summary>How many of the most probable classes the Top column lists. Default 5.</summary>
+    /// <summary>How many of the most probable classes the Top column lists.</summary>
     [Parameter]
     [ValidateRange(1, 1000)]
     public int Top { get; set; } = 5;
@@ -86,12 +92,12 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     [Parameter]
     public string[]? ClassName { get; set; }
 
-    /// <summary>Images per forward pass. Default 64.</summary>
+    /// <summary>Images per forward pass (speed and memory, not the results).</summary>
     [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Where to run: cpu (default), cuda or cuda:N.</summary>
+    /// <summary>Where to run the model: cpu, cuda or cuda:N.</summary>
     [Parameter]
     public string Device { get; set; } = "cpu";
 
@@ -117,6 +123,11 @@ public sealed class GetKdPredictionCommand : KdCmdlet
                 $"{_model.Architecture} does not record the input normalisation it was trained with, so its inputs cannot be prepared", _model);
             return;
         }
+        var size = _model.Network.InputSize;
+        if (ParameterSetName == PathSet && !MyInvocation.BoundParameters.ContainsKey(nameof(ImageSize)) && size is { } trained && trained.Height == trained.Width)
+            ImageSize = trained.Height;
+        var (height, width, source) = _data is null ? (ImageSize, ImageSize, "image files resized to -ImageSize") : (_data.Height, _data.Width, $"dataset '{_data.Name}'");
+        if (InputChecks.SizeWarning(_model.Network, height, width, source, "model") is { } warning) WriteWarning(warning);
         _model.Network.to(device);
         _settings = new PredictionSettings
         {

@@ -5,15 +5,46 @@ using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Lists the named training recipes (-Recipe on New-Teacher, Invoke-Distillation, Add-IntermediateHead) with
-/// every setting each one gives: epochs, learning rate, momentum, Nesterov, weight decay, batch size, schedule and
-/// augmentation, and where the values come from.</para>
-/// </summary>
+/// <summary>Lists the named training recipes with every setting each one gives.</summary>
+/// <remarks>
+/// <para>A recipe is the reference training setup of a paper or toolkit: epochs, learning rate, momentum, Nesterov,
+/// weight decay, batch size, the learning-rate schedule and the augmentation, as its official code runs them. Source
+/// says where the values come from.</para>
+/// <para>-Recipe on New-Teacher, Invoke-Distillation and Add-IntermediateHead starts a run from one; every parameter
+/// given explicitly overrides the recipe's value, and the run records the recipe. Milestones are fractions of the
+/// epochs (Milestones), so -Recipe RepDistiller -Epochs 24 decays at epochs 15, 18 and 21. A recipe may give a
+/// lightweight student (MobileNet, ShuffleNet) a lower learning rate (LightweightLearningRate). Default is what the
+/// training cmdlets use unless told otherwise (Add-IntermediateHead: DIH's recipe over 30 epochs).</para>
+/// <para>An unknown name without wildcards is a KdTools.Recipe.Unknown error that lists the known ones.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// Get-KdRecipe
+/// </code>
+/// <para>Every recipe with its epochs, learning rate, batch size and schedule.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdRecipe RepDistiller | Format-List Name, Epochs, LearningRate, LightweightLearningRate, Schedule, Milestones, Augmentation, Source
+/// </code>
+/// <para>Everything RepDistiller's recipe sets, and where it comes from.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// Get-KdRecipe T* | ForEach-Object {
+///     New-Teacher resnet8 -Dataset $data -Recipe $_.Name -Epochs 1 -BatchSize 32
+/// } | Format-Table Recipe, TrainedEpochs, Top1
+/// </code>
+/// <para>Trains a teacher for one epoch with each recipe whose name starts with T (TOFD, TAKD): the recipe's
+/// optimizer and augmentation, with the epochs and batch size given on the command line.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "KdRecipe")]
 [OutputType(typeof(KdRecipeInfo))]
 public sealed class GetKdRecipeCommand : KdCmdlet
 {
+    /// <summary>The recipe to show, or a pattern with wildcards; case-insensitive. Tab completes the names.</summary>
+    /// <value>* (every recipe)</value>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(RecipeCompleter))]

@@ -9,7 +9,7 @@ namespace KdTools.Cmdlets.Commands;
 
 /// <summary>Loads a model from a KdTools checkpoint or from a state dict that PyTorch saved.</summary>
 /// <remarks>
-/// <para>A KdTools checkpoint (Save-KdModel, -CheckpointPath) names its architecture, class count and input
+/// <para>A KdTools checkpoint (Save-KdModel, -CheckpointDirectory) names its architecture, class count and input
 /// normalisation. A state dict written by PyTorch with safetensors.torch.save_file(model.state_dict(), path), under the
 /// reference key names (RepDistiller's models, whose attribute names KdTools' architectures keep), does not: name it
 /// with -Architecture and -Classes, and give the normalisation it was trained with as -Mean and -Std (Get-KdPrediction
@@ -74,7 +74,7 @@ public sealed class ImportKdModelCommand : KdCmdlet
     [Parameter]
     public SwitchParameter SkipClassifier { get; set; }
 
-    /// <summary>Teacher (default) or Student: how the model is labelled in later output.</summary>
+    /// <summary>Teacher or Student: how the model is labelled in later output.</summary>
     [Parameter]
     [ValidateSet("Teacher", "Student")]
     public string Role { get; set; } = "Teacher";
@@ -90,7 +90,7 @@ public sealed class ImportKdModelCommand : KdCmdlet
     [Parameter]
     public float[]? Std { get; set; }
 
-    /// <summary>Seed of the initial weights of a skipped classifier. Default 1.</summary>
+    /// <summary>Seed of the initial weights of a skipped classifier.</summary>
     [Parameter]
     public long Seed { get; set; } = 1;
 

@@ -9,21 +9,90 @@ using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>
-/// <para>Distills a teacher into a student with a named method and emits one run object (one CSV row).</para>
-/// <para>A model or run piped in supplies the teacher and nothing else. A CSV row of hyper-parameters piped in
-/// (Import-Csv plan.csv) is a plan: its Student, Method, MethodOption/Options, KdWeight, Recipe, Epochs, BatchSize,
-/// LearningRate, Momentum, Nesterov, WeightDecay, LrSchedule, LrMilestones, LrDecay, Seed, NoAugment and UseBest
-/// cells set those parameters unless the command line gives them.</para>
-/// <para>The student is a fresh network of -Student's architecture, or a copy of a model passed as -Student:
-/// the object you pass is never modified, so one student can seed a whole sweep.</para>
-/// </summary>
+/// <summary>Distills a teacher into a student with a named method and writes one run object.</summary>
+/// <remarks>
+/// <para>Trains the student on the dataset's training split with the task loss (cross-entropy) plus the method's
+/// terms, computed from the teacher's outputs and features; the teacher stays frozen, in eval mode. Methods with a
+/// pre-stage (FitNet's hint stage, FT's paraphraser, AB's initialisation, the teacher heads of MHKD and TOFD) run it
+/// first. Get-KdMethod lists the methods, Get-KdMethod NAME -Option their options. The training settings come from
+/// -Recipe, with every parameter given explicitly on top, as for New-Teacher.</para>
+/// <para>A model or run piped in supplies the teacher and nothing else. A row of hyper-parameters piped in
+/// (Import-Csv plan.csv) is a plan, the Plan parameter set: its Student, Method, MethodOption/Options, KdWeight,
+/// Recipe, Epochs, BatchSize, LearningRate, Momentum, Nesterov, WeightDecay, LrSchedule, LrMilestones, LrDecay, Seed,
+/// NoAugment and UseBest cells set those parameters for that row only, unless the command line gives them (empty cells
+/// and other columns are ignored); the teacher then comes from -Teacher.</para>
+/// <para>The student is a fresh network of -Student's architecture, or a copy of a model passed as -Student: the
+/// object you pass is never modified, so one student can seed a whole sweep.</para>
+/// <para>The run (KdRun) is one flat row with the same columns for every method: the settings, the last epoch's and
+/// the best epoch's test top-1, the loss terms, the options used. It carries the trained student, so it pipes into
+/// Measure-Student, Save-KdModel, or another Invoke-Distillation as the next teacher; Get-KdHistory gives its epochs.
+/// TAKD's run carries its assistant's run in EarlierRuns.</para>
+/// <para>With -CheckpointDirectory, a run stopped by Ctrl+C (or a crash) continues with -Resume from its
+/// last.safetensors, and ends exactly as an uninterrupted run would.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet14 -Dataset $data -Epochs 1
+/// $teacher | Invoke-Distillation -Student resnet8 -Method KD -Dataset $data -Epochs 1
+/// </code>
+/// <para>Distills a resnet14 teacher into a resnet8 with Hinton's KD (temperature 4, alpha 0.9).</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet14 -Dataset $data -Epochs 1
+/// 'KD', 'AT', 'CE' | ForEach-Object {
+///     $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1
+/// } | Format-Table Method, Top1, BestTop1, LossTerms
+/// </code>
+/// <para>A small sweep: the same student distilled with KD and with attention transfer, and trained alone (CE) as
+/// the baseline.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $teacher | Invoke-Distillation resnet8 FitNet -MethodOption @{ HintEpochs = 1 } -KdWeight 0.9 -Dataset $data -Epochs 1
+/// </code>
+/// <para>FitNet with its hint stage shortened to one epoch, plus Hinton's KD term at weight 0.9.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// @'
+/// Student,Method,Options,Epochs,LearningRate
+/// resnet8,KD,Temperature=2;Alpha=0.5,1,0.05
+/// resnet8,AT,,2,0.1
+/// '@ | Set-Content ./plan.csv
+/// Import-Csv ./plan.csv | Invoke-Distillation -Teacher $teacher -Dataset $data | Format-Table Method, Epochs, LearningRate, Options
+/// </code>
+/// <para>A plan: each CSV row is one run with its own method, options, epochs and learning rate; the teacher and the
+/// dataset come from the command line.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $teacher | Invoke-Distillation resnet8 -Dataset $data -Recipe RepDistiller -Epochs 2 -CheckpointDirectory ./kd-run |
+///     Format-Table Recipe, Epochs, LearningRate, Schedule
+/// Get-ChildItem ./kd-run | Select-Object Name
+/// </code>
+/// <para>RepDistiller's recipe shortened to 2 epochs (its milestones are fractions of the epochs, so they move with
+/// them), keeping checkpoints: last.safetensors after every epoch (what -Resume continues from after a stop) and
+/// best.safetensors.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
 [OutputType(typeof(KdRun))]
 public sealed class InvokeDistillationCommand : KdTrainingCmdlet
 {
     private const string TeacherSet = "Teacher";
     private const string PlanSet = "Plan";
+
+    private KdDataset _data = null!;
+    private KdModelArgument? _commandLineTeacher;
+    private KdModel? _resolvedTeacher;
 
     /// <summary>What a plan row may set: the run's hyper-parameters, never its inputs or plumbing.</summary>
     private static readonly string[] PlanColumns =
@@ -33,54 +102,101 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         nameof(LrDecay), nameof(Seed), nameof(NoAugment), nameof(UseBest),
     ];
 
-    /// <summary>The teacher: a model (New-Teacher, Add-IntermediateHead), a run (its student) or a checkpoint path; from the pipeline by value.</summary>
+    /// <summary>
+    /// The teacher: a model from New-Teacher or Import-KdModel (or Add-IntermediateHead, for DIH), a run whose student
+    /// becomes the teacher, or a checkpoint path. Usually piped in; with a plan, given here. Methods that need no teacher
+    /// (CE, BYOT) do not run it; it is then only Measure-Student's reference for TeacherAgreement.
+    /// </summary>
     [Parameter(ParameterSetName = TeacherSet, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = PlanSet)]
-    [KdModelTransformation("Teacher")]
-    public KdModel? Teacher { get; set; }
+    public KdModelArgument? Teacher { get; set; }
 
-    /// <summary>A row of hyper-parameters from the pipeline (Import-Csv plan.csv), bound by value in the Plan parameter set.</summary>
+    /// <summary>
+    /// A row of hyper-parameters piped in (Import-Csv plan.csv, or any object with those properties): its cells set
+    /// the run's Student, Method, Options and training settings. Not named on the command line.
+    /// </summary>
     [Parameter(ParameterSetName = PlanSet, Mandatory = true, ValueFromPipeline = true, DontShow = true)]
     public PSObject PlanRow { get; set; } = null!;
 
-    /// <summary>An architecture name (see Get-KdArchitecture) or a model from New-Student.</summary>
+    /// <summary>
+    /// The student: an architecture name (Get-KdArchitecture lists them), created with -Seed, or a model from
+    /// New-Student or a run, which is copied and never modified. A plan row may give it in a Student column.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = TeacherSet)]
     [Parameter(ParameterSetName = PlanSet)]
     [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public object Student { get; set; } = null!;
 
-    /// <summary>The method (Get-KdMethod); default KD.</summary>
+    /// <summary>The distillation method (Get-KdMethod lists them); CE trains the student from the labels alone.</summary>
     [Parameter(Position = 1)]
     [ArgumentCompleter(typeof(MethodCompleter))]
     public string Method { get; set; } = "KD";
 
-    /// <summary>Method options by name, @{ Temperature = 2; Alpha = 0.5 } or "Temperature=2;Alpha=0.5" (see Get-KdMethod -Option).</summary>
+    /// <summary>
+    /// The method's options by name (case-insensitive): @{ Temperature = 2; Alpha = 0.5 } or "Temperature=2;Alpha=0.5"
+    /// (a plan's Options cell). An unknown name is an error that lists the valid ones; Get-KdMethod NAME -Option shows
+    /// them with their defaults.
+    /// </summary>
+    /// <value>the method's defaults (Get-KdMethod -Option)</value>
     [Parameter]
     [Alias("Options")]
     [MethodOptionTransformation]
     public Hashtable? MethodOption { get; set; }
 
-    /// <summary>Weight α of the Hinton KD term: adds KD to a feature method (its KdWeight option), or sets KD's and TAKD's Alpha.</summary>
+    /// <summary>
+    /// Weight α of Hinton's KD term on the logits: the method's KdWeight option (a feature method then adds the KD
+    /// term), or its Alpha where it has no KdWeight (KD, TAKD). It overrides the same option in -MethodOption; a method
+    /// with neither fails.
+    /// </summary>
+    /// <value>the method's own: KD's Alpha is 0.9, most feature methods' KdWeight 0 (Get-KdMethod -Option)</value>
     [Parameter]
     [ValidateRange(0.0, 1000.0)]
     public double? KdWeight { get; set; }
 
+    /// <summary>
+    /// The dataset to train on (its training split) and evaluate on (its test split): Get-KdDataset's output or a
+    /// dataset folder. Its class count must match the teacher's.
+    /// </summary>
     [Parameter(Mandatory = true)]
-    [KdDatasetTransformation]
-    public KdDatasetInfo Dataset { get; set; } = null!;
+    public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>A resumable checkpoint (last.safetensors) of an interrupted run with the same settings.</summary>
+    /// <summary>
+    /// <summary>
+    /// A resumable checkpoint (&lt;run&gt;-last.safetensors in the stopped run's -CheckpointDirectory) of an
+    /// interrupted run: training continues from where it stopped and keeps writing to that checkpoint. The run must be
+    /// the same: the same student, method and options, settings, seed, dataset contents and teacher weights; any
+    /// difference is refused with a KdTools.Checkpoint.Mismatch error that lists them.
+    /// </summary>
     [Parameter]
     public string? Resume { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        _data = ResolveDataset(Dataset).Dataset;
+        // A -Teacher given on the command line is configuration: a bad one stops the cmdlet before any run.
+        if (Teacher is not null) (_commandLineTeacher, _resolvedTeacher) = (Teacher, ResolveModel(Teacher, "Teacher"));
+    }
+
+    /// <summary>The teacher of this record: the command line's, or the piped one (a bad one is this item's error).</summary>
+    private bool TryTeacher(KdModelArgument? argument, out KdModel? teacher)
+    {
+        teacher = null;
+        if (argument is null) return true;
+        if (ReferenceEquals(argument, _commandLineTeacher)) return (teacher = _resolvedTeacher) is not null;
+        bool resolved = TryResolveModel(argument.Value, "Teacher", out var model, out _);
+        teacher = model;
+        return resolved;
+    }
+
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == PlanSet) ReadPlan();
-        var data = Dataset.Dataset;
+        var teacherArgument = ParameterSetName == PlanSet ? ReadPlan() : Teacher;
+        var data = _data;
         var descriptor = Invoke(() => MethodRegistry.Get(Method), Method);
         var (studentNetwork, architecture) = StudentNetwork();
         var settings = BuildSettings(architecture);
-        var teacher = descriptor.NeedsTeacher ? Teacher : null;
+        if (!TryTeacher(teacherArgument, out var given)) return;
+        var teacher = descriptor.NeedsTeacher ? given : null;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
         var activity = $"{descriptor.Name}: {teacher?.Architecture ?? "no teacher"} → {architecture}";
         var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
@@ -94,21 +210,35 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             KdWeight = KdWeight,
             Settings = settings,
             ResumeFrom = Resume is null ? null : ResolvePath(Resume),
+            StartOver = Force,
             Logger = logger,
             Progress = progress,
         }, Cancellation), activity, Method);
-        WriteObject(RunFrom(result, teacher, Teacher, data));
+        WriteObject(RunFrom(result, teacher, given, data));
     }
 
-    private void ReadPlan()
+    /// <summary>
+    /// The piped object of the Plan parameter set: a teacher (a model, a run, a checkpoint path or file: PowerShell binds
+    /// these here when -Student is given by name, as they need no conversion to the row's type) or a plan row, whose
+    /// cells it applies. Returns the record's teacher argument.
+    /// </summary>
+    private KdModelArgument? ReadPlan()
     {
-        if (PlanRow.BaseObject is KdRun or KdModel)
-            Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
-                "a model or run piped into Invoke-Distillation supplies the teacher and nothing else: name the student with -Student, and pass the teacher either through the pipeline or with -Teacher, not both", nameof(Teacher));
+        if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo)
+        {
+            if (Teacher is not null)
+                Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
+                    "a model or run piped into Invoke-Distillation supplies the teacher and nothing else: name the student with -Student, and pass the teacher either through the pipeline or with -Teacher, not both", nameof(Teacher));
+            if (Student is null)
+                Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
+                    "a model or run piped into Invoke-Distillation supplies the teacher and nothing else, and no student is named: pass -Student (an architecture name or a model)", nameof(Student));
+            return new KdModelArgument(PlanRow);
+        }
         ApplyPlanRow(PlanRow, PlanColumns);
         if (Student is null)
             Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
                 "the plan row has no Student: add a Student column (an architecture name) or pass -Student", nameof(Student));
+        return Teacher;
     }
 
     /// <summary>A copy of a model passed as -Student (the caller's object is never trained), or null and the architecture name.</summary>
@@ -187,7 +317,12 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         };
     }
 
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+    /// <summary>A hashtable value as its .NET object: PSObject wrappers removed, in arrays too.</summary>
+    private static object? Unwrap(object? value) => (value is PSObject ps ? ps.BaseObject : value) switch
+    {
+        object?[] items => items.Select(Unwrap).ToArray(),
+        var other => other,
+    };
 
     internal static string FormatTerms(IReadOnlyDictionary<string, double> terms) =>
         string.Join(";", terms.Select(t => $"{t.Key}={t.Value.ToString("G6", CultureInfo.InvariantCulture)}"));

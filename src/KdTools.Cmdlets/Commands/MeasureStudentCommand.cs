@@ -3,6 +3,7 @@ using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core;
 using KdTools.Core.Data;
 using KdTools.Core.Evaluation;
+using KdTools.Core.Models;
 using KdTools.Core.Training;
 using TorchSharp;
 
@@ -14,13 +15,16 @@ namespace KdTools.Cmdlets.Commands;
 /// test images on which it agrees with the teacher's top-1 class, its parameter count, its latency (LatencyMs: the
 /// median time of one forward pass of a single image) and its throughput (ImagesPerSecond: -BatchSize images divided
 /// by the median time of one forward pass of that batch). Each input shape is warmed up first and the two timings
-/// alternate, so they see the same machine load. A model with intermediate heads or branches also gets a row per head
-/// and one for their ensemble.</para>
-/// <para>It takes models (New-Teacher, New-Student, Import-KdModel), runs from Invoke-Distillation (their teacher gives
-/// the agreement column) and checkpoint paths, from the pipeline or as the first argument. A model that cannot be
-/// measured (a checkpoint that does not load, a model for another class count) is a non-terminating error: the other
-/// models are still measured. A bad -Dataset, or a -Teacher of another class count, stops the cmdlet before any model
-/// is measured.</para>
+/// alternate, so they see the same machine load. A plain network has the single exit "final"; a model with
+/// intermediate heads or branches (Add-IntermediateHead, BYOT) also gets a row per head and one for their
+/// ensemble.</para>
+/// <para>It takes models (New-Teacher, New-Student, Import-KdModel, Add-IntermediateHead), runs from
+/// Invoke-Distillation (their teacher gives the agreement column, their settings fill Method, Epochs and Options) and
+/// checkpoint paths, from the pipeline or as the first argument. Measurements have the same columns whatever was
+/// measured, so teachers, students and baselines go into one Export-Csv.</para>
+/// <para>A model that cannot be measured (a checkpoint that does not load, a model for another class count) is a
+/// non-terminating error: the other models are still measured. A bad -Dataset, or a -Teacher of another class count,
+/// stops the cmdlet before any model is measured.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -36,8 +40,17 @@ namespace KdTools.Cmdlets.Commands;
 /// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
 /// $runs = 'KD', 'CE' | ForEach-Object { $teacher | Invoke-Distillation -Student resnet8 -Method $_ -Dataset $data -Epochs 1 }
 /// @($teacher) + $runs | Measure-Student -Dataset $data -Teacher $teacher -NoTiming | Export-Csv results.csv
+/// Import-Csv results.csv | Format-Table Model, Method, Top1, TeacherAgreement
 /// </code>
 /// <para>The teacher and two students against one teacher, without the timing passes, in one CSV.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// New-Teacher resnet8 -Dataset $data -Epochs 1 | Save-KdModel ./model.safetensors
+/// Measure-Student ./model.safetensors -Dataset $data -NoTiming | Select-Object Model, Top1, Top5, Loss
+/// </code>
+/// <para>Measures a model saved in an earlier session, from its file.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "Student")]
 [OutputType(typeof(KdMeasurement))]
@@ -47,22 +60,33 @@ public sealed class MeasureStudentCommand : KdCmdlet
     private KdModel? _teacher;
     private TorchSharp.torch.Device _device = null!;
 
-    /// <summary>A model (New-Teacher, New-Student, Import-KdModel), a run (Invoke-Distillation) or a checkpoint path.</summary>
+    /// <summary>
+    /// What to measure: a model (New-Teacher, New-Student, Import-KdModel, Add-IntermediateHead), a run from
+    /// Invoke-Distillation (its student), or a checkpoint path. Usually piped in.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [Alias("Student", "Model")]
     public object InputObject { get; set; } = null!;
 
-    /// <summary>The dataset whose test split is measured: Get-KdDataset output or a dataset folder path.</summary>
+    /// <summary>
+    /// The dataset whose test split is measured: Get-KdDataset's output or a dataset folder. Its class count must match
+    /// the model's.
+    /// </summary>
     [Parameter(Mandatory = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>Teacher for the TeacherAgreement column (a model, a run or a checkpoint path); defaults to the run's
-    /// teacher when a run is piped in. It must have the dataset's class count.</summary>
+    /// <summary>
+    /// The teacher to compare with for TeacherAgreement: a model, a run (its student) or a checkpoint path. It must have
+    /// the dataset's class count.
+    /// </summary>
     /// <value>a piped run's teacher; none for a model (TeacherAgreement is then NaN)</value>
     [Parameter]
     public KdModelArgument? Teacher { get; set; }
 
-    /// <summary>Images per forward pass, for the accuracy pass and for the throughput (ImagesPerSecond) timing. Default 64.</summary>
+    /// <summary>
+    /// Images per forward pass, for the accuracy pass (speed and memory, not the numbers) and for the throughput
+    /// (ImagesPerSecond) timing.
+    /// </summary>
     [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
@@ -71,7 +95,7 @@ public sealed class MeasureStudentCommand : KdCmdlet
     [Parameter]
     public SwitchParameter NoTiming { get; set; }
 
-    /// <summary>Where to run: cpu (default), cuda or cuda:N.</summary>
+    /// <summary>Where to run the model: cpu, cuda or cuda:N.</summary>
     [Parameter]
     public string Device { get; set; } = "cpu";
 
@@ -104,6 +128,9 @@ public sealed class MeasureStudentCommand : KdCmdlet
             return;
         }
 
+        foreach (var (network, role) in new[] { (model.Network, "model"), (teacher?.Network, "teacher") })
+            if (network is not null && InputChecks.SizeWarning(network, _data.Height, _data.Width, $"dataset '{_data.Name}'", role) is { } warning)
+                WriteWarning(warning);
         model.Network.to(_device);
         teacher?.Network.to(_device);
         if (!TryInvoke(() => Evaluator.EvaluateExits(model.Network, _data.Test, _data.Normalization, _device, BatchSize,

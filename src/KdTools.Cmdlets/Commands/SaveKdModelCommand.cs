@@ -5,15 +5,17 @@ using KdTools.Core.Checkpoints;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>Saves a model as a safetensors checkpoint that Import-KdModel and PyTorch read.</summary>
+/// <summary>Saves a model, or a run's student, as a safetensors checkpoint that Import-KdModel and PyTorch read.</summary>
 /// <remarks>
-/// <para>The network's weights are the file's model.* entries under PyTorch's key names, with what KdTools knows about
-/// the model (method, dataset, epochs, accuracy, input normalisation) as metadata. The file is written atomically: it
-/// appears only once complete, its folder is created when missing, and a failed save leaves any earlier file as it
-/// was.</para>
-/// <para>Overwriting needs -Force; -WhatIf shows what would be written. A model that cannot be saved (the file exists,
-/// the folder refuses writes, a file stands where the folder should be) is a non-terminating
-/// KdTools.Checkpoint.* error naming the target, so the other models in the pipeline are still saved.</para>
+/// <para>The network's weights are the file's model.* entries under PyTorch's state-dict names, so Python's
+/// safetensors.torch.load_file reads them, with what KdTools knows about the model (architecture, classes, method,
+/// dataset, epochs, recipe, test top-1, input normalisation) as metadata. Import-KdModel, Measure-Student and
+/// Invoke-Distillation -Teacher load it back; loading never runs code from the file.</para>
+/// <para>The file is written atomically: it appears only once complete, its folder is created when missing, and a
+/// failed save leaves any earlier file as it was. Overwriting needs -Force; -WhatIf shows what would be written. A
+/// model that cannot be saved (the file exists, the folder refuses writes, a file stands where the folder should be)
+/// is a non-terminating KdTools.Checkpoint.* error naming the target, so the other models in the pipeline are still
+/// saved. The saved model's Path property is set to the file.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -36,19 +38,25 @@ namespace KdTools.Cmdlets.Commands;
 [OutputType(typeof(KdModel))]
 public sealed class SaveKdModelCommand : KdCmdlet
 {
-    /// <summary>The model to save: a model, a run (its student) or a checkpoint path.</summary>
+    /// <summary>
+    /// The model to save: from New-Teacher, New-Student, Import-KdModel or Add-IntermediateHead, a run from
+    /// Invoke-Distillation (its student is saved), or a checkpoint path.
+    /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public KdModelArgument Model { get; set; } = null!;
 
-    /// <summary>The file to write, usually *.safetensors.</summary>
+    /// <summary>
+    /// The file to write, relative to the current location; missing folders are created. Use the .safetensors
+    /// extension.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0)]
     public string Path { get; set; } = "";
 
-    /// <summary>Replace the file when it exists.</summary>
+    /// <summary>Overwrite the file if it exists.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Emit the model (with its Path set) after saving.</summary>
+    /// <summary>Write the saved model (its Path set to the file) to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 

@@ -16,7 +16,10 @@ public abstract class KdCmdlet : PSCmdlet, IDisposable
 
     protected CancellationToken Cancellation => _stop.Token;
 
-    protected override void StopProcessing() => _stop.Cancel();
+    protected override void StopProcessing() => CancelForStop();
+
+    /// <summary>Cancels <see cref="Cancellation"/>: PowerShell is stopping the pipeline.</summary>
+    protected void CancelForStop() => _stop.Cancel();
 
     /// <summary>A logger whose records appear in this cmdlet's streams (drained by <see cref="FlushLog"/>).</summary>
     protected ILogger CreateLogger() => new QueueLogger(_log);
@@ -138,6 +141,11 @@ public static class ErrorRecords
         [KdErrorIds.CheckpointArchitectureRequired] = "load it with Import-KdModel -Architecture <name> -Classes <count>",
         [KdErrorIds.ModelNormalizationUnknown] =
             "import the model with Import-KdModel -Mean and -Std (the per-channel statistics it was trained with, in [0, 1] units)",
+        [KdErrorIds.MethodNeedsTeacher] = "pass -Teacher, or pipe a model or run in",
+        [KdErrorIds.MethodNeedsTeacherHeads] = "$teacher | Add-IntermediateHead -Dataset $data | Invoke-Distillation -Method DIH …",
+        [KdErrorIds.DeviceUnavailable] = "use -Device cpu",
+        [KdErrorIds.CheckpointUnfinished] = "continue it with -Resume <that file>, or pass -Force to start a new run beside it",
+        [KdErrorIds.TrainingDiverged] = "-LearningRate sets the rate; -MethodOption the method's weights",
     };
 
     public static ErrorRecord From(KdException ex, object? target = null)

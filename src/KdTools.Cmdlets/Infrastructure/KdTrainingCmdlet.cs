@@ -20,82 +20,140 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     private readonly Dictionary<string, object?> _planDefaults = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _planApplied = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The training recipe (Get-KdRecipe) whose settings the run starts from; parameters given explicitly override them.</summary>
+    /// <summary>
+    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD) whose settings
+    /// the run starts from: epochs, learning rate and schedule, momentum, Nesterov, weight decay, batch size and
+    /// augmentation. Parameters given explicitly override its values; the run records the recipe.
+    /// </summary>
     [Parameter]
     [ArgumentCompleter(typeof(RecipeCompleter))]
     public string Recipe { get; set; } = TrainingRecipes.DefaultName;
 
-    /// <summary>Main-stage epochs (default: the recipe's; Default recipe 10).</summary>
+    /// <summary>
+    /// Main-stage epochs (full passes over the training split). A recipe's milestones are fractions of the epochs, so
+    /// they move with them. A method's pre-stages (FitNet's hints, FT's paraphraser, ...) take their epochs from its
+    /// options.
+    /// </summary>
+    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0, 100_000)]
     public int Epochs { get; set; } = 10;
 
-    /// <summary>Default: the recipe's (Default recipe 64).</summary>
+    /// <summary>Training images per SGD step. A smaller batch needs less memory; scale -LearningRate with it.</summary>
+    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Base learning rate of the main stage (default: the recipe's; Default recipe 0.05).</summary>
+    /// <summary>SGD's base learning rate of the main stage, moved by -LrSchedule.</summary>
+    /// <value>
+    /// {default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe; RepDistiller's is 0.01 for a
+    /// lightweight student)
+    /// </value>
     [Parameter]
     [ValidateRange(1e-8, 100.0)]
     public double LearningRate { get; set; } = 0.05;
 
-    /// <summary>SGD momentum (default: the recipe's; Default recipe 0.9).</summary>
+    /// <summary>SGD momentum, 0 to 0.999 (0 turns momentum off).</summary>
+    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0.0, 0.999)]
     public double Momentum { get; set; } = 0.9;
 
-    /// <summary>Nesterov momentum (default: the recipe's; Default recipe off, DIH on).</summary>
+    /// <summary>
+    /// Use Nesterov momentum instead of classical momentum (needs -Momentum above 0). -Nesterov:$false turns off a
+    /// recipe's Nesterov.
+    /// </summary>
+    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
     [Parameter]
     public SwitchParameter Nesterov { get; set; }
 
-    /// <summary>L2 weight decay (default: the recipe's; Default recipe 5e-4).</summary>
+    /// <summary>L2 weight decay SGD applies to every trained weight (0 turns it off).</summary>
+    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0.0, 1.0)]
     public double WeightDecay { get; set; } = 5e-4;
 
-    /// <summary>MultiStep, Constant or Poly (power 0.9, per step) for the main stage (default: the recipe's; Default recipe MultiStep).</summary>
+    /// <summary>
+    /// How the main stage's learning rate moves: MultiStep (multiplied by -LrDecay at each of -LrMilestones),
+    /// Constant, or Poly (base × (1 − step/steps)^0.9, updated every step). Pre-stages run at a constant rate.
+    /// </summary>
+    /// <value>{default}, the recipe's (every recipe's is MultiStep)</value>
     [Parameter]
     public LearningRateScheduleKind LrSchedule { get; set; } = LearningRateScheduleKind.MultiStep;
 
     /// <summary>
-    /// Multistep milestones: epochs after which the rate is multiplied by -LrDecay (150,180,210), or fractions of the
-    /// epochs (0.625,0.75,0.875, the Default recipe's, which keep their place when -Epochs changes).
+    /// The multistep schedule's milestones: epochs after which the learning rate is multiplied by -LrDecay (150, 180,
+    /// 210 for 240 epochs), or fractions of -Epochs (0.5, 0.75), which keep their place when the epochs change.
     /// </summary>
+    /// <value>
+    /// {default} of -Epochs, the default recipe's; another -Recipe brings its own (Get-KdRecipe's Milestones)
+    /// </value>
     [Parameter]
-    public double[]? LrMilestones { get; set; }
+    public double[]? LrMilestones { get; set; } = [.. new TrainingSettings().Schedule.MilestoneFractions!];
 
-    /// <summary>The factor applied at each milestone (default: the recipe's; Default recipe 0.1).</summary>
+    /// <summary>The factor the learning rate is multiplied by at each of -LrMilestones.</summary>
+    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(1e-6, 1.0)]
     public double LrDecay { get; set; } = 0.1;
 
-    /// <summary>Seeds the initial weights, shuffling, augmentation and every random draw: the same seed gives the same run, alone or in parallel.</summary>
+    /// <summary>
+    /// Seeds the initial weights (the student's and the method's modules), the shuffling, the augmentation and every
+    /// random draw of a step: the same seed and settings give the same run bit for bit, alone or in parallel. Change
+    /// it to see how much a result varies from run to run.
+    /// </summary>
     [Parameter]
     public long Seed { get; set; } = 1;
 
+    /// <summary>Where to train: cpu, cuda or cuda:N (CUDA needs the cuda-windows build of the module, see README).</summary>
     [Parameter]
     public string Device { get; set; } = "cpu";
 
     /// <summary>
-    /// libtorch's intra-op threads. Process-wide: it applies to every run in the PowerShell process (all runspaces,
-    /// ForEach-Object -Parallel included) from the moment it is set. Default: not set, libtorch uses one thread per
-    /// core; leave it unset (or give every parallel run the same value) so parallel runs reproduce their results alone.
+    /// libtorch's intra-op CPU threads. Process-wide: it applies to every run in the PowerShell process (all runspaces,
+    /// ForEach-Object -Parallel included) from the moment it is set, and stays for later commands. Leave it unset (or
+    /// give every parallel run the same value) so parallel runs reproduce their results alone.
     /// </summary>
+    /// <value>not set: libtorch's default, one thread per core (or the last -Threads given in this session)</value>
     [Parameter]
     [ValidateRange(1, 1024)]
     public int? Threads { get; set; }
 
-    /// <summary>Train without augmentation (default: the recipe's augmentation; Default recipe pad-4 crop and flip).</summary>
+    /// <summary>
+    /// Train on the images as they are, without the recipe's augmentation (the Default recipe's: random crops with 4
+    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's).
+    /// </summary>
+    /// <value>False: training batches are augmented as the recipe says</value>
     [Parameter]
     public SwitchParameter NoAugment { get; set; }
 
-    /// <summary>Folder for last.safetensors (resumable, every epoch) and best.safetensors (default: none; a stop still saves to a temp folder).</summary>
+    /// <summary>
+    /// Folder for the run's checkpoints, named after the run (method, student, seed, start time):
+    /// &lt;run&gt;-last.safetensors (resumable with Invoke-Distillation -Resume; written before the first step, after
+    /// every epoch and when Ctrl+C stops the run) and &lt;run&gt;-best.safetensors (the best epoch's model). Runs
+    /// sharing the folder never touch each other's files. Created when missing; it must take a checkpoint before
+    /// training starts (else KdTools.Checkpoint.WriteFailed); a write that fails later is a non-terminating
+    /// KdTools.Checkpoint.WriteFailed error after the run, which still returns its trained model.
+    /// </summary>
+    /// <value>None: no checkpoints, except that a stopped run is saved to the temp folder's kdtools/checkpoints, named in a warning</value>
     [Parameter]
     [Alias("CheckpointPath")]
     public string? CheckpointDirectory { get; set; }
 
-    /// <summary>End with the best epoch's weights; every accuracy of the run is then the best epoch's.</summary>
+    /// <summary>
+    /// Start a new run even when -CheckpointDirectory holds an unfinished run (stopped, crashed or still running) of
+    /// the same configuration; without it such a run is refused with KdTools.Checkpoint.Unfinished, which names the
+    /// checkpoint to continue with -Resume. The new run writes its own files beside the old ones.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>
+    /// End with the weights of the epoch with the best test top-1 instead of the last epoch's; every accuracy of the
+    /// run is then that epoch's. Selecting on the test split flatters the number: report it as such.
+    /// Add-IntermediateHead ignores it: its heads are always the last epoch's.
+    /// </summary>
     [Parameter]
     public SwitchParameter UseBest { get; set; }
 
@@ -181,37 +239,25 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         try
         {
             var target = Nullable.GetUnderlyingType(type) ?? type;
-            if (target == typeof(SwitchParameter)) return new SwitchParameter(ParseBool(value));
-            if (target == typeof(bool)) return ParseBool(value);
+            if (target == typeof(SwitchParameter)) return new SwitchParameter((bool)ExactValue.Convert(value, typeof(bool)));
             if (target == typeof(Hashtable)) return value as Hashtable ?? MethodOptionText.Parse(value.ToString()!);
-            if (target.IsArray && value is string list)
-            {
-                var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var array = Array.CreateInstance(target.GetElementType()!, items.Length);
-                for (int i = 0; i < items.Length; i++)
-                    array.SetValue(LanguagePrimitives.ConvertTo(items[i], target.GetElementType()!, CultureInfo.InvariantCulture), i);
-                return array;
-            }
-            return LanguagePrimitives.ConvertTo(value, target, CultureInfo.InvariantCulture);
+            // A string column (Student, Method, Recipe) takes the cell as written; every other cell must be exactly its type.
+            return target == typeof(string) || target == typeof(object) ? value.ToString() : ExactValue.Convert(value, target);
         }
-        catch (Exception ex) when (ex is PSInvalidCastException or FormatException or ArgumentException)
+        catch (FormatException ex)
         {
             Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                $"the plan row's {column} = '{value}' is not a valid {type.Name}; fix the row (values are read culture-invariantly: 0.05, not 0,05)", column);
+                $"the plan row's {column} = '{value}' is not a {ExactValue.Describe(Nullable.GetUnderlyingType(type) ?? type)}: {ex.Message}; " +
+                "fix the row (values are read culture-invariantly: 0.05, not 0,05, and never rounded)", column);
             return null;
         }
     }
 
-    private static bool ParseBool(object value) => value switch
-    {
-        bool b => b,
-        string s when s.Trim() is "1" => true,
-        string s when s.Trim() is "0" => false,
-        string s => bool.Parse(s.Trim()),
-        _ => LanguagePrimitives.ConvertTo<bool>(value),
-    };
-
-    /// <summary>Runs Core with Write-Progress (epoch parent, batch child, throttled) and the log bridge; a stopped run stops the pipeline.</summary>
+    /// <summary>
+    /// Runs Core with Write-Progress (epoch parent, batch child, throttled) and the log bridge. A stopped run names its
+    /// resumable checkpoint on the host (the pipeline's streams are closed by then) and stops the pipeline; a run whose
+    /// checkpoint writes failed reports that as a non-terminating error after it completes.
+    /// </summary>
     /// <param name="run">Calls Core with the logger and progress callback it is given.</param>
     protected DistillationResult Train(Func<ILogger, Action<TrainingProgress>, DistillationResult> run, string activity, object? target)
     {
@@ -224,8 +270,36 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         {
             CompleteProgress(activity);
         }
-        if (result.Cancelled) throw new PipelineStoppedException();
+        if (result.Cancelled)
+        {
+            AnnounceStop(result);
+            throw new PipelineStoppedException();
+        }
+        if (result.CheckpointFailure is { } failure)
+            WriteError(ErrorRecords.From(new KdException(failure.ErrorId, failure.Kind,
+                $"{failure.Message}. The run completed and its trained model is returned: save it with Save-KdModel, or give " +
+                "-CheckpointDirectory a folder with room to write", failure.Target, failure), target));
         return result;
+    }
+
+    /// <summary>
+    /// Tells the user where the stopped run's resumable checkpoint is. Once a pipeline stops, every cmdlet stream
+    /// throws, so the line goes to the host's console directly (a host without a console, such as a hosted runspace,
+    /// shows nothing: the checkpoint is then found in the run's folder, or in the temp folder's kdtools/checkpoints).
+    /// </summary>
+    private void AnnounceStop(DistillationResult result)
+    {
+        var message = result.LastCheckpoint is { } path
+            ? $"Stopped; the run's resumable checkpoint is '{path}': continue it with the same command and -Resume '{path}'"
+            : "Stopped; no resumable checkpoint could be written" + (result.CheckpointFailure is { } failure ? $" ({failure.Message})" : "");
+        try
+        {
+            WriteWarning(message);
+        }
+        catch (PipelineStoppedException)
+        {
+            Host?.UI?.WriteWarningLine(message);
+        }
     }
 
     /// <summary>The trained network as a model object, with its provenance and the reported epoch's accuracies.</summary>
@@ -281,8 +355,9 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         }
         catch (PipelineStoppedException)
         {
-            // A stop makes every write throw before Ctrl+C reaches the engine's token: leave the engine running to the
-            // next batch boundary, where it sees the stop and writes the resumable checkpoint.
+            // A stop makes every write throw, possibly before PowerShell has called StopProcessing: cancel here, so the
+            // engine sees the stop at the next batch boundary, where it writes the resumable checkpoint.
+            CancelForStop();
         }
     }
 }

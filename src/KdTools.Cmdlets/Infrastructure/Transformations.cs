@@ -50,6 +50,7 @@ namespace KdTools.Cmdlets.Infrastructure
                 KdModel model => model,
                 KdRun r => r.StudentModel,
                 string path => ModelLoading.Load(resolvePath(path), role),
+                FileInfo file => ModelLoading.Load(file.FullName, role),
                 _ => throw new KdException(KdErrorIds.ModelArgumentInvalid, KdErrorKind.InvalidArgument,
                     "expected a model (New-Teacher, New-Student or Import-KdModel output), a run (Invoke-Distillation output) " +
                     $"or the path of a checkpoint, got {Describe(value)}", value),
@@ -103,44 +104,6 @@ namespace KdTools.Cmdlets.Infrastructure
                 options[pair[..equals].Trim()] = pair[(equals + 1)..].Trim();
             }
             return options;
-        }
-    }
-
-    /// <summary>
-    /// The training cmdlets' -Teacher binding (a KdModel parameter): resolves during parameter binding, so PowerShell
-    /// reports a failure as ParameterArgumentTransformationError. Cmdlets that take <see cref="KdModelArgument"/> and
-    /// resolve it themselves report the KdTools id instead; this attribute goes once the training cmdlets do too.
-    /// </summary>
-    public sealed class KdModelTransformationAttribute(string role) : ArgumentTransformationAttribute
-    {
-        public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
-        {
-            try
-            {
-                return ArgumentResolution.Model(inputData is PSObject ps ? ps.BaseObject : inputData, role,
-                    engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath, out _);
-            }
-            catch (KdException ex)
-            {
-                throw new ArgumentTransformationMetadataException(ex.Message, ex);
-            }
-        }
-    }
-
-    /// <summary>The training cmdlets' -Dataset binding (a KdDatasetInfo parameter); see <see cref="KdModelTransformationAttribute"/>.</summary>
-    public sealed class KdDatasetTransformationAttribute : ArgumentTransformationAttribute
-    {
-        public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
-        {
-            try
-            {
-                return ArgumentResolution.Dataset(inputData is PSObject ps ? ps.BaseObject : inputData,
-                    engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath);
-            }
-            catch (KdException ex)
-            {
-                throw new ArgumentTransformationMetadataException(ex.Message, ex);
-            }
         }
     }
 

@@ -4,9 +4,14 @@ using KdTools.Core.Models;
 namespace KdTools;
 
 /// <summary>
-/// A network with its provenance: what New-Teacher and New-Student emit. Piped into Invoke-Distillation it supplies the
-/// teacher. The network carries the input normalisation it was trained with.
+/// A network with its provenance (architecture, size, how and on what it was trained, its test top-1): what
+/// New-Teacher, New-Student, Import-KdModel and Add-IntermediateHead write. Piped into Invoke-Distillation it supplies
+/// the teacher. The network, with the input normalisation it was trained with, is a hidden property.
 /// </summary>
+/// <remarks>
+/// Property names are chosen not to collide with Invoke-Distillation's parameters (no Method/Dataset/Epochs), so piping
+/// a model in binds only -Teacher.
+/// </remarks>
 public sealed class KdModel
 {
     internal KdModel(ClassifierNet network, string role)

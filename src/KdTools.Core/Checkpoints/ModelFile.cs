@@ -21,7 +21,12 @@ public sealed record ModelProvenance
 /// <summary>A model loaded from a checkpoint, with what the file says about it.</summary>
 public sealed record LoadedModel(ClassifierNet Model, ModelProvenance Provenance, IReadOnlyDictionary<string, string> Metadata);
 
-/// <summary>Saves and loads trained networks (any KdTools checkpoint, resumable ones included, holds one).</summary>
+/// <summary>
+/// Saves and loads trained networks (any KdTools checkpoint, resumable ones included, holds one). A model file's
+/// tensors are the network's plain state dict, so PyTorch loads it with
+/// <c>model.load_state_dict(safetensors.torch.load_file(path))</c>; a multi-exit model adds its exits under
+/// <c>heads.</c>, and everything else KdTools knows goes into the metadata.
+/// </summary>
 public static class ModelFile
 {
     public static void Save(string path, ClassifierNet model, ModelProvenance provenance,
@@ -29,9 +34,9 @@ public static class ModelFile
     {
         var metadata = Describe(model, provenance);
         foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>()) metadata[k] = v;
-        // Heads go under their own prefix so model.* stays the plain backbone, loadable by PyTorch code as is.
+        // Heads go under their own prefix so the unprefixed entries stay the plain backbone, loadable by PyTorch code as is.
         var backbone = model is MultiExitNet multi ? multi.Backbone : model;
-        var tensors = ModuleState.Collect(backbone, CheckpointMetadata.ModelPrefix).ToList();
+        var tensors = ModuleState.Collect(backbone, "").ToList();
         if (model is MultiExitNet withHeads)
         {
             tensors.AddRange(ModuleState.Collect(withHeads.Heads, CheckpointMetadata.HeadsPrefix));
@@ -59,13 +64,15 @@ public static class ModelFile
             [CheckpointMetadata.KdToolsVersion] = typeof(ModelFile).Assembly.GetName().Version?.ToString() ?? "",
         };
         if (provenance.Recipe.Length > 0) metadata[CheckpointMetadata.Recipe] = provenance.Recipe;
+        if (model.InputSize is { } size)
+            metadata[CheckpointMetadata.InputSize] = string.Create(CultureInfo.InvariantCulture, $"{size.Height},{size.Width}");
         if (model.Normalization is { } normalization)
             metadata[CheckpointMetadata.Normalization] = JsonSerializer.Serialize(new { mean = normalization.Mean, std = normalization.Std });
         foreach (var (k, v) in provenance.Extra ?? new Dictionary<string, string>()) metadata[k] = v;
         return metadata;
     }
 
-    /// <summary>Builds the architecture the file names and loads its <c>model.</c> weights (strictly).</summary>
+    /// <summary>Builds the architecture the file names and loads the network's weights (strictly).</summary>
     public static LoadedModel Load(string path)
     {
         using var content = SafeTensorsFile.Read(path);
@@ -75,18 +82,28 @@ public static class ModelFile
         if (!ArchitectureRegistry.Contains(architecture))
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
                 $"checkpoint '{path}' holds a '{architecture}', which this KdTools does not know; known: {string.Join(", ", ArchitectureRegistry.All.Select(a => a.Name))}", path);
-        var classes = int.Parse(metadata[CheckpointMetadata.Classes], CultureInfo.InvariantCulture);
+        var classes = CheckpointMetadata.ReadInt(metadata, CheckpointMetadata.Classes, path);
+        var normalization = ReadNormalization(metadata, path);
+        var inputSize = ReadInputSize(metadata, path);
         ClassifierNet model = ArchitectureRegistry.Create(architecture, classes);
         try
         {
-            ModuleState.Load(model, content.Tensors, CheckpointMetadata.ModelPrefix, $"{architecture} ({classes} classes)");
+            try
+            {
+                ModuleState.Load(model, NetworkTensors(content, path), "", $"{architecture} ({classes} classes)");
+            }
+            catch (KdException ex) when (ex.ErrorId == KdErrorIds.CheckpointMismatch)
+            {
+                throw new KdException(ex.ErrorId, ex.Kind, $"'{path}': {ex.Message}", path, ex);
+            }
             if (metadata.TryGetValue(CheckpointMetadata.HeadsKind, out var kind))
             {
-                var heads = ExitHeadsRegistry.Create(kind, model, metadata.GetValueOrDefault(CheckpointMetadata.HeadsConfiguration, ""));
+                var heads = ExitHeadsRegistry.Create(kind, model, metadata.GetValueOrDefault(CheckpointMetadata.HeadsConfiguration, ""), path);
                 ModuleState.Load(heads, content.Tensors, CheckpointMetadata.HeadsPrefix, $"the {kind} heads of {architecture}");
                 model = new MultiExitNet(model, heads);
             }
-            model.Normalization = ReadNormalization(metadata, path);
+            model.Normalization = normalization;
+            model.InputSize = inputSize;
         }
         catch
         {
@@ -94,6 +111,22 @@ public static class ModelFile
             throw;
         }
         return new LoadedModel(model, ReadProvenance(metadata), metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    /// <summary>
+    /// The file's network entries under their state-dict keys: format 2's unprefixed entries (every entry outside
+    /// <see cref="CheckpointMetadata.ReservedPrefixes"/>), or format 1's <c>model.</c> entries without the prefix.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Tensor> NetworkTensors(SafeTensorsContent content, string path)
+    {
+        var version = CheckpointMetadata.RequireKdTools(content.Metadata, path);
+        if (version == 1)
+            return content.Tensors
+                .Where(t => t.Key.StartsWith(CheckpointMetadata.LegacyModelPrefix, StringComparison.Ordinal))
+                .ToDictionary(t => t.Key[CheckpointMetadata.LegacyModelPrefix.Length..], t => t.Value);
+        return content.Tensors
+            .Where(t => !CheckpointMetadata.ReservedPrefixes.Any(p => t.Key.StartsWith(p, StringComparison.Ordinal)))
+            .ToDictionary(t => t.Key, t => t.Value);
     }
 
     public static ModelProvenance ReadProvenance(IReadOnlyDictionary<string, string> metadata) => new()
@@ -104,6 +137,18 @@ public static class ModelFile
         TestTop1 = double.TryParse(metadata.GetValueOrDefault(CheckpointMetadata.TestTop1), CultureInfo.InvariantCulture, out var t) ? t : double.NaN,
         Recipe = metadata.GetValueOrDefault(CheckpointMetadata.Recipe, ""),
     };
+
+    /// <summary>The image size a checkpoint records ("height,width"), or null when it records none.</summary>
+    public static ImageSize? ReadInputSize(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        if (!metadata.TryGetValue(CheckpointMetadata.InputSize, out var text)) return null;
+        var parts = text.Split(',');
+        return parts.Length == 2
+               && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var height) && height > 0
+               && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var width) && width > 0
+            ? new ImageSize(height, width)
+            : throw CheckpointMetadata.Corrupt(path, CheckpointMetadata.InputSize, text, "a height and width such as '32,32'");
+    }
 
     /// <summary>The input normalisation a checkpoint records, or null when it records none.</summary>
     public static Data.InputNormalization? ReadNormalization(IReadOnlyDictionary<string, string> metadata, string path)
@@ -118,8 +163,7 @@ public static class ModelFile
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
-            throw new KdException(KdErrorIds.CheckpointCorrupt, KdErrorKind.InvalidData,
-                $"checkpoint '{path}' has an unreadable '{CheckpointMetadata.Normalization}' field ({ex.Message}); it was edited or damaged", path, ex);
+            throw CheckpointMetadata.Corrupt(path, CheckpointMetadata.Normalization, text, "per-channel mean and std lists", ex);
         }
     }
 }

@@ -53,13 +53,12 @@ public static class ModelImport
         bool isKdTools = metadata.GetValueOrDefault(CheckpointMetadata.Format) == CheckpointMetadata.FormatValue;
         string architecture;
         int classes;
-        string prefix;
         ModelProvenance provenance;
         if (isKdTools)
         {
             CheckpointMetadata.RequireKdTools(metadata, path);
             architecture = metadata[CheckpointMetadata.Architecture];
-            var saved = int.Parse(metadata[CheckpointMetadata.Classes], CultureInfo.InvariantCulture);
+            var saved = CheckpointMetadata.ReadInt(metadata, CheckpointMetadata.Classes, path);
             if (request.Architecture is { } asked && !asked.Equals(architecture, StringComparison.OrdinalIgnoreCase))
                 throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidArgument,
                     $"checkpoint '{path}' holds a {architecture}, not a {asked}", path);
@@ -73,7 +72,6 @@ public static class ModelImport
                 return new ImportedModel(loaded.Model, loaded.Provenance, true, [], []);
             }
             classes = request.Classes ?? saved;
-            prefix = CheckpointMetadata.ModelPrefix;
             // The new classifier has not been trained: the recorded accuracy no longer describes this network.
             provenance = ModelFile.ReadProvenance(metadata) with { TestTop1 = double.NaN };
         }
@@ -85,7 +83,6 @@ public static class ModelImport
                     "name its architecture and class count", path);
             architecture = request.Architecture;
             classes = request.Classes.Value;
-            prefix = "";
             provenance = new ModelProvenance();
         }
 
@@ -95,21 +92,27 @@ public static class ModelImport
         {
             var classifier = request.SkipClassifier ? ClassifierKeys(model) : [];
             var rules = (isKdTools ? StateLoadRules.Strict : StateLoadRules.PyTorch) with { Skip = classifier.Contains };
+            var network = isKdTools ? ModelFile.NetworkTensors(content, path) : content.Tensors;
             IReadOnlyList<string> initialized;
             try
             {
-                initialized = ModuleState.Load(model, content.Tensors, prefix, $"{model.Architecture} ({classes} classes)", rules);
+                initialized = ModuleState.Load(model, network, "", $"{model.Architecture} ({classes} classes)", rules);
             }
             catch (KdException ex) when (ex.ErrorId == KdErrorIds.CheckpointMismatch)
             {
                 throw new KdException(ex.ErrorId, ex.Kind, $"'{path}': {ex.Message}", path, ex);
             }
-            var skipped = content.Tensors
-                .Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal)
-                    ? classifier.Contains(entry.Key[prefix.Length..])
-                    : entry.Key.StartsWith(CheckpointMetadata.HeadsPrefix, StringComparison.Ordinal))
+            // A KdTools file's other entries (a multi-exit model's heads) are left out with the classifier.
+            var networkEntries = network.Values.ToHashSet(ReferenceEqualityComparer.Instance);
+            var skipped = network.Where(entry => classifier.Contains(entry.Key))
+                .Concat(content.Tensors.Where(entry => !networkEntries.Contains(entry.Value)))
                 .Select(entry => $"{entry.Key} [{string.Join(", ", entry.Value.shape)}]")
                 .ToList();
+            if (isKdTools)
+            {
+                model.Normalization = ModelFile.ReadNormalization(metadata, path);
+                model.InputSize = ModelFile.ReadInputSize(metadata, path);
+            }
             return new ImportedModel(model, provenance, isKdTools, skipped, initialized);
         }
         catch

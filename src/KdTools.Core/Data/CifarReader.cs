@@ -58,7 +58,7 @@ public static class CifarReader
         var root = Path.GetFullPath(path);
         if (!Directory.Exists(root))
             throw new KdException(KdErrorIds.DatasetPathMissing, KdErrorKind.ObjectNotFound,
-                $"dataset folder '{root}' does not exist; pass -Path to a CIFAR-10/100 binary folder or use -Synthetic", root);
+                $"dataset folder '{root}' does not exist; pass a CIFAR-10/100 binary folder, or use the synthetic dataset", root);
 
         var (folder, layout) = Locate(root);
         foreach (var file in layout.Files)

@@ -25,7 +25,9 @@ public sealed class CsvFormat : DatasetFormat
 /// <summary>
 /// Reads image datasets stored as CSV, one image per row: <c>label,pixel0,...,pixelN</c> with integer pixels 0..255 in
 /// channel-major order (all of channel 0 row by row, then channel 1, ...). A header row is optional: a first row whose
-/// first field is not an integer is taken as one. Labels are 0-based integers; the class count is the largest label + 1.
+/// first field is not an integer is taken as one. Labels are 0-based integers; the class count is the largest label + 1,
+/// and every class must have training images (a typo'd label such as 70 in a 3-class set is reported with its rows,
+/// not turned into a 71-class dataset).
 /// </summary>
 public static class CsvImageReader
 {
@@ -55,13 +57,22 @@ public static class CsvImageReader
                 throw new KdException(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
                     $"CSV file '{file}' does not exist", file);
 
-        var train = ReadSplit(trainPath, channels, height, width);
+        var (train, trainRows) = ReadSplit(trainPath, channels, height, width);
         try
         {
-            var test = ReadSplit(testPath, channels, height, width);
-            var classes = (int)Math.Max(train.Labels.max().item<long>(), test.Labels.max().item<long>()) + 1;
-            var (mean, std) = ChannelStatistics.Compute(train.Images);
-            return new KdDataset("csv", source ?? $"{trainPath}, {testPath}", classes, train, test, mean, std);
+            var (test, testRows) = ReadSplit(testPath, channels, height, width);
+            try
+            {
+                var classes = (int)Math.Max(trainRows.Keys.Max(), testRows.Keys.Max()) + 1;
+                RequireTrainingImages(classes, trainRows, testRows, trainPath, testPath);
+                var (mean, std) = ChannelStatistics.Compute(train.Images);
+                return new KdDataset("csv", source ?? $"{trainPath}, {testPath}", classes, train, test, mean, std);
+            }
+            catch
+            {
+                test.Dispose();
+                throw;
+            }
         }
         catch
         {
@@ -69,6 +80,47 @@ public static class CsvImageReader
             throw;
         }
     }
+
+    /// <summary>
+    /// Every class from 0 to the largest label must have training images: a class without any cannot be learned, and
+    /// is almost always a typo'd label that inflated the class count. The error names the empty classes and the rows of
+    /// the labels beyond the first of them.
+    /// </summary>
+    private static void RequireTrainingImages(int classes, IReadOnlyDictionary<long, List<long>> trainRows,
+        IReadOnlyDictionary<long, List<long>> testRows, string trainPath, string testPath)
+    {
+        var empty = Enumerable.Range(0, classes).Where(c => !trainRows.ContainsKey(c)).ToList();
+        if (empty.Count == 0) return;
+        var suspects = trainRows.Select(r => (File: trainPath, Label: r.Key, Rows: r.Value))
+            .Concat(testRows.Select(r => (File: testPath, Label: r.Key, Rows: r.Value)))
+            .Where(r => r.Label > empty[0])
+            .OrderByDescending(r => r.Label)
+            .Take(5)
+            .Select(r => $"label {r.Label} in {Path.GetFileName(r.File)} row{(r.Rows.Count > 1 ? "s" : "")} {DescribeRows(r.Rows)}")
+            .ToList();
+        var culprits = suspects.Count > 0 ? $"; the labels above {empty[0]} are {string.Join(", ", suspects)}" : "";
+        throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
+            $"{DescribeClasses(empty)} of the {classes} classes (0..{classes - 1}, from the largest label) ha{(empty.Count == 1 ? "s" : "ve")} " +
+            $"no training images in '{trainPath}'{culprits}; fix the labels (classes are numbered 0..C-1 and each needs training images)",
+            trainPath);
+    }
+
+    /// <summary>"class 3" or "classes 3..69, 71".</summary>
+    private static string DescribeClasses(IReadOnlyList<int> classes)
+    {
+        var runs = new List<string>();
+        for (int i = 0; i < classes.Count;)
+        {
+            int j = i;
+            while (j + 1 < classes.Count && classes[j + 1] == classes[j] + 1) j++;
+            runs.Add(j == i ? $"{classes[i]}" : $"{classes[i]}..{classes[j]}");
+            i = j + 1;
+        }
+        return (classes.Count == 1 ? "class " : "classes ") + string.Join(", ", runs.Take(5)) + (runs.Count > 5 ? ", …" : "");
+    }
+
+    private static string DescribeRows(List<long> rows) =>
+        string.Join(", ", rows.Take(5)) + (rows.Count > 5 ? $" and {rows.Count - 5} more" : "");
 
     private static void ValidateShape(int channels, int height, int width)
     {
@@ -78,11 +130,13 @@ public static class CsvImageReader
                 new[] { channels, height, width });
     }
 
-    private static ImageSet ReadSplit(string file, int channels, int height, int width)
+    /// <summary>The split's images and labels, and for each label the (1-based) file rows holding it.</summary>
+    private static (ImageSet Set, Dictionary<long, List<long>> RowsByLabel) ReadSplit(string file, int channels, int height, int width)
     {
         var pixelsPerImage = checked(channels * height * width);
         var pixels = new byte[pixelsPerImage * 64];
         var labels = new List<long>();
+        var rowsByLabel = new Dictionary<long, List<long>>();
         using (var reader = new StreamReader(file))
         using (var parser = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = false }))
         {
@@ -93,7 +147,10 @@ public static class CsvImageReader
                 if (parser.Count != pixelsPerImage + 1)
                     throw Corrupt(file, $"row {parser.Row} has {parser.Count} columns, expected {pixelsPerImage + 1} " +
                                         $"(a label and {channels}x{height}x{width} pixels)");
-                labels.Add(ParseLabel(file, parser));
+                var label = ParseLabel(file, parser);
+                labels.Add(label);
+                if (!rowsByLabel.TryGetValue(label, out var rows)) rowsByLabel[label] = rows = [];
+                rows.Add(parser.Row);
                 var offset = (labels.Count - 1) * pixelsPerImage;
                 if (offset + pixelsPerImage > pixels.Length)
                     Array.Resize(ref pixels, pixels.Length * 2);
@@ -108,7 +165,7 @@ public static class CsvImageReader
         var images = frombuffer(pixels, ScalarType.Byte, count: (long)labels.Count * pixelsPerImage)
             .view(labels.Count, channels, height, width).clone();
         var labelTensor = from_array(labels.ToArray());
-        return new ImageSet(images.MoveToOuterDisposeScope(), labelTensor.MoveToOuterDisposeScope());
+        return (new ImageSet(images.MoveToOuterDisposeScope(), labelTensor.MoveToOuterDisposeScope()), rowsByLabel);
     }
 
     private static long ParseLabel(string file, CsvParser parser)

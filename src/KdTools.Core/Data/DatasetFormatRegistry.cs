@@ -38,7 +38,7 @@ public static class DatasetFormatRegistry
             if (ByName.TryGetValue(name, out var format)) return format;
         }
         throw new KdException(KdErrorIds.DatasetFormatUnknown, KdErrorKind.InvalidArgument,
-            $"unknown dataset format '{name}'; known: {string.Join(", ", All.Select(f => f.Name))}", name);
+            UnknownName.Message("dataset format", name, All.Select(f => f.Name)), name);
     }
 
     /// <summary>The first format, in detection order, that recognises <paramref name="folder"/> (which exists).</summary>

@@ -15,6 +15,11 @@ public static class DatasetReader
         var chosen = string.IsNullOrEmpty(format) || format.Equals(DetectFormat, StringComparison.OrdinalIgnoreCase)
             ? null : DatasetFormatRegistry.Get(format);
         var root = Path.GetFullPath(path);
+        if (File.Exists(root))
+            throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument,
+                $"'{root}' is a file, not a dataset folder; pass the folder that holds the dataset" +
+                (Path.GetDirectoryName(root) is { } parent && DatasetFormatRegistry.All.Any(f => f.Recognizes(parent)) ? $" ('{parent}')" : ""),
+                root);
         if (!Directory.Exists(root))
             throw new KdException(KdErrorIds.DatasetPathMissing, KdErrorKind.ObjectNotFound,
                 $"dataset folder '{root}' does not exist; pass a folder holding {DatasetFormatRegistry.DescribeLayouts()} " +

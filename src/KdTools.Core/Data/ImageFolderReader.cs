@@ -136,11 +136,13 @@ public static class ImageFolderReader
         {
             return ImageResult.FromMemory(File.ReadAllBytes(file), ColorComponents.RedGreenBlue);
         }
-        // stb_image reports a bad file with a plain Exception naming the reason.
+        // stb_image reports a bad file with a plain Exception naming the reason, or with a blank message for some
+        // damaged files (a PNG header without image data).
         catch (Exception e) when (e is not (IOException or UnauthorizedAccessException or OutOfMemoryException))
         {
+            var reason = string.IsNullOrWhiteSpace(e.Message) ? "the decoder gave no reason: the file is truncated or damaged" : e.Message.Trim();
             throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
-                $"'{file}' is not a readable image ({e.Message}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
+                $"'{file}' is not a readable image ({reason}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
         }
     }
 

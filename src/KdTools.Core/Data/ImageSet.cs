@@ -46,6 +46,8 @@ public sealed class ImageSet : IDisposable
 /// </summary>
 public sealed class KdDataset : IDisposable
 {
+    private string? _fingerprint;
+
     public KdDataset(string name, string source, int classes, ImageSet train, ImageSet test,
         float[] mean, float[] std, IReadOnlyList<string>? classNames = null)
     {
@@ -83,6 +85,13 @@ public sealed class KdDataset : IDisposable
     public InputNormalization Normalization => new(Mean, Std);
 
     public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>
+    /// A hash of both splits' images and labels (computed once): two datasets with the same fingerprint hold the same
+    /// data, whatever their names and sources.
+    /// </summary>
+    public string Fingerprint => _fingerprint ??= TensorHash.Of([
+        ("train.images", Train.Images), ("train.labels", Train.Labels), ("test.images", Test.Images), ("test.labels", Test.Labels)]);
 
     public int Channels => (int)Train.Images.shape[1];
     public int Height => (int)Train.Images.shape[2];

@@ -31,6 +31,8 @@ public static class Evaluator
         InputNormalization datasetNormalization, Device device, int batchSize = 256, ClassifierNet? teacher = null,
         CancellationToken cancellation = default)
     {
+        InputChecks.RequireChannels(model, (int)set.Images.shape[1], "the dataset", "model");
+        if (teacher is not null) InputChecks.RequireChannels(teacher, (int)set.Images.shape[1], "the dataset", "teacher");
         var modelNormalization = model.Normalization ?? datasetNormalization;
         var teacherNormalization = teacher?.Normalization ?? datasetNormalization;
         bool wasTraining = model.training;

@@ -47,10 +47,11 @@ public static class Predictor
     /// outcome with its error; the other files are still classified.
     /// </summary>
     /// <exception cref="KdException"><see cref="KdErrorIds.InputShapeMismatch"/> (on the first enumeration, before any
-    /// file is read) when the model's normalisation is not for RGB images.</exception>
+    /// file is read) when the model or its normalisation is not for RGB images.</exception>
     public static IEnumerable<PredictionOutcome> PredictFiles(PredictionSettings settings, IReadOnlyList<string> files, int imageSize,
         CancellationToken cancellation = default)
     {
+        InputChecks.RequireChannels(settings.Model, FileChannels, "image files (read as RGB)", "model");
         if (settings.Mean.Length != FileChannels)
             throw new KdException(KdErrorIds.InputShapeMismatch, KdErrorKind.InvalidArgument,
                 $"{settings.Model.Architecture} was trained on {settings.Mean.Length}-channel images, but image files are read as RGB (3 channels)",
@@ -90,6 +91,7 @@ public static class Predictor
     /// <summary>Predicts every image of a split (for example a dataset's test split), with its true label.</summary>
     public static IEnumerable<Prediction> PredictSet(PredictionSettings settings, ImageSet set, CancellationToken cancellation = default)
     {
+        InputChecks.RequireChannels(settings.Model, (int)set.Images.shape[1], "the dataset", "model");
         var loader = new BatchLoader(set, settings.BatchSize, shuffle: false);
         for (int b = 0; b < loader.BatchCount; b++)
         {

@@ -35,7 +35,8 @@ public static class CorrelationCongruenceLoss
 
     /// <summary>
     /// RepDistiller's variant: with <c>δ = |f_s − f_t|</c> over [B, D] embeddings of equal shape,
-    /// <c>mean_i Σ_d δ_i,d·δ_(i+1),d</c> over the B − 1 consecutive sample pairs of the batch. The teacher side is constant.
+    /// <c>mean_i Σ_d δ_i,d·δ_(i+1),d</c> over the B − 1 consecutive sample pairs of the batch. Both sides take gradients:
+    /// in RepDistiller the teacher's embedding head (after the teacher's constant features) learns through this loss.
     /// </summary>
     public static Tensor ComputeRepDistiller(Tensor studentEmbedding, Tensor teacherEmbedding)
     {
@@ -43,7 +44,7 @@ public static class CorrelationCongruenceLoss
         LossShapeChecks.SameShape("CC", studentEmbedding, teacherEmbedding);
         LossShapeChecks.MinimumBatch("CC", studentEmbedding, 2);
         using var scope = NewDisposeScope();
-        var delta = (studentEmbedding - teacherEmbedding.detach()).abs();
+        var delta = (studentEmbedding - teacherEmbedding).abs();
         long batch = delta.shape[0];
         var consecutiveProducts = delta.narrow(0, 0, batch - 1) * delta.narrow(0, 1, batch - 1);
         return consecutiveProducts.sum(1).mean().MoveToOuterDisposeScope();

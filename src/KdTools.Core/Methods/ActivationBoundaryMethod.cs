@@ -51,6 +51,14 @@ internal sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options
     public override void Initialize(MethodSetup setup)
     {
         _stages = StageFeatures.Pairs(setup, Name);
+        // The connectors are 1×1, so they cannot resize a map; the loss compares maps element by element.
+        foreach (int s in _stages)
+        {
+            long[] student = setup.Student(FeatureNames.StagePreActivation(s)), teacher = setup.Teacher(FeatureNames.StagePreActivation(s));
+            if (student[2] != teacher[2] || student[3] != teacher[3])
+                throw new KdException(KdErrorIds.FeatureShapeMismatch, KdErrorKind.InvalidArgument,
+                    $"AB: stage {s} is {student[2]}×{student[3]} in the student and {teacher[2]}×{teacher[3]} in the teacher, but AB's 1×1 connectors keep the spatial size; choose a student whose stages have the teacher's spatial sizes");
+        }
         var connectors = _stages.Select(ConnectorFor).ToArray();
         _connectors = new ModuleList<nn.Module<torch.Tensor, torch.Tensor>>(connectors);
         // Only learned connectors are extra modules; with identities alone there is nothing to train or save.

@@ -39,8 +39,9 @@ internal sealed class DihMethod(DihOptions options) : DistillationMethod<DihOpti
     {
         var heads = setup.TeacherExits;
         if (heads.Count == 0)
-            throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
-                "DIH needs a teacher with intermediate heads; mount them first: $teacher | Add-IntermediateHead -Dataset $data | Invoke-Distillation -Method DIH …");
+            throw new KdException(KdErrorIds.MethodNeedsTeacherHeads, KdErrorKind.InvalidArgument,
+                "DIH needs a teacher with intermediate heads, and this teacher has none; mount heads on it and train them first " +
+                "(HeadFineTuning), then distill from the teacher with its heads");
         _branches = 1 + heads.Count;
         if (Options.Alpha.Length != 1 && Options.Alpha.Length != _branches)
             throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,

@@ -211,7 +211,7 @@ public sealed class MethodSetup
     {
         Teacher(Models.FeatureNames.StagePreActivation(stage));
         return _teacherPreActivationNorm?.Invoke(stage) ?? throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
-            $"{method} derives its margins from the BatchNorm before each teacher stage's ReLU, but the teacher exposes none for stage {stage}; use a teacher architecture with batch norm (see Get-KdArchitecture)",
+            $"{method} derives its margins from the BatchNorm before each teacher stage's ReLU, but the teacher exposes none for stage {stage}; use a teacher architecture with batch norm",
             Models.FeatureNames.StagePreActivation(stage));
     }
 
@@ -230,7 +230,7 @@ public sealed class MethodSetup
     public long[] Student(string feature) => Find(StudentFeatures, feature, "student");
 
     public long[] Teacher(string feature) => Find(TeacherFeatures ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
-        KdErrorKind.InvalidOperation, "this method needs a teacher; pass -Teacher (or pipe one in)"), feature, "teacher");
+        KdErrorKind.InvalidOperation, "this method needs a teacher; give it one"), feature, "teacher");
 
     private static long[] Find(IReadOnlyDictionary<string, long[]> features, string name, string role) =>
         features.TryGetValue(name, out var shape) ? shape

@@ -79,13 +79,18 @@ internal sealed class FactorTransferMethod(FactorTransferOptions options) : Feat
     public override void Initialize(MethodSetup setup)
     {
         _feature = FeatureNames.Stage(StageFeatures.Pairs(setup, Name)[^1]);
-        long teacherChannels = setup.Teacher(_feature)[1];
+        long[] studentShape = setup.Student(_feature), teacherShape = setup.Teacher(_feature);
         bool official = Options.Variant == FactorTransferOptions.Official;
+        // The authors' loss compares whole factors element by element; RepDistiller's pools the larger map first.
+        if (official && (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3]))
+            throw new KdException(KdErrorIds.FeatureShapeMismatch, KdErrorKind.InvalidArgument,
+                $"FT: the official variant compares factors of equal spatial size, but the last stage is {studentShape[2]}×{studentShape[3]} in the student and {teacherShape[2]}×{teacherShape[3]} in the teacher; use the 'repdistiller' variant (which pools the larger map) for this pair");
+        long teacherChannels = teacherShape[1];
         // The authors size the factor with Python's round (half to even, as Math.Round); RepDistiller truncates.
         double scaled = teacherChannels * Options.Rate;
         long factor = Math.Max(1, (long)(official ? Math.Round(scaled) : Math.Truncate(scaled)));
         _paraphraser = new Paraphraser(teacherChannels, factor);
-        _translator = new Translator(setup.Student(_feature)[1], factor, batchNorm: !official);
+        _translator = new Translator(studentShape[1], factor, batchNorm: !official);
         Extras = torch.nn.ModuleDict<torch.nn.Module>(("paraphraser", _paraphraser), ("translator", _translator));
     }
 

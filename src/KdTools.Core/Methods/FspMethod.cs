@@ -28,7 +28,7 @@ public sealed class FspOptions : FeatureMethodOptions
 /// the main stage trains on the labels (plus <c>KdWeight</c>·KD), as RepDistiller. Student and teacher need the same
 /// channel counts at every position.
 /// </summary>
-[DistillationMethod("FSP", "Flow of solution procedure: match the Gram matrices of consecutive features in an initialisation stage, then train on labels (+ KD).",
+[DistillationMethod("FSP", "Flow of solution procedure: match the Gram matrices of consecutive features in an initialisation stage, then train on labels (+ KD), like RepDistiller, whose main stage has no FSP term.",
     Paper = "Yim, Joo, Bae, Kim. A Gift from Knowledge Distillation: Fast Optimization, Network Minimization and Transfer Learning. CVPR 2017")]
 internal sealed class FspMethod(FspOptions options) : FeatureDistillationMethod<FspOptions>(options)
 {

@@ -35,7 +35,7 @@ public abstract class MethodOptions
             var preset = Presets.FirstOrDefault(p => string.Equals(p.Name, value, StringComparison.OrdinalIgnoreCase))
                 ?? throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
                     Presets.Count == 0 ? $"option Preset = '{value}' is invalid: this method declares no presets"
-                        : $"option Preset = '{value}' is invalid: known presets: {string.Join(", ", Presets.Select(p => p.Name))}",
+                        : $"option Preset = '{value}' is invalid: {UnknownName.Message("preset", value, Presets.Select(p => p.Name))}",
                     nameof(Preset));
             foreach (var (name, presetValue) in preset.Values)
                 (GetType().GetProperty(name) ?? throw new InvalidOperationException($"preset {preset.Name} sets unknown option {name}"))
@@ -82,7 +82,8 @@ public abstract class MethodOptions
         bool b => b ? "true" : "false",
         double[] a => string.Join(",", a.Select(x => x.ToString("R", CultureInfo.InvariantCulture))),
         int[] a => string.Join(",", a.Select(x => x.ToString(CultureInfo.InvariantCulture))),
-        string[] a => string.Join(",", a),
+        string s => s,
+        System.Collections.IEnumerable items => string.Join(",", items.Cast<object?>().Select(Format)),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -142,7 +143,8 @@ public static class MethodOptionBinder
         {
             var info = known.FirstOrDefault(o => string.Equals(o.Name, key, StringComparison.OrdinalIgnoreCase))
                 ?? throw new KdException(KdErrorIds.MethodOptionUnknown, KdErrorKind.InvalidArgument,
-                    $"unknown option '{key}' for method {method}; valid options: {string.Join(", ", known.Select(o => o.Name))}", key);
+                    $"unknown option '{key}' for method {method}{UnknownName.Suggestion(key, known.Select(o => o.Name))}; " +
+                    $"valid options: {string.Join(", ", known.Select(o => o.Name))}", key);
             try
             {
                 info.Property.SetValue(options, Convert(method, info, raw));
@@ -159,48 +161,25 @@ public static class MethodOptionBinder
         return options;
     }
 
+    /// <summary>The value as the option's type, exactly (<see cref="ExactValue"/>): never rounded, never read in a locale.</summary>
     private static object? Convert(string method, MethodOptionInfo info, object? raw)
     {
+        var target = info.Type;
+        bool optional = !target.IsValueType || Nullable.GetUnderlyingType(info.Property.PropertyType) is not null;
         try
         {
-            var target = info.Type;
-            bool optional = !target.IsValueType || Nullable.GetUnderlyingType(info.Property.PropertyType) is not null;
             // An empty CSV cell leaves an optional number unset.
             if (raw is null || (optional && target.IsValueType && raw is string { Length: 0 }))
                 return optional ? null : throw new FormatException("a value is required");
-            if (target.IsInstanceOfType(raw)) return raw;
-            if (target.IsArray)
-            {
-                var element = target.GetElementType()!;
-                var items = raw switch
-                {
-                    string s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Cast<object>(),
-                    System.Collections.IEnumerable e => e.Cast<object>(),
-                    _ => [raw],
-                };
-                var converted = items.Select(i => ConvertScalar(i, element)).ToArray();
-                var array = Array.CreateInstance(element, converted.Length);
-                for (int i = 0; i < converted.Length; i++) array.SetValue(converted[i], i);
-                return array;
-            }
-            return ConvertScalar(raw, target);
+            return ExactValue.Convert(raw, target);
         }
-        catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException or ArgumentException)
+        catch (FormatException ex)
         {
+            var shown = raw is null ? "nothing" : $"'{MethodOptions.Format(raw)}' ({raw.GetType().Name})";
             throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
-                $"option {info.Name} of method {method} needs a {FriendlyType(info.Type)}, got '{raw}' ({ex.Message.TrimEnd('.')})", info.Name, ex);
+                $"option {info.Name} of method {method} needs a {ExactValue.Describe(target)}, got {shown}: {ex.Message}", info.Name, ex);
         }
     }
-
-    private static object ConvertScalar(object raw, Type target)
-    {
-        if (target == typeof(bool) && raw is string s) return bool.Parse(s);
-        if (target.IsEnum) return Enum.Parse(target, raw.ToString()!, ignoreCase: true);
-        return System.Convert.ChangeType(raw, target, CultureInfo.InvariantCulture);
-    }
-
-    private static string FriendlyType(Type t) => t == typeof(double) ? "number" : t == typeof(int) ? "whole number"
-        : t == typeof(bool) ? "boolean" : t.IsArray ? $"list of {FriendlyType(t.GetElementType()!)}" : t.Name;
 }
 
 /// <summary>

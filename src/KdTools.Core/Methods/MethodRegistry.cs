@@ -44,7 +44,7 @@ public static class MethodRegistry
             if (ByName.TryGetValue(name, out var info)) return info;
         }
         throw new KdException(KdErrorIds.MethodUnknown, KdErrorKind.InvalidArgument,
-            $"unknown method '{name}'; known: {string.Join(", ", All.Select(m => m.Name))}", name);
+            UnknownName.Message("method", name, All.Select(m => m.Name)), name);
     }
 
     /// <summary>Creates a method with options bound from <paramref name="options"/> (unknown keys fail).</summary>

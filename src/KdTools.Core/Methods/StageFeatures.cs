@@ -20,7 +20,7 @@ internal static class StageFeatures
         int student = Count(setup.StudentFeatures), teacher = Count(setup.TeacherFeatures!);
         if (student == 0 || student != teacher)
             throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
-                $"{method} pairs stages one to one, but the student has {student} stages and the teacher {teacher}; choose architectures with the same number of stages (see Get-KdArchitecture)");
+                $"{method} pairs stages one to one, but the student has {student} stages and the teacher {teacher}; choose architectures with the same number of stages");
         return Enumerable.Range(1, student).ToArray();
     }
 

@@ -66,5 +66,5 @@ public sealed class StepContext
 
     /// <summary>The teacher's output, or a clear error when a method that needs one runs without it.</summary>
     public ModelOutput RequireTeacher() => Teacher ?? throw new KdException(KdErrorIds.MethodNeedsTeacher,
-        KdErrorKind.InvalidOperation, "this method needs a teacher; pass -Teacher (or pipe one in)");
+        KdErrorKind.InvalidOperation, "this method needs a teacher; give it one");
 }

@@ -15,7 +15,7 @@ public sealed class TakdOptions : KdOptions
     {
         base.Validate();
         Require(ArchitectureRegistry.Contains(Assistant), nameof(Assistant),
-            $"unknown architecture; known: {string.Join(", ", ArchitectureRegistry.All.Select(a => a.Name))}", Assistant);
+            UnknownName.Message("architecture", Assistant, ArchitectureRegistry.All.Select(a => a.Name)), Assistant);
         Require(AssistantEpochs >= 0, nameof(AssistantEpochs), "must be ≥ 0", AssistantEpochs);
     }
 }

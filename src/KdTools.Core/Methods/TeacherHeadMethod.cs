@@ -47,7 +47,7 @@ internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : Distilla
         var stages = StageFeatures.Pairs(setup, Name);
         if (stages.Length < 2)
             throw new KdException(KdErrorIds.FeatureMissing, KdErrorKind.InvalidArgument,
-                $"{Name} mounts heads after every stage but the last, so it needs networks with at least two stages; these have {stages.Length} (see Get-KdArchitecture)");
+                $"{Name} mounts heads after every stage but the last, so it needs networks with at least two stages; these have {stages.Length}");
         HeadStages = stages[..^1];
         return stages;
     }

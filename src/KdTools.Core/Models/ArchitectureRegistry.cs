@@ -1,8 +1,8 @@
 namespace KdTools.Core.Models;
 
 /// <summary>One registered architecture: its name, family, what it is, and how to build it.</summary>
-/// <param name="Name">Registry key, lower case (<c>resnet56</c>).</param>
-/// <param name="Family">Family label for listings (<c>cifar-resnet</c>, <c>wrn</c>, <c>vgg</c>, ...).</param>
+/// <param name="Name">Registry key, spelt as RepDistiller spells it (<c>resnet56</c>, <c>MobileNetV2</c>); lookups ignore case.</param>
+/// <param name="Family">Family label for listings (<c>cifar-resnet</c>, <c>wrn</c>, <c>vgg</c>, <c>shufflenetv1</c>, ...).</param>
 /// <param name="Description">One line for <c>Get-KdArchitecture</c>.</param>
 /// <param name="HeadPositions">Natural intermediate-head positions (DIH: 3 for CIFAR ResNets, 4 for ResNet-18).</param>
 /// <param name="Create">Builds the network for a class count. Call outside any dispose scope.</param>
@@ -46,7 +46,7 @@ public static class ArchitectureRegistry
             if (ByName.TryGetValue(name, out var info)) return info;
         }
         throw new KdException(KdErrorIds.ArchitectureUnknown, KdErrorKind.InvalidArgument,
-            $"unknown architecture '{name}'; known: {string.Join(", ", All.Select(a => a.Name))}", name);
+            UnknownName.Message("architecture", name, All.Select(a => a.Name)), name);
     }
 
     /// <summary>
@@ -87,6 +87,7 @@ public static class ArchitectureRegistry
         var copy = Create(source.Architecture, source.NumClasses);
         CopyState(source, copy);
         copy.Normalization = source.Normalization;
+        copy.InputSize = source.InputSize;
         return copy;
     }
 

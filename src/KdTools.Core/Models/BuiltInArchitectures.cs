@@ -8,6 +8,7 @@ internal static class BuiltInArchitectures
         var families = new[]
         {
             CifarResNet.Architectures(), ResNet.Architectures(), Vgg.Architectures(), WideResNet.Architectures(),
+            MobileNetV2.Architectures(), ShuffleNetV1.Architectures(), ShuffleNetV2.Architectures(),
             SegmentationArchitectures.Architectures(),
         };
         foreach (var info in families.SelectMany(family => family))

@@ -36,6 +36,15 @@ public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
     /// </summary>
     public virtual InputNormalization? Normalization { get; set; }
 
+    /// <summary>
+    /// The size of the images the network was last trained on; null while unknown (untrained, or imported from a
+    /// plain state dict). Checkpoints record it as metadata; a run or measurement on images of another size warns.
+    /// </summary>
+    public virtual ImageSize? InputSize { get; set; }
+
+    /// <summary>Channels of the input images: what the first convolution takes (3 for every built-in architecture).</summary>
+    public virtual int InputChannels => (int)modules().OfType<TorchSharp.Modules.Conv2d>().First().weight!.shape[1];
+
     /// <summary>Logits and features in one pass. Call child modules with <c>.call()</c> so hooks still fire.</summary>
     public abstract ModelOutput Run(Tensor input);
 

@@ -53,6 +53,15 @@ public sealed class MultiExitNet : ClassifierNet
         set => backbone.Normalization = value;
     }
 
+    /// <summary>The backbone's.</summary>
+    public override ImageSize? InputSize
+    {
+        get => backbone.InputSize;
+        set => backbone.InputSize = value;
+    }
+
+    public override int InputChannels => backbone.InputChannels;
+
     public override ModelOutput Run(Tensor input)
     {
         var output = backbone.Run(input);
@@ -83,14 +92,25 @@ public static class ExitHeadsRegistry
     }
 
     /// <summary>Builds heads of <paramref name="kind"/> for <paramref name="backbone"/>, for weights loaded or copied next.</summary>
-    public static ExitHeads Create(string kind, ClassifierNet backbone, string configuration)
+    /// <param name="source">The checkpoint the kind and configuration were read from, if any (named in errors).</param>
+    public static ExitHeads Create(string kind, ClassifierNet backbone, string configuration, string? source = null)
     {
         Func<ClassifierNet, string, ExitHeads>? factory;
         lock (Gate) Factories.TryGetValue(kind, out factory);
         if (factory is null)
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
-                $"the checkpoint has exit heads of kind '{kind}', which this KdTools does not know; known: {string.Join(", ", Factories.Keys)}", kind);
-        // Head constructors draw (overwritten) initial values from libtorch's global generator.
-        return GlobalGenerator.Exclusive(() => factory(backbone, configuration));
+                $"the checkpoint {(source is null ? "" : $"'{source}' ")}has exit heads of kind '{kind}', which this KdTools does not know; " +
+                $"known: {string.Join(", ", Factories.Keys)}", source ?? kind);
+        try
+        {
+            // Head constructors draw (overwritten) initial values from libtorch's global generator.
+            return GlobalGenerator.Exclusive(() => factory(backbone, configuration));
+        }
+        catch (Exception ex) when (source is not null && ex is FormatException or KeyNotFoundException or IndexOutOfRangeException
+                                       or OverflowException or ArgumentException)
+        {
+            throw Checkpoints.CheckpointMetadata.Corrupt(source, Checkpoints.CheckpointMetadata.HeadsConfiguration, configuration,
+                $"a configuration of {kind} heads", ex);
+        }
     }
 }

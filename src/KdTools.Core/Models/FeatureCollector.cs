@@ -23,11 +23,15 @@ internal sealed class FeatureCollector
         // Not in place: the pre-activation is a feature of its own.
         AddStage(index, preActivation, nn.functional.relu(preActivation));
 
-    /// <summary>Records a stage whose activation the network has already computed.</summary>
-    public Tensor AddStage(int index, Tensor preActivation, Tensor activation)
+    /// <summary>
+    /// Records a stage whose output the network has already computed: usually the ReLU of its pre-activation, but
+    /// a family may define it otherwise (a Wide ResNet's raw block output, a ShuffleNetV2's shuffled channels).
+    /// The two must be distinct tensors (<c>alias()</c> one if they hold the same values), since each moves out once.
+    /// </summary>
+    public Tensor AddStage(int index, Tensor preActivation, Tensor output)
     {
         Add(FeatureNames.StagePreActivation(index), preActivation);
-        return Add(FeatureNames.Stage(index), activation);
+        return Add(FeatureNames.Stage(index), output);
     }
 
     /// <summary>Moves the logits and every feature to the caller's dispose scope and wraps them up.</summary>

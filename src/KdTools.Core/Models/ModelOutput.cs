@@ -45,10 +45,16 @@ public static class FeatureNames
     /// <summary>Pooled, flattened input of the final classifier, [B, D] (the penultimate embedding).</summary>
     public const string Embedding = "embedding";
 
-    /// <summary>Post-activation output of stage <paramref name="index"/> (1-based), [B, C, H, W].</summary>
+    /// <summary>
+    /// Output of stage <paramref name="index"/> (1-based), [B, C, H, W], as the reference's <c>feat[index]</c>: the
+    /// post-activation output in most families; a Wide ResNet's raw residual sum, MobileNetV2's linear block output.
+    /// </summary>
     public static string Stage(int index) => $"stage{index}";
 
-    /// <summary>The same stage's output before its final ReLU (what AB and preact-based methods need).</summary>
+    /// <summary>
+    /// The same stage before its ReLU, as the reference's <c>preact=True</c> feature (what AB and OFD need); see each
+    /// architecture for how it relates to <see cref="Stage"/>.
+    /// </summary>
     public static string StagePreActivation(int index) => $"stage{index}_preact";
 
     /// <summary>

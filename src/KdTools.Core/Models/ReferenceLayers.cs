@@ -12,12 +12,13 @@ internal static class ReferenceLayers
 {
     /// <summary>
     /// A convolution with He-normal weights scaled by fan-out (the references' <c>normal(0, sqrt(2 / (k·k·out)))</c>,
-    /// i.e. <c>kaiming_normal_(mode='fan_out', nonlinearity='relu')</c>) and a zero bias when it has one.
+    /// i.e. <c>kaiming_normal_(mode='fan_out', nonlinearity='relu')</c>) and a zero bias when it has one. For a grouped
+    /// (depthwise) convolution the fan-out is still k·k·out, as in the references.
     /// </summary>
     public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = false,
-        long dilation = 1)
+        long dilation = 1, long groups = 1)
     {
-        var conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, dilation: dilation, bias: bias);
+        var conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias);
         nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
         if (conv.bias is not null) nn.init.zeros_(conv.bias);
         return conv;

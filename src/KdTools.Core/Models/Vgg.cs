@@ -77,7 +77,9 @@ internal sealed class Vgg : ClassifierNet
         long[][] vgg8 = [[64], [128], [256], [512], [512]];
         long[][] vgg11 = [[64], [128], [256, 256], [512, 512], [512, 512]];
         long[][] vgg13 = [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]];
-        foreach (var (depth, widths) in new[] { (8, vgg8), (11, vgg11), (13, vgg13) })
+        long[][] vgg16 = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
+        long[][] vgg19 = [[64, 64], [128, 128], [256, 256, 256, 256], [512, 512, 512, 512], [512, 512, 512, 512]];
+        foreach (var (depth, widths) in new[] { (8, vgg8), (11, vgg11), (13, vgg13), (16, vgg16), (19, vgg19) })
         {
             string name = $"vgg{depth}";
             string layout = string.Join(" | ", widths.Select(block => string.Join('/', block)));

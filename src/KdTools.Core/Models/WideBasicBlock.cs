@@ -31,15 +31,17 @@ internal sealed class WideBasicBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) =>
         Residual(input, nn.functional.relu(bn1.call(input), inplace: true));
 
+    /// <summary>The BN at the block's entry; for the first block of a stage, the previous stage's pre-activation norm.</summary>
+    public BatchNorm2d InputNorm => bn1;
+
     /// <summary>
-    /// The block's output plus the BN output and ReLU it computes at its entry. For the first block of a stage
-    /// these are the previous stage's pre-activation and activation.
+    /// The block's output plus the BN output it computes at its entry. For the first block of a stage this is the
+    /// previous stage's pre-activation.
     /// </summary>
-    public (Tensor Output, Tensor InputPreActivation, Tensor InputActivation) RunExposingInput(Tensor input)
+    public (Tensor Output, Tensor InputPreActivation) RunExposingInput(Tensor input)
     {
         var preActivation = bn1.call(input);
-        var activation = nn.functional.relu(preActivation);
-        return (Residual(input, activation), preActivation, activation);
+        return (Residual(input, nn.functional.relu(preActivation)), preActivation);
     }
 
     private Tensor Residual(Tensor input, Tensor activation)

@@ -9,12 +9,15 @@ namespace KdTools.Core.Models;
 /// <c>block1..3</c> of (d − 4) / 6 pre-activation blocks at widths 16k/32k/64k and strides 1/2/2, final
 /// <c>bn1</c> + ReLU, global average pooling (the reference's fixed 8x8 pool, the same on 32-pixel inputs) and <c>fc</c>.
 /// <para>
-/// Features. <c>stem</c> is the stem conv output (nothing follows it before the first block's BN). A pre-activation
-/// stage ends in a bare residual sum, so its natural pre-activation is that sum after the BN that follows it: the
-/// next stage's first <c>bn1</c>, or the final <c>bn1</c> for stage 3 (the reference's preact features and
-/// BN-before-ReLU list). <c>stageN</c> is the ReLU of it: for stages 1 and 2 the activation the next stage convolves,
-/// for stage 3 the final <c>bn1</c> + ReLU. Each is computed once, inside the next stage, so stages 2 and 3 run
-/// their blocks directly rather than through the stage module's <c>call</c>.
+/// Features, as the reference's <c>forward(is_feat=True)</c> returns them. <c>stem</c> is the stem conv output and
+/// <c>stageN</c> the raw output of block group N: a bare residual sum, with no BN or ReLU after it (pre-activation
+/// blocks normalise at their entry). <c>stageN_preact</c> is that sum after the BN that follows it — the next group's
+/// first <c>bn1</c>, or the final <c>bn1</c> for stage 3 — as with <c>preact=True</c>, and those BNs are the
+/// reference's BN-before-ReLU list (<see cref="PreActivationNorm"/>). So, unlike the post-activation families,
+/// <c>stageN</c> is not <c>relu(stageN_preact)</c>. Each pre-activation is computed once, inside the next group, so
+/// groups 2 and 3 run their blocks directly rather than through the group module's <c>call</c>, and those BNs' running
+/// statistics move once per training step (RepDistiller's <c>preact=True</c> applies them a second time, so there they
+/// move twice; its values are the same).
 /// </para>
 /// </summary>
 internal sealed class WideResNet : ClassifierNet
@@ -48,26 +51,35 @@ internal sealed class WideResNet : ClassifierNet
         using var scope = NewDisposeScope();
         var features = new FeatureCollector();
         var stem = features.Add(FeatureNames.Stem, conv1.call(input));
-        var sum = block1.call(stem);
+        var stage1 = block1.call(stem);
 
-        (sum, var preActivation, var activation) = block2.RunExposingInput(sum);
-        features.AddStage(1, preActivation, activation);
-        (sum, preActivation, activation) = block3.RunExposingInput(sum);
-        features.AddStage(2, preActivation, activation);
-        var x = features.AddStage(3, bn1.call(sum));
+        var (stage2, preActivation1) = block2.RunExposingInput(stage1);
+        features.AddStage(1, preActivation1, stage1);
+        var (stage3, preActivation2) = block3.RunExposingInput(stage2);
+        features.AddStage(2, preActivation2, stage2);
+        var preActivation3 = bn1.call(stage3);
+        features.AddStage(3, preActivation3, stage3);
 
-        var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
+        var embedding = features.Add(FeatureNames.Embedding, nn.functional.relu(preActivation3).mean([2, 3]));
         return features.Finish(fc.call(embedding));
+    }
+
+    /// <summary>The BN after each group (the reference's <c>get_bn_before_relu</c>), whose output is <c>stageN_preact</c>.</summary>
+    public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage)
+    {
+        var norm = stage switch { 1 => block2.InputNorm, 2 => block3.InputNorm, 3 => bn1, _ => null };
+        return norm is null ? null : (norm.weight!, norm.bias!);
     }
 
     internal static IEnumerable<ArchitectureInfo> Architectures()
     {
-        foreach (int depth in new[] { 16, 28, 40 })
+        foreach (var (depth, widenFactor) in new[] { (16, 1), (40, 1), (16, 2), (28, 2), (40, 2) })
         {
-            string name = $"wrn_{depth}_2";
+            string name = $"wrn_{depth}_{widenFactor}";
+            string widths = string.Join('/', new[] { 16, 32, 64 }.Select(w => w * widenFactor));
             yield return new(name, Family,
-                $"Wide ResNet-{depth}-2: pre-activation, 3 stages 32/64/128, {(depth - 4) / 6} blocks per stage", Stages,
-                numClasses => new WideResNet(name, numClasses, depth, widenFactor: 2));
+                $"Wide ResNet-{depth}-{widenFactor}: pre-activation, 3 stages {widths}, {(depth - 4) / 6} blocks per stage", Stages,
+                numClasses => new WideResNet(name, numClasses, depth, widenFactor));
         }
     }
 }

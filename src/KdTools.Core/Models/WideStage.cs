@@ -23,14 +23,17 @@ internal sealed class WideStage : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => layer.call(input);
 
+    /// <summary>The BN at the stage's entry, which normalises the previous stage's output.</summary>
+    public BatchNorm2d InputNorm => _blocks[0].InputNorm;
+
     /// <summary>
-    /// The stage's output plus the BN output and ReLU its first block computes from <paramref name="input"/>,
-    /// i.e. the previous stage's pre-activation and activation.
+    /// The stage's output plus the BN output its first block computes from <paramref name="input"/>, i.e. the
+    /// previous stage's pre-activation.
     /// </summary>
-    public (Tensor Output, Tensor InputPreActivation, Tensor InputActivation) RunExposingInput(Tensor input)
+    public (Tensor Output, Tensor InputPreActivation) RunExposingInput(Tensor input)
     {
-        var (x, preActivation, activation) = _blocks[0].RunExposingInput(input);
+        var (x, preActivation) = _blocks[0].RunExposingInput(input);
         foreach (var block in _blocks.Skip(1)) x = block.call(x);
-        return (x, preActivation, activation);
+        return (x, preActivation);
     }
 }

@@ -14,7 +14,7 @@ public static class Devices
         {
             if (!torch.cuda.is_available())
                 throw new KdException(KdErrorIds.DeviceUnavailable, KdErrorKind.ResourceUnavailable,
-                    $"device '{name}' is not available: this build uses the CPU backend or no NVIDIA GPU is visible; use -Device cpu, or build with -p:KdBackend=cuda-windows on a machine with a GPU", name);
+                    $"device '{name}' is not available: this build uses the CPU backend or no NVIDIA GPU is visible; use the 'cpu' device, or a CUDA build of KdTools on a machine with a GPU", name);
             return torch.device(text);
         }
         throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,

@@ -41,8 +41,17 @@ public sealed record DistillationRequest
     /// <summary>The training settings, e.g. a recipe's (<see cref="TrainingRecipes"/>) with overrides.</summary>
     public TrainingSettings Settings { get; init; } = new();
 
-    /// <summary>A resumable checkpoint (last.safetensors) of an interrupted run of the same request.</summary>
+    /// <summary>
+    /// A resumable checkpoint (<c>*-last.safetensors</c>) of an interrupted run of the same request: the same settings,
+    /// method and options, dataset contents and teacher weights, or the resume is refused listing the differences.
+    /// </summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>
+    /// Start a new run even when the checkpoint folder holds an unfinished run of the same configuration (by default
+    /// refused with <see cref="KdErrorIds.CheckpointUnfinished"/>: the new run would redo its work).
+    /// </summary>
+    public bool StartOver { get; init; }
 
     /// <summary>Receives the engine's per-epoch log (Information), cancellation notes (Warning).</summary>
     public ILogger? Logger { get; init; }
@@ -119,10 +128,20 @@ public sealed record DistillationResult
     /// <summary>Trainable parameters the method added that the trained network does not keep (mdistiller's count).</summary>
     public required long ExtraParameters { get; init; }
 
-    /// <summary>The resumable checkpoint written last (every epoch, and on cancel), if any.</summary>
+    /// <summary>
+    /// The run's own resumable checkpoint (<c>&lt;run&gt;-last.safetensors</c>, written every epoch and on cancel), when
+    /// it holds the run's final state; null otherwise (no checkpoint folder, or its last write failed).
+    /// </summary>
     public string? LastCheckpoint { get; init; }
 
+    /// <summary>The run's best-epoch model file (<c>&lt;run&gt;-best.safetensors</c>), if written.</summary>
     public string? BestCheckpoint { get; init; }
+
+    /// <summary>
+    /// The last checkpoint write that failed (<see cref="KdErrorIds.CheckpointWriteFailed"/>) while training went on;
+    /// null when every write succeeded. The network is complete either way.
+    /// </summary>
+    public KdException? CheckpointFailure { get; init; }
 
     public required TimeSpan Duration { get; init; }
 
@@ -162,14 +181,12 @@ public static class Distillation
             foreach (var step in chain)
             {
                 var assistant = ArchitectureRegistry.Create(step.Architecture, request.Dataset.Classes, request.Settings.Seed);
-                var settings = request.Settings with
-                {
-                    Epochs = step.Epochs > 0 ? step.Epochs : request.Settings.Epochs,
-                    CheckpointDirectory = Subfolder(request.Settings.CheckpointDirectory, step.Name),
-                };
+                var settings = request.Settings with { Epochs = step.Epochs > 0 ? step.Epochs : request.Settings.Epochs };
                 using var stepMethod = step.CreateMethod();
-                var result = Train(new TrainingJob { Student = assistant, Teacher = teacher, Method = stepMethod, Dataset = request.Dataset },
-                    settings, request.Logger, request.Progress, step.Name, cancellation);
+                var result = Train(new TrainingJob
+                    {
+                        Student = assistant, Teacher = teacher, Method = stepMethod, Dataset = request.Dataset, StartOver = request.StartOver,
+                    }, settings, request.Logger, request.Progress, step.Name, cancellation);
                 earlier.Add(result);
                 if (result.Cancelled) return result with { EarlierRuns = earlier.SkipLast(1).ToList() };
                 teacher = assistant;
@@ -183,10 +200,8 @@ public static class Distillation
                 Method = method,
                 Dataset = request.Dataset,
                 ResumeFrom = request.ResumeFrom,
-            }, chain.Count == 0 ? request.Settings : request.Settings with
-            {
-                CheckpointDirectory = Subfolder(request.Settings.CheckpointDirectory, "student"),
-            }, request.Logger, request.Progress, run: "", cancellation);
+                StartOver = request.StartOver,
+            }, request.Settings, request.Logger, request.Progress, run: "", cancellation);
             return final with { EarlierRuns = earlier };
         }
         finally
@@ -239,9 +254,8 @@ public static class Distillation
             ExtraParameters = result.ExtraParameters,
             LastCheckpoint = result.LastCheckpoint,
             BestCheckpoint = result.BestCheckpoint,
+            CheckpointFailure = result.CheckpointFailure,
             Duration = result.Duration,
         };
     }
-
-    private static string? Subfolder(string? folder, string name) => folder is null ? null : Path.Combine(folder, name);
 }

@@ -8,7 +8,20 @@ internal sealed class RunState
     public int NextBatch { get; set; }
     public EpochAccumulator Accumulator { get; set; } = new();
     public List<EpochRecord> History { get; set; } = [];
+
+    /// <summary>The stage's first loss, and its task (label) loss unweighted: what divergence is measured against.</summary>
+    public double? StageStartLoss { get; set; }
+
+    public double? StageStartTaskLoss { get; set; }
+
+    /// <summary>The resumable checkpoint that holds the run's current state; null when none does (not written, or the last write failed).</summary>
     public string? LastCheckpoint { get; set; }
+
+    /// <summary>The model file of the best epoch so far; null when none was written or its last write failed.</summary>
+    public string? BestCheckpoint { get; set; }
+
+    /// <summary>The last checkpoint write that failed, if any (the run went on without it).</summary>
+    public KdException? CheckpointFailure { get; set; }
 
     public void StartStage(string stage)
     {
@@ -16,6 +29,8 @@ internal sealed class RunState
         Epoch = 0;
         NextBatch = 0;
         Accumulator = new EpochAccumulator();
+        StageStartLoss = null;
+        StageStartTaskLoss = null;
     }
 
     /// <summary>The last evaluated main-stage epoch.</summary>
@@ -34,5 +49,7 @@ internal sealed class RunState
         NextBatch = batch,
         Accumulator = batch == 0 ? new EpochAccumulator() : Accumulator,
         History = History,
+        StageStartLoss = StageStartLoss,
+        StageStartTaskLoss = StageStartTaskLoss,
     };
 }

@@ -12,17 +12,29 @@ namespace KdTools.Core.Training;
 
 /// <summary>
 /// The training engine: the method's pre-stages, then the main stage, each with its own SGD, epochs, learning rate and
-/// schedule; evaluation each epoch, best/last checkpoints, resume and cancellation between batches. Every step runs in
-/// its own dispose scope with a generator seeded from (seed, stage, epoch, batch), so a resumed run continues
-/// bit-identically and runs in parallel draw nothing from each other. What the networks predict (labels, label loss,
-/// metrics) is the job's <see cref="ITrainingTask"/>.
+/// schedule; evaluation each epoch, best/last checkpoints (<see cref="RunFiles"/>), resume and cancellation between
+/// batches, divergence checks at each epoch's end. Every step runs in its own dispose scope with a generator seeded
+/// from (seed, stage, epoch, batch), so a resumed run continues bit-identically and runs in parallel draw nothing from
+/// each other. What the networks predict (labels, label loss, metrics) is the job's <see cref="ITrainingTask"/>.
 /// </summary>
 internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 {
     public const string MainStage = "train";
 
+    /// <summary>The loss term of the labels (the task loss, weighted by the method's <see cref="DistillationMethod.TaskLossWeight"/>).</summary>
+    private const string TaskTerm = "ce";
+
     /// <summary>The stage coordinate of the method's initialisation draws (<see cref="MixSeed"/>).</summary>
     private const int InitializationStream = -1;
+
+    /// <summary>An epoch whose mean loss is this many times the stage's first loss has diverged.</summary>
+    private const double DivergedLossRatio = 1000;
+
+    /// <summary>
+    /// An epoch whose mean label loss is this many times its starting value (at least that of a uniform guess, ln C)
+    /// has diverged: whatever a method adds, its label loss falls in a healthy run.
+    /// </summary>
+    private const double DivergedTaskLossRatio = 3;
 
     private readonly TrainingSettings _settings = settings;
     private readonly ILogger _log = logger ?? NullLogger.Instance;
@@ -52,23 +64,38 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var device = Devices.Resolve(_settings.Device);
         var clock = Stopwatch.StartNew();
 
+        foreach (var warning in InputChecks.SizeWarnings(job))
+            _log.LogWarning("{Warning}", warning);
         job.Student.to(device);
         job.Teacher?.to(device);
         job.Teacher?.eval();
         job.Student.Normalization ??= job.Dataset.Normalization;
+        job.Student.InputSize = new ImageSize(job.Dataset.Height, job.Dataset.Width);
         InitializeMethod(job, device);
         job.Method.Extras?.to(device);
         // What the run produces, evaluates and saves: the student, with the exits the method grows on it (BYOT).
         var network = job.Method.StudentExits is { } exits ? new MultiExitNet(job.Student, exits) : job.Student;
 
+        var identity = RunIdentity.Of(job, _settings);
+        var files = RunFiles.For(job, _settings);
         var state = new RunState();
-        using var resumed = job.ResumeFrom is null ? null : TrainingCheckpoint.Load(job.ResumeFrom, job, state);
+        using var resumed = job.ResumeFrom is null ? null : TrainingCheckpoint.Load(job.ResumeFrom, job, state, identity);
+        if (resumed is null && !job.StartOver && files.Folder is { } folder && RunFiles.FindUnfinished(folder, identity) is { } unfinished)
+            throw new KdException(KdErrorIds.CheckpointUnfinished, KdErrorKind.InvalidOperation,
+                $"checkpoint folder '{folder}' holds an unfinished run of this same configuration, stopped at {unfinished.Position} " +
+                $"(or still running): '{unfinished.Path}'; resume it from that checkpoint, or start a new run beside it anyway", unfinished.Path);
         Observer?.Started(job);
         if (resumed is not null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
 
+        var run = new ActiveRun(job, network, identity, files, state);
         using var best = _settings.KeepBestWeights ? new WeightSnapshot(network) : null;
+        if (best is not null && resumed is not null) resumed.RestoreBest(best);
+        run.Best = best;
+        // Writing the starting point first proves the folder takes checkpoints before any work can be lost to it.
+        if (files.Folder is not null) SaveResumable(run, files.Last, optimizer: null, completedEpoch: false, tolerateFailure: false);
+
         var stages = Stages(job);
         int first = Math.Max(0, stages.FindIndex(s => s.Name == state.Stage));
         for (int i = first; i < stages.Count; i++)
@@ -77,16 +104,26 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             if (state.Stage != stage.Name) state.StartStage(stage.Name);
             using var optimizer = new SgdOptimizer(stage.Parameters(), stage.LearningRate, _settings.Momentum, _settings.WeightDecay, _settings.Nesterov);
             using var auxiliary = stage.IsMain && job.Method.AuxiliaryUpdate is { } update ? new AuxiliaryOptimizer(update) : null;
+            run.Auxiliary = auxiliary;
             if (resumed is not null && resumed.Stage == stage.Name)
             {
                 optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
                 auxiliary?.Optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
             }
-            if (!RunStage(job, network, device, state, optimizer, auxiliary, stage, best, cancellation))
-                return Finish(job, network, state, clock, cancelled: true);
+            if (!RunStage(run, device, optimizer, stage, i == stages.Count - 1, cancellation))
+                return Finish(run, clock, cancelled: true);
         }
         if (best is not null && state.Best(job.Task.ScoreMetric) is not null) best.RestoreInto(network);
-        return Finish(job, network, state, clock, cancelled: false);
+        return Finish(run, clock, cancelled: false);
+    }
+
+    /// <summary>What the stages of one run share.</summary>
+    private sealed record ActiveRun(TrainingJob Job, ClassifierNet Network, RunIdentity Identity, RunFiles Files, RunState State)
+    {
+        public WeightSnapshot? Best { get; set; }
+
+        /// <summary>The method's second optimisation in the main stage (SKD's critic), saved and restored with the stage's optimizer.</summary>
+        public AuxiliaryOptimizer? Auxiliary { get; set; }
     }
 
     /// <summary>The pre-stages that run (0 epochs skips one), then the main stage.</summary>
@@ -105,9 +142,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     }
 
     /// <summary>Runs a stage from the state's position; false when cancelled (the resumable checkpoint is written).</summary>
-    private bool RunStage(TrainingJob job, ClassifierNet network, Device device, RunState state, SgdOptimizer optimizer,
-        AuxiliaryOptimizer? auxiliary, Stage stage, WeightSnapshot? best, CancellationToken cancellation)
+    /// <param name="last">Whether this is the run's last stage (its last epoch finishes the run).</param>
+    private bool RunStage(ActiveRun run, Device device, SgdOptimizer optimizer, Stage stage, bool last, CancellationToken cancellation)
     {
+        var (job, network, state) = (run.Job, run.Network, run.State);
         var data = job.Dataset;
         // A trailing batch of one sample breaks batch statistics (BN) and relational losses (RKD, PKT): drop just that one.
         var loader = new BatchLoader(data.Train, _settings.BatchSize, shuffle: true, dropLast: data.Train.Count % _settings.BatchSize == 1);
@@ -129,32 +167,58 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     if (cancellation.IsCancellationRequested)
                     {
                         state.Accumulator.Seconds += epochClock.Elapsed.TotalSeconds;
-                        SaveOnCancel(job, network, state, optimizer, auxiliary);
+                        SaveOnCancel(run, optimizer);
                         return false;
                     }
                     optimizer.LearningRate = stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
-                    auxiliary?.ScheduleAt(state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
+                    run.Auxiliary?.ScheduleAt(state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
                     long stepSeed = MixSeed(_settings.Seed, stage.Index, state.Epoch, state.NextBatch);
                     using (var random = new Generator((ulong)stepSeed))
-                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, auxiliary, stage, state, random, stepSeed, teacherNormalization);
+                        Step(job, device, loader.GetBatch(order, state.NextBatch), optimizer, run.Auxiliary, stage, state, random, stepSeed, teacherNormalization);
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
                 }
             }
             state.Accumulator.Seconds += epochClock.Elapsed.TotalSeconds;
             var record = CloseEpoch(job, network, device, state, stage, stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, 0, loader.BatchCount));
+            RequireConvergence(job, state, stage, record, optimizer.LearningRate);
             if (stage.IsMain && ReferenceEquals(state.Best(job.Task.ScoreMetric), record))
             {
-                best?.Capture(network);
-                if (_settings.CheckpointDirectory is { } dir)
-                    TrainingCheckpoint.SaveModel(Path.Combine(dir, "best.safetensors"), job, network, _settings, record);
+                run.Best?.Capture(network);
+                if (run.Files.Best is { } bestFile)
+                    state.BestCheckpoint = TryWrite(run, bestFile, () => TrainingCheckpoint.SaveModel(bestFile, job, network, _settings, record));
             }
-            if (_settings.CheckpointDirectory is { } folder)
-                SaveResumable(Path.Combine(folder, "last.safetensors"), job, network, state, optimizer, auxiliary, completedEpoch: true);
+            if (run.Files.Folder is not null)
+                SaveResumable(run, run.Files.Last, optimizer, completedEpoch: true, tolerateFailure: true,
+                    finished: last && state.Epoch + 1 == stage.Epochs);
             // Implicit Scalar conversions in loss formulas are only freed by finalizers; keep them bounded per epoch.
             GC.Collect();
         }
         return true;
+    }
+
+    /// <summary>
+    /// Stops a run whose loss has run away (<see cref="KdErrorIds.TrainingDiverged"/>): an epoch's mean loss far above
+    /// the stage's first, or its label loss risen well above its start for a whole epoch. Non-finite losses are caught
+    /// at the step.
+    /// </summary>
+    private void RequireConvergence(TrainingJob job, RunState state, Stage stage, EpochRecord record, double learningRate)
+    {
+        string? why = null;
+        if (state.StageStartLoss is { } start && start > 0 && record.TrainLoss > DivergedLossRatio * start)
+            why = $"its mean loss {record.TrainLoss:G3} is {record.TrainLoss / start:G2} times the stage's first, {start:G3}";
+        else if (state.StageStartTaskLoss is { } startTask && stage.TaskLossWeight > 0 && record.Terms.TryGetValue(TaskTerm, out var task))
+        {
+            double reference = Math.Max(startTask, Math.Log(Math.Max(2, job.Dataset.Classes)));
+            double mean = task / stage.TaskLossWeight;
+            if (mean > DivergedTaskLossRatio * reference)
+                why = $"its mean label loss rose over the whole epoch to {mean:G3}, more than {DivergedTaskLossRatio} times its start ({reference:G3})";
+        }
+        if (why is null) return;
+        throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
+            $"the {job.Method.Name} run diverged in {stage.Name} epoch {record.Epoch}: {why}, with the learning rate at {learningRate:G3}; " +
+            "lower the learning rate (start 10 times lower), or the method's loss weights if only its own terms grow " +
+            $"(epoch terms: {string.Join(", ", record.Terms.Select(t => $"{t.Key}={t.Value:G3}"))})");
     }
 
     private void Step(TrainingJob job, Device device, Batch batch, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage,
@@ -184,7 +248,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var student = stage.TrainsStudent ? task.RunStudent(job.Student, inputs, random) : null;
 
         var terms = new LossTerms();
-        if (stage.TaskLossWeight != 0 && student is not null) terms.Add("ce", stage.TaskLossWeight * task.Loss(student, labels));
+        if (stage.TaskLossWeight != 0 && student is not null) terms.Add(TaskTerm, stage.TaskLossWeight * task.Loss(student, labels));
         var context = new StepContext(inputs, labels, batch.Indices.to(device), student, teacher, state.Epoch, stage.Epochs, random)
         {
             Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
@@ -195,21 +259,27 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Step();
-        // The method's own update (SKD's critic) comes after the student's, from the same outputs; it is reported as a
+        var values = terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList();
+        // The method's own update (SKD's critic) follows the student's, from the same outputs; its loss is reported as a
         // term of its own, outside the student's loss.
-        var reported = terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList();
-        if (auxiliary is not null) reported.Add(KeyValuePair.Create(auxiliary.Update.Name, auxiliary.Step(context)));
+        if (auxiliary is not null) values.Add(KeyValuePair.Create(auxiliary.Update.Name, auxiliary.Step(context)));
 
         Observer?.StepCompleted(new StepTrace(state.Stage, state.Epoch, stage.Epochs, state.NextBatch, optimizer.LearningRate, inputs, labels,
-            context.Indices, reported, context.Draws!));
+            context.Indices, values, context.Draws!));
 
         double loss = total.ToDouble();
-        if (!double.IsFinite(loss) || !reported.All(t => double.IsFinite(t.Value)))
+        if (!double.IsFinite(loss) || !values.All(t => double.IsFinite(t.Value)))
             throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
                 $"the {job.Method.Name} loss became {loss} at {state.Stage} epoch {state.Epoch + 1}, batch {state.NextBatch + 1} " +
-                $"(terms: {string.Join(", ", reported.Select(t => $"{t.Key}={t.Value:G4}"))}); lower the learning rate or the method's loss weights");
+                $"(terms: {string.Join(", ", values.Select(t => $"{t.Key}={t.Value:G4}"))}); lower the learning rate or the method's loss weights");
         var hits = student is null ? ((long, long)?)null : task.Hits(student, labels);
-        state.Accumulator.Add(hits, loss, reported);
+        state.Accumulator.Add(hits, loss, values);
+        if (state.StageStartLoss is null)
+        {
+            state.StageStartLoss = loss;
+            if (stage.TaskLossWeight != 0 && values.FirstOrDefault(v => v.Key == TaskTerm) is { Key: not null } first)
+                state.StageStartTaskLoss = first.Value / stage.TaskLossWeight;
+        }
     }
 
     private EpochRecord CloseEpoch(TrainingJob job, ClassifierNet network, Device device, RunState state, Stage stage, double rate)
@@ -241,44 +311,82 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     /// <summary>", test loss 1.23, top1 0.456, top5 0.9; head1 top1 0.31" or "" when not evaluated.</summary>
     private static string DescribeTest(EpochRecord record, ITrainingTask task) => !record.Evaluated ? "" :
-        ", test " + string.Join(", ", record.Test[Evaluation.ExitNames.Final].Where(m => !MetricNames.IsClassIoU(m.Key)).Select(m => $"{m.Key} {m.Value:G4}")) +
+        ", test " + string.Join(", ", record.Test[Evaluation.ExitNames.Final].Select(m => $"{m.Key} {m.Value:G4}")) +
         string.Concat(record.Test.Where(e => e.Key != Evaluation.ExitNames.Final)
             .Select(e => $"; {e.Key} {task.ScoreMetric} {e.Value.GetValueOrDefault(task.ScoreMetric, double.NaN):G4}"));
 
-    private void SaveOnCancel(TrainingJob job, ClassifierNet network, RunState state, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary)
+    /// <summary>
+    /// Writes the resumable checkpoint of the position a stop leaves, into the run's folder or, without one or when it
+    /// refuses the file, into <see cref="RunFiles.DefaultFolder"/>.
+    /// </summary>
+    private void SaveOnCancel(ActiveRun run, SgdOptimizer optimizer)
     {
-        var folder = _settings.CheckpointDirectory
-            ?? Path.Combine(Path.GetTempPath(), "kdtools", $"{job.Method.Name}-{job.Student.Architecture}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-        var path = SaveResumable(Path.Combine(folder, "last.safetensors"), job, network, state, optimizer, auxiliary, completedEpoch: false);
-        _log.LogWarning("Cancelled at {Stage} epoch {Epoch}, batch {Batch}; resumable checkpoint saved to {Path}",
-            state.Stage, state.Epoch + 1, state.NextBatch + 1, path);
+        var state = run.State;
+        var path = SaveResumable(run, run.Files.Last, optimizer, completedEpoch: false, tolerateFailure: true);
+        if (path is null && run.Files.Folder is not null)
+            path = SaveResumable(run, run.Files.LastIn(RunFiles.DefaultFolder), optimizer, completedEpoch: false, tolerateFailure: true);
+        if (path is not null)
+            _log.LogWarning("Stopped at {Stage} epoch {Epoch}, batch {Batch}; resumable checkpoint: {Path}",
+                state.Stage, state.Epoch + 1, state.NextBatch + 1, path);
     }
 
-    private string SaveResumable(string path, TrainingJob job, ClassifierNet network, RunState state, SgdOptimizer optimizer,
-        AuxiliaryOptimizer? auxiliary, bool completedEpoch)
+    /// <summary>Writes the resumable checkpoint; returns its path, or null when the write failed and <paramref name="tolerateFailure"/>.</summary>
+    /// <param name="finished">Whether the position after this epoch is the run's end.</param>
+    private string? SaveResumable(ActiveRun run, string path, SgdOptimizer? optimizer, bool completedEpoch, bool tolerateFailure, bool finished = false)
     {
+        var state = run.State;
         // After a completed epoch the saved position is the start of the next one.
         var position = completedEpoch ? state.Snapshot(epoch: state.Epoch + 1, batch: 0) : state.Snapshot(state.Epoch, state.NextBatch);
-        TrainingCheckpoint.SaveResumable(path, job, network, _settings, position, optimizer, auxiliary?.Optimizer);
-        state.LastCheckpoint = path;
-        return path;
+        void Write() => TrainingCheckpoint.SaveResumable(path, run.Job, run.Network, _settings, position, optimizer, run.Best, run.Identity, finished,
+            optimizer is null ? null : run.Auxiliary?.Optimizer);
+        if (!tolerateFailure)
+        {
+            Write();
+            state.LastCheckpoint = path;
+            return path;
+        }
+        state.LastCheckpoint = TryWrite(run, path, Write);
+        return state.LastCheckpoint;
     }
 
-    private TrainingResult Finish(TrainingJob job, ClassifierNet network, RunState state, Stopwatch clock, bool cancelled)
+    /// <summary>
+    /// A checkpoint write during training: a failure (a full disk, a folder turned read-only) is logged and recorded,
+    /// and training goes on, so the trained network is not lost to its checkpoint. Returns the path, or null on failure.
+    /// </summary>
+    private string? TryWrite(ActiveRun run, string path, Action write)
     {
-        var best = state.Best(job.Task.ScoreMetric);
+        try
+        {
+            write();
+            return path;
+        }
+        catch (KdException ex) when (ex.ErrorId == KdErrorIds.CheckpointWriteFailed)
+        {
+            var state = run.State;
+            var where = state.Stage.Length == 0 ? "at the start" : $"at {state.Stage} epoch {state.Epoch + 1}";
+            state.CheckpointFailure = new KdException(ex.ErrorId, ex.Kind,
+                $"{ex.Message} ({where}); training went on without it, so that checkpoint does not hold the run's latest state", ex.Target, ex);
+            _log.LogWarning("{Failure}", state.CheckpointFailure.Message);
+            return null;
+        }
+    }
+
+    private TrainingResult Finish(ActiveRun run, Stopwatch clock, bool cancelled)
+    {
+        var (job, state) = (run.Job, run.State);
         return new TrainingResult
         {
-            Network = network,
+            Network = run.Network,
             History = state.History.ToList(),
             Cancelled = cancelled,
             Duration = clock.Elapsed,
             EpochsCompleted = state.History.Count(h => h.Stage == MainStage),
             LastEvaluated = state.LastEvaluated,
-            Best = best,
+            Best = state.Best(job.Task.ScoreMetric),
             ExtraParameters = job.Method.ExtraParameters,
             LastCheckpoint = state.LastCheckpoint,
-            BestCheckpoint = _settings.CheckpointDirectory is { } dir && best is not null ? Path.Combine(dir, "best.safetensors") : null,
+            BestCheckpoint = state.BestCheckpoint,
+            CheckpointFailure = state.CheckpointFailure,
         };
     }
 
@@ -315,10 +423,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (job.Teacher is { } teacher && teacher.NumClasses != job.Student.NumClasses)
             throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"the teacher ({teacher.Architecture}) has {teacher.NumClasses} classes but the student has {job.Student.NumClasses}; both must be trained for dataset '{job.Dataset.Name}' ({job.Dataset.Classes} classes)");
-        foreach (var (role, network) in new[] { ("student", job.Student), ("teacher", job.Teacher) })
-            if (network?.Normalization is { } normalization && normalization.Channels != job.Dataset.Channels)
-                throw new KdException(KdErrorIds.InputShapeMismatch, KdErrorKind.InvalidArgument,
-                    $"the {role} ({network.Architecture}) was trained on {normalization.Channels}-channel images but dataset '{job.Dataset.Name}' has {job.Dataset.Channels} channels");
+        InputChecks.RequireChannels(job.Student, job.Dataset, "student");
+        if (job.Teacher is not null) InputChecks.RequireChannels(job.Teacher, job.Dataset, "teacher");
     }
 
     /// <summary>
@@ -359,7 +465,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var teacher = job.Teacher?.Run(Inputs(job.Teacher));
             return new MethodSetup(Shapes(student), teacher is null ? null : Shapes(teacher), job.Dataset.Classes, device,
                 student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList(), job.Dataset.Train.Count, random,
-                job.Dataset.Task == PredictionTask.Classification ? job.Dataset.Train.Labels : null, job.Teacher is { } t ? t.PreActivationNorm : null, images.shape);
+                job.Dataset.Task == PredictionTask.Classification ? job.Dataset.Train.Labels : null,
+                job.Teacher is { } t ? t.PreActivationNorm : null, images.shape);
         }
         finally
         {

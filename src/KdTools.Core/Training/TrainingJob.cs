@@ -22,6 +22,12 @@ internal sealed record TrainingJob
     public string? ResumeFrom { get; init; }
 
     /// <summary>
+    /// Start even when the checkpoint folder holds an unfinished run with this job's identity (by default refused: the
+    /// new run would redo that run's work instead of resuming it).
+    /// </summary>
+    public bool StartOver { get; init; }
+
+    /// <summary>
     /// For a <see cref="MultiExitNet"/> student: keep its backbone in eval mode (BN statistics untouched) so only the
     /// heads learn. The caller also turns off the backbone's requires_grad, which keeps autograd out of it entirely.
     /// </summary>

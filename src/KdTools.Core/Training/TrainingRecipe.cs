@@ -94,5 +94,5 @@ public static class TrainingRecipes
     public static TrainingRecipe Get(string name) =>
         All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new KdException(KdErrorIds.RecipeUnknown, KdErrorKind.InvalidArgument,
-            $"unknown recipe '{name}'; known: {string.Join(", ", All.Select(r => r.Name))}", name);
+            UnknownName.Message("recipe", name, All.Select(r => r.Name)), name);
 }

@@ -131,10 +131,13 @@ internal sealed record TrainingResult
     /// <summary>Trainable parameters the method added that the trained student does not keep.</summary>
     public required long ExtraParameters { get; init; }
 
-    /// <summary>The resumable checkpoint written last (every epoch and on cancel), if any.</summary>
+    /// <summary>The resumable checkpoint that holds the run's final state (every epoch and on cancel), if one does.</summary>
     public string? LastCheckpoint { get; init; }
 
     public string? BestCheckpoint { get; init; }
+
+    /// <summary>The last checkpoint write that failed while the run went on, if any.</summary>
+    public KdException? CheckpointFailure { get; init; }
 
     /// <summary>Main-stage records only.</summary>
     public IEnumerable<EpochRecord> TrainEpochs => History.Where(h => h.Stage == Trainer.MainStage);

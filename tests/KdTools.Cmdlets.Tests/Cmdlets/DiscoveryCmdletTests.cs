@@ -55,7 +55,7 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
     {
         var result = _session.Run("New-Student -Architecture resnt8 -Classes 10");
         Assert.Equal("KdTools.Architecture.Unknown", result.FirstErrorId);
-        Assert.StartsWith("unknown architecture 'resnt8'; known: ", result.FirstError!.Exception.Message);
+        Assert.StartsWith("unknown architecture 'resnt8' (did you mean 'resnet8'?); known: ", result.FirstError!.Exception.Message);
         Assert.Contains("resnet8", result.FirstError.Exception.Message);
     }
 

@@ -113,8 +113,9 @@ public sealed class MultiExitCmdletTests(ModuleFixture fixture)
         var result = _session.Run(Setup + """
             $teacher | Invoke-Distillation -Student resnet8 -Method DIH -Dataset $data -Epochs 1 -BatchSize 32
             """);
-        Assert.Equal("KdTools.Method.TeacherRequired", result.FirstErrorId);
-        Assert.Contains("Add-IntermediateHead", result.FirstError!.Exception.Message);
+        Assert.Equal("KdTools.Method.TeacherHeadsRequired", result.FirstErrorId);
+        Assert.Contains("has none", result.FirstError!.Exception.Message);
+        Assert.Contains("Add-IntermediateHead", result.FirstError.ErrorDetails.Message);
         Assert.Empty(result.Output);
     }
 

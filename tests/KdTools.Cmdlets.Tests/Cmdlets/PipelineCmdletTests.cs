@@ -101,20 +101,46 @@ public sealed class PipelineCmdletTests(ModuleFixture fixture)
         Assert.Equal("CE", summary.Prop("With"));
     }
 
+    /// <summary>
+    /// The stop lands once training has reached its second batch progress record (signalled by the stream's event, not
+    /// polled, and with no deadline that a loaded machine could miss); the resumable checkpoint it leaves must hold a
+    /// position past that point, not just the one written before the first step.
+    /// </summary>
     [Fact]
     public void Stopping_the_pipeline_saves_a_resumable_checkpoint()
     {
         var folder = Path.Combine(Path.GetTempPath(), "kdtools-cmdlet-tests", Guid.NewGuid().ToString("N"));
         var result = _session.Run($"""
             $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 256 -TestCount 32 -ImageSize 16
-            Invoke-Distillation -Student resnet8 -Method CE -Dataset $data -Epochs 100 -BatchSize 16 -CheckpointPath '{folder}'
+            Invoke-Distillation -Student resnet8 -Method CE -Dataset $data -Epochs 100 -BatchSize 16 -CheckpointPath '{folder}' -Threads 2
             """, ps =>
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (ps.Streams.Progress.Count(p => p.ParentActivityId == 1) < 2 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            int batchRecords = 0;
+            ps.Streams.Progress.DataAdded += (_, e) =>
+            {
+                if (ps.Streams.Progress[e.Index].ParentActivityId == 1) Interlocked.Increment(ref batchRecords);
+            };
+            // No deadline: the run has 100 epochs; should it fail before training, the pipeline ends and so does the wait.
+            while (Volatile.Read(ref batchRecords) < 2 && ps.InvocationStateInfo.State == PSInvocationState.Running) Thread.Sleep(10);
             ps.Stop();
         });
         Assert.Equal(PSInvocationState.Stopped, result.State);
-        Assert.True(File.Exists(Path.Combine(folder, "last.safetensors")));
+        var checkpoint = Assert.Single(Directory.GetFiles(folder, "CE-resnet8-seed1-*-last.safetensors"));
+        using var run = System.Text.Json.JsonDocument.Parse(Metadata(checkpoint)["run"]);
+        Assert.Equal("train", run.RootElement.GetProperty("stage").GetString());
+        Assert.True(run.RootElement.GetProperty("epoch").GetInt32() > 0 || run.RootElement.GetProperty("nextBatch").GetInt32() >= 2,
+            $"the checkpoint holds the starting position, not the stop's: {run.RootElement}");
+    }
+
+    /// <summary>A safetensors file's string metadata (the JSON header's __metadata__).</summary>
+    private static Dictionary<string, string> Metadata(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var length = new byte[8];
+        stream.ReadExactly(length);
+        var header = new byte[BitConverter.ToInt64(length)];
+        stream.ReadExactly(header);
+        using var json = System.Text.Json.JsonDocument.Parse(header);
+        return json.RootElement.GetProperty("__metadata__").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }
 }

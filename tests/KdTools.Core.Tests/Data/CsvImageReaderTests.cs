@@ -11,7 +11,7 @@ public class CsvImageReaderTests
     private const string Header = "label,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11";
     private const string TrainRow0 = "1,0,1,2,3,4,5,250,251,252,253,254,255";
     private const string TrainRow1 = "0,10,20,30,40,50,60,70,80,90,100,110,120";
-    private const string TestRow = "3,9,8,7,6,5,4,3,2,1,0,0,0";
+    private const string TestRow = "1,9,8,7,6,5,4,3,2,1,0,0,0";
 
     private static (string Train, string Test) Write(TempFolder temp, string[] trainLines, string[] testLines)
     {
@@ -31,11 +31,11 @@ public class CsvImageReaderTests
         using var dataset = CsvImageReader.Read(train, test, Channels, Height, Width);
 
         Assert.Equal("csv", dataset.Name);
-        Assert.Equal(4, dataset.Classes);
+        Assert.Equal(2, dataset.Classes);
         Assert.Equal(new long[] { 2, 2, 2, 3 }, dataset.Train.Images.shape);
         Assert.Equal(new long[] { 1, 2, 2, 3 }, dataset.Test.Images.shape);
         Assert.Equal([1L, 0L], dataset.Train.Labels.data<long>().ToArray());
-        Assert.Equal([3L], dataset.Test.Labels.data<long>().ToArray());
+        Assert.Equal([1L], dataset.Test.Labels.data<long>().ToArray());
         Assert.Equal(5, dataset.Train.Images[0, 0, 1, 2].item<byte>());
         Assert.Equal(250, dataset.Train.Images[0, 1, 0, 0].item<byte>());
         Assert.Equal(120, dataset.Train.Images[1, 1, 1, 2].item<byte>());
@@ -60,6 +60,22 @@ public class CsvImageReaderTests
         Assert.Equal(temp.Path, dataset.Source);
         Assert.Equal(2, dataset.Train.Count);
         Assert.Equal(1, dataset.Train.Images[0, 0, 0, 1].item<byte>());
+    }
+
+    [Fact]
+    public void A_typo_d_label_is_an_error_naming_its_rows_not_a_larger_class_count()
+    {
+        using var temp = new TempFolder();
+        const string pixels = ",1,2,3,4,5,6,7,8,9,10,11,12";
+        var (train, test) = Write(temp, [Header, "0" + pixels, "1" + pixels, "2" + pixels, "70" + pixels, "1" + pixels],
+            ["2" + pixels, "70" + pixels]);
+
+        var ex = Assert.Throws<KdException>(() => CsvImageReader.Read(train, test, Channels, Height, Width));
+
+        Assert.Equal(KdErrorIds.DatasetInvalid, ex.ErrorId);
+        Assert.StartsWith("classes 3..69 of the 71 classes (0..70, from the largest label) have no training images", ex.Message);
+        Assert.Contains("label 70 in train.csv row 5", ex.Message);
+        Assert.Contains("label 70 in test.csv row 2", ex.Message);
     }
 
     [Fact]

@@ -44,6 +44,25 @@ public class CorrelationCongruenceLossTests
         GoldenAssert.Close(5.0, CorrelationCongruenceLoss.ComputeRepDistiller(student, teacher).ToDouble(), "CC RepDistiller");
     }
 
+    /// <summary>
+    /// RepDistiller trains its teacher embedding head through this loss (f_t = embed_t(feat_t) is not detached), so the
+    /// teacher side gets the gradient too: dL/dδ_i = (δ_i−1 + δ_i+1)/(B − 1), dL/dt = −sign(s − t)·dL/dδ, dL/ds = −dL/dt.
+    /// </summary>
+    [Fact]
+    public void RepDistiller_variant_passes_gradients_to_both_embeddings()
+    {
+        using var scope = NewDisposeScope();
+        var student = tensor(new[] { 1.0, 2.0, 3.0, 4.0, 0.0, 0.0 }, [3, 2], ScalarType.Float64).requires_grad_(true);
+        var teacher = tensor(new[] { 0.0, 1.0, 1.0, 1.0, 1.0, -1.0 }, [3, 2], ScalarType.Float64).requires_grad_(true);
+
+        CorrelationCongruenceLoss.ComputeRepDistiller(student, teacher).backward();
+
+        // δ = [[1, 1], [2, 3], [1, 1]], sign(s − t) = [[+, +], [+, +], [−, +]]; dL/dδ = [[1, 1.5], [1, 1], [1, 1.5]].
+        var expected = tensor(new[] { -1.0, -1.5, -1.0, -1.0, 1.0, -1.5 }, [3, 2], ScalarType.Float64);
+        Assert.True(teacher.grad!.allclose(expected, rtol: 0, atol: 1e-15), "teacher gradient");
+        Assert.True(student.grad!.allclose(-expected, rtol: 0, atol: 1e-15), "student gradient");
+    }
+
     [Fact]
     public void Mismatches_and_bad_options_fail()
     {

@@ -43,11 +43,15 @@ public class DistillationGradientTests(DistillationGradientTests.TeacherFixture 
 
     /// <summary>
     /// Methods that may fail the guard, each with the words of the reason its help gives (summary or an option's
-    /// description). A method lands here only when the reference it follows really trains that way.
+    /// description) and the ratio it must stay under (an exemption that no longer fails is stale). A method lands here
+    /// only when the reference it follows really trains that way.
     /// </summary>
-    private static readonly Dictionary<string, string> Exemptions = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, (string Reason, double Ceiling)> Exemptions = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["CE"] = "cross-entropy on the hard labels only",
+        ["CE"] = ("cross-entropy on the hard labels only", MinimumRatio),
+        ["FSP"] = ("whose main stage has no FSP term", MinimumRatio),
+        // Measured 0.007–0.013 over the first 40 steps: weak by design at the reference weight, and said so.
+        ["VID"] = ("only about 1 % of the label loss's", 3 * MinimumRatio),
     };
 
     public static IEnumerable<object[]> Methods() => MethodRegistry.All.Select(m => m.Name).Order().Select(n => new object[] { n });
@@ -57,13 +61,13 @@ public class DistillationGradientTests(DistillationGradientTests.TeacherFixture 
     public void Distillation_gradient_is_at_least_a_hundredth_of_the_label_gradient_at_the_defaults(string name)
     {
         var ratios = FirstStepRatios(name);
-        if (Exemptions.TryGetValue(name, out var reason))
+        if (Exemptions.TryGetValue(name, out var exemption))
         {
             var descriptor = MethodRegistry.Get(name);
             var help = string.Join(" ", descriptor.Options.Select(o => o.Description).Prepend(descriptor.Summary));
-            Assert.Contains(reason, help, StringComparison.OrdinalIgnoreCase);
-            // An exemption that no longer fails the guard is stale: remove it.
-            Assert.Contains(ratios, r => r < MinimumRatio);
+            Assert.Contains(exemption.Reason, help, StringComparison.OrdinalIgnoreCase);
+            // An exemption whose method now pulls harder than its ceiling is stale: remove it.
+            Assert.All(ratios, r => Assert.True(r < exemption.Ceiling, $"{name}: ratio {r:G3} is above its exemption's ceiling {exemption.Ceiling}"));
             return;
         }
         Assert.All(ratios, r => Assert.True(r >= MinimumRatio,

@@ -74,7 +74,7 @@ public class MethodRegistryTests
     {
         var ex = Assert.Throws<KdException>(() => MethodRegistry.Get("kdd"));
         Assert.Equal(KdErrorIds.MethodUnknown, ex.ErrorId);
-        Assert.StartsWith("unknown method 'kdd'; known: ", ex.Message);
+        Assert.StartsWith("unknown method 'kdd' (did you mean 'KD'?); known: ", ex.Message);
         Assert.Contains("KD", ex.Message);
         Assert.Contains("CE", ex.Message);
     }

@@ -9,11 +9,12 @@ public class ArchitectureCatalogTests
     [
         "resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4", "resnet32x4",
         "resnet18", "resnet34", "resnet50",
-        "vgg8", "vgg11", "vgg13",
-        "wrn_16_2", "wrn_28_2", "wrn_40_2",
+        "vgg8", "vgg11", "vgg13", "vgg16", "vgg19",
+        "wrn_16_1", "wrn_40_1", "wrn_16_2", "wrn_28_2", "wrn_40_2",
+        "MobileNetV2", "ShuffleV1", "ShuffleV2",
     ];
 
-    private static readonly string[] VggAliases = ["vgg8_bn", "vgg11_bn", "vgg13_bn"];
+    private static readonly string[] VggAliases = ["vgg8_bn", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"];
 
     // Counts of RepDistiller's PyTorch models at 100 classes. resnet14/32/44 follow from the CIFAR ResNet layout
     // (widths 16/32/64, n BasicBlocks per stage), counted by hand:
@@ -39,9 +40,18 @@ public class ArchitectureCatalogTests
     [InlineData("vgg8_bn", 3_965_028)]
     [InlineData("vgg11_bn", 9_277_284)]
     [InlineData("vgg13_bn", 9_462_180)]
+    [InlineData("vgg16", 14_774_436)]
+    [InlineData("vgg19", 20_086_692)]
+    [InlineData("vgg16_bn", 14_774_436)]
+    [InlineData("vgg19_bn", 20_086_692)]
+    [InlineData("wrn_16_1", 180_916)]
+    [InlineData("wrn_40_1", 569_780)]
     [InlineData("wrn_16_2", 703_284)]
     [InlineData("wrn_28_2", 1_479_220)]
     [InlineData("wrn_40_2", 2_255_156)]
+    [InlineData("MobileNetV2", 812_836)]
+    [InlineData("ShuffleV1", 949_258)]
+    [InlineData("ShuffleV2", 1_355_528)]
     public void Parameter_count_at_100_classes_matches_the_reference(string name, long expected)
     {
         using var model = ArchitectureRegistry.Create(name, 100);
@@ -66,11 +76,32 @@ public class ArchitectureCatalogTests
     [InlineData("vgg11", "vgg", 4)]
     [InlineData("vgg11_bn", "vgg", 4)]
     [InlineData("wrn_28_2", "wrn", 3)]
+    [InlineData("wrn_16_1", "wrn", 3)]
+    [InlineData("vgg19", "vgg", 4)]
+    [InlineData("MobileNetV2", "mobilenetv2", 4)]
+    [InlineData("ShuffleV1", "shufflenetv1", 3)]
+    [InlineData("ShuffleV2", "shufflenetv2", 3)]
     public void Family_and_head_positions_are_as_in_DIH(string name, string family, int headPositions)
     {
         var info = ArchitectureRegistry.Get(name);
         Assert.Equal(family, info.Family);
         Assert.Equal(headPositions, info.HeadPositions);
+    }
+
+    [Fact]
+    public void Only_MobileNet_and_ShuffleNets_are_lightweight()
+    {
+        var lightweight = ArchitectureRegistry.All.Where(a => a.Lightweight).Select(a => a.Name).Order().ToArray();
+        Assert.Equal(new[] { "MobileNetV2", "ShuffleV1", "ShuffleV2" }, lightweight);
+    }
+
+    [Theory]
+    [InlineData("mobilenetv2", "MobileNetV2")]
+    [InlineData("SHUFFLEV1", "ShuffleV1")]
+    public void Reference_spellings_are_found_in_any_case(string typed, string canonical)
+    {
+        using var model = ArchitectureRegistry.Create(typed, 10);
+        Assert.Equal(canonical, model.Architecture);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace KdTools.Core.Tests.Parity;
 /// <summary>
 /// Writes what the PyTorch side of the model parity needs for one architecture and dtype: the network as Save-KdModel
 /// writes it (<c>model.safetensors</c>), and <c>expected.safetensors</c> with an input, the logits and every named
-/// feature in eval mode and in train mode (batch statistics), and the BatchNorm buffers after the train-mode pass.
+/// feature in eval mode and in train mode (batch statistics), the BatchNorm buffers after the train-mode pass, and the
+/// affine parameters of each stage's <see cref="ClassifierNet.PreActivationNorm"/> (what OFD's margins come from).
 /// </summary>
 internal static class ModelParityExport
 {
@@ -34,6 +35,12 @@ internal static class ModelParityExport
         model.train();
         AddOutput(tensors, "train", model.Run(input));
         tensors.AddRange(model.named_buffers().Select(b => KeyValuePair.Create($"state/{b.name}", b.buffer)));
+        for (int stage = 1; stage <= model.StageCount; stage++)
+        {
+            if (model.PreActivationNorm(stage) is not { } norm) continue;
+            tensors.Add(new($"norm/stage{stage}/weight", norm.Weight));
+            tensors.Add(new($"norm/stage{stage}/bias", norm.Bias));
+        }
         SafeTensorsFile.Write(Path.Combine(folder, ExpectedFileName), tensors, new Dictionary<string, string>
         {
             ["architecture"] = architecture,

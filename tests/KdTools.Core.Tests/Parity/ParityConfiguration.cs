@@ -1,3 +1,4 @@
+using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
 using static TorchSharp.torch;
@@ -6,11 +7,15 @@ namespace KdTools.Core.Tests.Parity;
 
 /// <summary>One distillation run replayed in PyTorch: a method with the options that keep it short.</summary>
 /// <param name="Method">The registered method.</param>
-/// <param name="Options">Option overrides (pre-stages shortened to one epoch, small heads).</param>
+/// <param name="Options">Option values (pre-stages shortened to one epoch, small heads, the variant's options).</param>
 /// <param name="Nesterov">Train with Nesterov momentum.</param>
-public sealed record TrainingCase(string Method, IReadOnlyDictionary<string, object?> Options, bool Nesterov = false)
+/// <param name="Variant">What distinguishes this case from the method's default one (its row is <c>Method+Variant</c>).</param>
+/// <param name="Teacher">The teacher architecture; null = the configuration's.</param>
+/// <param name="TeacherNormalization">Statistics the teacher was trained with, when they are not the dataset's.</param>
+public sealed record TrainingCase(string Method, IReadOnlyDictionary<string, object?> Options, bool Nesterov = false,
+    string? Variant = null, string? Teacher = null, InputNormalization? TeacherNormalization = null)
 {
-    public string Name => Nesterov ? $"{Method}+nesterov" : Method;
+    public string Name => Variant is null ? Method : $"{Method}+{Variant}";
 }
 
 /// <summary>
@@ -19,15 +24,50 @@ public sealed record TrainingCase(string Method, IReadOnlyDictionary<string, obj
 /// </summary>
 public sealed record ParityConfiguration
 {
-    /// <summary>Methods whose PyTorch replay needs shorter settings than their defaults; every other method runs as it is.</summary>
+    /// <summary>Methods whose PyTorch replay needs other settings than their defaults; every other method runs as it is.</summary>
     private static readonly Dictionary<string, Dictionary<string, object?>> ShortOptions = new(StringComparer.OrdinalIgnoreCase)
     {
         ["FitNet"] = new() { ["HintEpochs"] = 1 },
         ["AB"] = new() { ["InitEpochs"] = 1 },
         ["FT"] = new() { ["ParaphraserEpochs"] = 1 },
+        ["FSP"] = new() { ["InitEpochs"] = 1 },
         ["MHKD"] = new() { ["HeadEpochs"] = 1, ["HeadWidth"] = 16 },
         ["TOFD"] = new() { ["HeadEpochs"] = 1 },
+        // A warm-up of 480 of mdistiller's 240 epochs spans two epochs of the one-epoch run: its factor (1/2) is checked.
+        ["DKD"] = new() { ["WarmupEpochs"] = 480 },
+        ["ReviewKD"] = new() { ["WarmupEpochs"] = 480 },
     };
+
+    /// <summary>
+    /// A teacher of the student's widths (resnet14 for resnet8) for the methods that compare equal channel counts, and
+    /// for AB's identity connectors, which the references use where student and teacher stage shapes match.
+    /// </summary>
+    private const string SameWidthTeacher = "resnet14";
+
+    private static readonly Dictionary<string, string> Teachers = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["FSP"] = SameWidthTeacher,
+        ["KDSVD"] = SameWidthTeacher,
+    };
+
+    /// <summary>The cases beyond each method's default: its variants and the options that change its modules or formula.</summary>
+    private static IEnumerable<TrainingCase> Variants() =>
+    [
+        Case("KD", nesterov: true, variant: "nesterov"),
+        Case("KD", variant: "LS", options: new() { ["Preset"] = "LS" }),
+        // The teacher sees the student's augmented images normalised with its own statistics.
+        Case("KD", variant: "normalisation") with { TeacherNormalization = new([0.45f, 0.5f, 0.55f], [0.2f, 0.25f, 0.3f]) },
+        Case("DKD", variant: "LS", options: new() { ["Preset"] = "LS" }),
+        Case("DIST", variant: "LS", options: new() { ["LogitStandardization"] = true }),
+        Case("DIH", variant: "LS", options: new() { ["LogitStandardization"] = true }),
+        Case("FT", variant: "official", options: new() { ["Variant"] = "official" }),
+        Case("AB", variant: "identity", teacher: SameWidthTeacher),
+        Case("AB", variant: "learned", teacher: SameWidthTeacher, options: new() { ["LearnedConnectors"] = true }),
+        Case("CC", variant: "gaussian", options: new() { ["Kernel"] = "gaussian", ["Beta"] = 20.0 }),
+        Case("CRD", variant: "relax", options: new() { ["Sampling"] = "Relax" }),
+        Case("CRD", variant: "uniform", options: new() { ["Sampling"] = "Uniform" }),
+        Case("KDSVD", variant: "width", teacher: "resnet8x4", options: new() { ["Layout"] = "Width" }),
+    ];
 
     /// <summary>TAKD is two KD runs (teacher → assistant → student); KD's replay covers each step of both.</summary>
     private static readonly HashSet<string> Protocols = new(StringComparer.OrdinalIgnoreCase) { "TAKD" };
@@ -52,20 +92,22 @@ public sealed record ParityConfiguration
 
     public static ParityConfiguration Small { get; } = new()
     {
-        Architectures = ["resnet8", "resnet18", "vgg8"],
+        Architectures = ["resnet8", "resnet18", "vgg8", "wrn_16_1", "MobileNetV2"],
         ModelDtypes = [ScalarType.Float64],
         ModelImageSize = 16,
-        Training = [Case("KD", nesterov: true), Case("FitNet"), Case("AT"), Case("FT"), Case("CRD")],
+        // A pre-stage of each kind (hint, paraphraser), both FT variants, a logit method with a warm-up, random draws,
+        // BN-derived margins.
+        Training = AllCases().Where(c => new[] { "KD+nesterov", "DKD", "FitNet", "AT", "FT", "FT+official", "CRD", "OFD" }.Contains(c.Name)).ToList(),
         TrainingDtypes = [ScalarType.Float64],
         StepsPerEpoch = 2,
     };
 
     public static ParityConfiguration Full { get; } = new()
     {
-        Architectures = ArchitectureRegistry.All.Select(a => a.Name).ToList(),
+        // The segmentation networks are checked against their PyTorch definitions by SegmentationModelTests.
+        Architectures = ArchitectureRegistry.All.Where(a => a.Task == PredictionTask.Classification).Select(a => a.Name).ToList(),
         ModelDtypes = [ScalarType.Float64, ScalarType.Float32],
-        Training = MethodRegistry.All.Where(m => !Protocols.Contains(m.Name)).Select(m => Case(m.Name))
-            .Append(Case("KD", nesterov: true)).ToList(),
+        Training = AllCases(),
         TrainingDtypes = [ScalarType.Float64, ScalarType.Float32],
     };
 
@@ -90,6 +132,15 @@ public sealed record ParityConfiguration
         };
     }
 
-    private static TrainingCase Case(string method, bool nesterov = false) =>
-        new(method, ShortOptions.GetValueOrDefault(method) ?? new Dictionary<string, object?>(), nesterov);
+    /// <summary>Every method but the protocols with its defaults, then the variants.</summary>
+    private static List<TrainingCase> AllCases() =>
+        MethodRegistry.All.Where(m => !Protocols.Contains(m.Name)).Select(m => Case(m.Name)).Concat(Variants()).ToList();
+
+    private static TrainingCase Case(string method, bool nesterov = false, string? variant = null, string? teacher = null,
+        Dictionary<string, object?>? options = null)
+    {
+        var merged = new Dictionary<string, object?>(ShortOptions.GetValueOrDefault(method) ?? [], StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in options ?? []) merged[name] = value;
+        return new(method, merged, nesterov, variant, teacher ?? Teachers.GetValueOrDefault(method));
+    }
 }

@@ -68,7 +68,7 @@ public class PyTorchParityTests(ParityFixture fixture, ITestOutputHelper output)
         foreach (var (key, value) in model.state_dict())
         {
             if (parameters.Contains(key))
-                Assert.True(value.equal(saved.Tensors[CheckpointMetadata.ModelPrefix + key]).all().item<bool>(),
+                Assert.True(value.equal(saved.Tensors[key]).all().item<bool>(),
                     $"{key} changed on its way through PyTorch");
             else
             {

@@ -29,7 +29,8 @@ internal static class TrainingParityExport
         });
         using var method = MethodRegistry.Create(parityCase.Method, parityCase.Options);
         using var student = ArchitectureRegistry.Create(configuration.Student, Classes, seed: 11);
-        using var teacher = method.NeedsTeacher ? Teacher(parityCase.Method, configuration) : null;
+        using var teacher = method.NeedsTeacher ? Teacher(parityCase.Method, parityCase.Teacher ?? configuration.Teacher, configuration) : null;
+        if (teacher is not null) teacher.Normalization = parityCase.TeacherNormalization;
         var settings = new TrainingSettings
         {
             Epochs = 1,
@@ -44,6 +45,7 @@ internal static class TrainingParityExport
         using var recorder = new TrainingRecorder();
         new Trainer(settings) { Observer = recorder }.Run(job);
         recorder.Finished(job);
+        recorder.Keep("dataset/labels", data.Train.Labels);
         recorder.Write(folder, new Dictionary<string, object?>
         {
             ["name"] = parityCase.Name,
@@ -58,13 +60,21 @@ internal static class TrainingParityExport
             ["momentum"] = settings.Momentum,
             ["weight_decay"] = settings.WeightDecay,
             ["nesterov"] = settings.Nesterov,
+            // What each network's inputs are normalised with (the recorded inputs are the student's).
+            ["normalization"] = new Dictionary<string, object?>
+            {
+                ["student"] = Statistics(student.Normalization!),
+                ["teacher"] = teacher is null ? null : Statistics(teacher.Normalization ?? data.Normalization),
+            },
         });
     }
 
+    private static object Statistics(InputNormalization normalization) => new { mean = normalization.Mean, std = normalization.Std };
+
     /// <summary>The teacher, with randomised BatchNorm statistics like a trained one; DIH's carries linear stage heads.</summary>
-    private static ClassifierNet Teacher(string method, ParityConfiguration configuration)
+    private static ClassifierNet Teacher(string method, string architecture, ParityConfiguration configuration)
     {
-        var backbone = ArchitectureRegistry.Create(configuration.Teacher, Classes, seed: 13);
+        var backbone = ArchitectureRegistry.Create(architecture, Classes, seed: 13);
         using (var generator = new Generator(17)) ParityWeights.RandomizeBatchNorm(backbone, generator);
         if (!string.Equals(method, "DIH", StringComparison.OrdinalIgnoreCase)) return backbone;
         int size = configuration.TrainingImageSize;

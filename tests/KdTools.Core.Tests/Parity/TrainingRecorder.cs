@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using KdTools.Core.Checkpoints;
 using KdTools.Core.Training;
 using TorchSharp;
@@ -8,7 +9,8 @@ namespace KdTools.Core.Tests.Parity;
 
 /// <summary>
 /// Observes a real training run and keeps what its PyTorch replay needs: the initial states (after the method's
-/// Initialize), every step's inputs, labels, indices, draws, learning rate and loss terms, and the final states.
+/// Initialize), every step's inputs, labels, indices, draws, learning rate and loss terms, the final states, and
+/// anything else the replay needs (<see cref="Keep"/>: the training split's labels, which CRD's negatives are checked against).
 /// </summary>
 internal sealed class TrainingRecorder : ITrainingObserver, IDisposable
 {
@@ -45,7 +47,12 @@ internal sealed class TrainingRecorder : ITrainingObserver, IDisposable
     {
         Directory.CreateDirectory(folder);
         run["steps"] = _steps;
-        File.WriteAllText(Path.Combine(folder, "run.json"), JsonSerializer.Serialize(run, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(folder, "run.json"), JsonSerializer.Serialize(run, new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            // Enum options (CRD's Sampling, KDSVD's Layout) by name, as the PyTorch side reads them.
+            Converters = { new JsonStringEnumConverter() },
+        }));
         SafeTensorsFile.Write(Path.Combine(folder, "tensors.safetensors"), _tensors, new Dictionary<string, string>());
     }
 
@@ -61,7 +68,8 @@ internal sealed class TrainingRecorder : ITrainingObserver, IDisposable
             foreach (var (key, value) in module!.state_dict()) Keep($"{moment}/{role}/{key}", value);
     }
 
-    private void Keep(string name, Tensor tensor)
+    /// <summary>Keeps a copy of <paramref name="tensor"/> for the export under <paramref name="name"/>.</summary>
+    public void Keep(string name, Tensor tensor)
     {
         using var scope = NewDisposeScope();
         _tensors.Add(new(name, tensor.detach().cpu().clone().DetachFromDisposeScope()));

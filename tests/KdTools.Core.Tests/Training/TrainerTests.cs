@@ -76,7 +76,9 @@ public class TrainerTests
         var job = TinySetup.Job(data);
         var result = new Trainer(TinySetup.Settings(epochs: 2, checkpoints: folder)).Run(job);
 
-        Assert.Equal(Path.Combine(folder, "last.safetensors"), result.LastCheckpoint);
+        Assert.Equal(folder, Path.GetDirectoryName(result.LastCheckpoint));
+        Assert.Matches(@"^CE-resnet8-seed3-\d{8}-\d{6}-[0-9a-f]{4}-last\.safetensors$", Path.GetFileName(result.LastCheckpoint));
+        Assert.Equal(result.LastCheckpoint!.Replace("-last.", "-best."), result.BestCheckpoint);
         Assert.True(File.Exists(result.BestCheckpoint));
         var loaded = ModelFile.Load(result.LastCheckpoint!);
         Assert.Equal("resnet8", loaded.Model.Architecture);

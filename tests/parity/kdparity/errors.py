@@ -2,9 +2,13 @@
 import math
 
 # Models: logits, features and BN statistics; training: loss terms per step, final weights, updates.
+# term_scale: a loss term's error is divided by max(|term|, term_scale·Σ|the step's terms|). In float64 each term is
+# measured against itself. In float32 a term is measured against the step's objective: a divergence between nearly
+# equal distributions (DKD's TCKD and NCKD, about 1e-3 as differences of parts near 1) carries the float32 rounding of
+# its parts, 1e-4 of itself, while the float64 run checks its formula to 1e-13.
 TOLERANCES = {
-    "float64": {"model": 1e-9, "terms": 1e-4, "weights": 1e-3, "updates": 1e-3},
-    "float32": {"model": 1e-4, "terms": 1e-4, "weights": 1e-3, "updates": 1e-3},
+    "float64": {"model": 1e-9, "terms": 1e-4, "term_scale": 0.0, "weights": 1e-3, "updates": 1e-3},
+    "float32": {"model": 1e-4, "terms": 1e-4, "term_scale": 1.0, "weights": 1e-3, "updates": 1e-3},
 }
 
 

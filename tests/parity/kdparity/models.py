@@ -7,15 +7,16 @@ import torch
 from .architectures import ARCHITECTURES
 from .errors import TOLERANCES, Worst, relative
 from .safetensors_format import load_file, save_file
+from .table import MODEL_GROUPS
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-MODEL_PREFIX = "model."
+PREACT_NORMS = MODEL_GROUPS[-1]
 
 
 def load_kdtools_model(model, path):
-    """What a PyTorch user does with a KdTools model file: its model.* entries are the network's state dict."""
+    """What a PyTorch user does with a KdTools model file: it is the network's state dict, loaded as is."""
     tensors, metadata = load_file(path)
-    model.load_state_dict({k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}, strict=True)
+    model.load_state_dict(tensors, strict=True)
     return metadata
 
 
@@ -28,12 +29,37 @@ def _compare_outputs(expected, prefix, logits, features, errors, worst):
     errors[f"{prefix} features"], worst[f"{prefix} features"] = group.error, group.name
 
 
+def _compare_preact_norms(model, expected, row):
+    """KdTools' PreActivationNorm(stage) (OFD's margins) is the BatchNorm the definition's preact_norm(stage) names:
+    the same affine parameters, or none on both sides. The networks' BatchNorms are randomised, so another BN differs."""
+    group = Worst()
+    stages = sorted(int(k[len("eval/stage"):]) for k in expected if k.startswith("eval/stage") and k[len("eval/stage"):].isdigit())
+    for stage in stages:
+        norm = model.preact_norm(stage)
+        names = [f"norm/stage{stage}/weight", f"norm/stage{stage}/bias"]
+        if norm is None or names[0] not in expected:
+            group.add(f"stage{stage}", 0.0 if norm is None and names[0] not in expected else float("inf"))
+            continue
+        group.add(f"stage{stage}", max(relative(norm.weight, expected[names[0]]), relative(norm.bias, expected[names[1]])))
+    row["errors"][PREACT_NORMS], row["worst"][PREACT_NORMS] = group.error, group.name
+
+
 def compare(folder):
+    """One table row; a definition that fails to build or run gives a failing row that says why."""
+    try:
+        return _compare(folder)
+    except Exception as error:  # noqa: BLE001 - any failure of the definition is this row's result
+        _, metadata = load_file(os.path.join(folder, "expected.safetensors"))
+        return {"kind": "model", "name": metadata["architecture"], "dtype": metadata["dtype"], "errors": {}, "worst": {},
+                "limits": {}, "passed": False, "notes": [f"the PyTorch side failed: {type(error).__name__}: {error}"]}
+
+
+def _compare(folder):
     expected, metadata = load_file(os.path.join(folder, "expected.safetensors"))
     name, dtype = metadata["architecture"], metadata["dtype"]
     limit = TOLERANCES[dtype]["model"]
     row = {"kind": "model", "name": name, "dtype": dtype, "errors": {}, "worst": {}, "notes": [],
-           "limits": {group: limit for group in ["eval logits", "eval features", "train logits", "train features", "BN statistics"]}}
+           "limits": {group: limit for group in MODEL_GROUPS}}
     if name not in ARCHITECTURES:
         row["notes"].append(f"no PyTorch definition: add one to tests/parity/kdparity/architectures (ARCHITECTURES['{name}'])")
         row["passed"] = False
@@ -55,6 +81,7 @@ def compare(folder):
     for key, value in model.named_buffers():
         statistics.add(key, relative(value, expected[f"state/{key}"]) if f"state/{key}" in expected else float("inf"))
     row["errors"]["BN statistics"], row["worst"]["BN statistics"] = statistics.error, statistics.name
+    _compare_preact_norms(model, expected, row)
     # The other direction: KdTools loads this PyTorch-written state dict strictly (checked by the C# side).
     save_file(model.state_dict(), os.path.join(folder, "pytorch_state.safetensors"))
     row["passed"] = all(row["errors"][group] <= limit for group, limit in row["limits"].items())

@@ -1,10 +1,12 @@
 """Training parity: replays a KdTools run step by step in PyTorch and compares every loss term, the final weights,
 the weight updates and the buffers.
 
-The run folder (written by the C# side) holds run.json (method, options, architectures, optimizer settings, and per
-step its stage, epoch, learning rate and KdTools' loss terms) and tensors.safetensors (initial states after the
-method's Initialize, every step's exact inputs, labels, sample indices and the method's random draws, final states).
-PyTorch starts from the same weights, takes the same batches and updates with torch.optim.SGD.
+The run folder (written by the C# side) holds run.json (method, options, architectures, optimizer settings, each
+network's input statistics, and per step its stage, epoch, learning rate and KdTools' loss terms) and
+tensors.safetensors (initial states after the method's Initialize, every step's exact inputs (the student's), labels,
+sample indices and the method's random draws, final states, the training split's labels). PyTorch starts from the
+same weights, takes the same batches and updates with torch.optim.SGD; what it can derive (the teacher's inputs, OFD's
+margins) it derives itself.
 """
 import json
 import os
@@ -75,14 +77,26 @@ class Replay:
         probe = tensors["step0/inputs"][:2]
         student_shapes, _ = _shapes(self.student, probe)
         teacher_shapes, teacher_exits = _shapes(self.teacher, probe) if self.teacher is not None else (None, [])
-        setup = Setup(student_shapes, teacher_shapes, run["classes"], run["samples"], teacher_exits)
+        teacher_norm = None if self.teacher is None else self.teacher.preact_norm
+        setup = Setup(student_shapes, teacher_shapes, run["classes"], run["samples"], teacher_exits, teacher_norm,
+                      tensors["dataset/labels"])
         self.method = METHODS[run["method"]](run["options"], setup)
         self.extras = self.method.extras
         initial_extras = _under(tensors, "initial/extras/", EXTRAS_PREFIX)
         if self.extras is not None:
-            self.extras.to(self.dtype).load_state_dict(initial_extras, strict=True)
+            self.extras.to(self.dtype)
+            self._load_extras(initial_extras)
         elif initial_extras:
             raise RuntimeError(f"KdTools' {run['method']} has extra modules ({', '.join(initial_extras)}) that the PyTorch formulation lacks")
+
+    def _load_extras(self, state):
+        """KdTools' initial extras, strictly, except the buffers the formulation derives itself (method.derived): those
+        keep the replay's own values, and the final comparison checks them against KdTools'."""
+        derived = self.method.derived
+        missing, unexpected = self.extras.load_state_dict({k: v for k, v in state.items() if k not in derived}, strict=False)
+        if unexpected or set(missing) != set(derived):
+            raise RuntimeError(f"the {self.run['method']} formulation's modules differ from KdTools': missing {sorted(set(missing) - set(derived))}, "
+                               f"unexpected {sorted(unexpected)}, derived but not KdTools' {sorted(set(derived) - set(state))}")
 
     def step_all(self, term_errors):
         run, stages = self.run, self.method.pre_stages()
@@ -107,9 +121,13 @@ class Replay:
             sum(terms.values()).backward()
             optimizer.step()
             expected = dict(step["terms"])
+            floor = TOLERANCES[run["dtype"]]["term_scale"] * sum(abs(value) for value in expected.values())
             for name in set(expected) | set(terms):
-                error = relative(terms[name], torch.tensor(expected[name], dtype=torch.float64)) \
-                    if name in terms and name in expected else float("inf")
+                error = float("inf")
+                if name in terms and name in expected:
+                    difference = abs(terms[name].item() - expected[name])
+                    scale = max(abs(expected[name]), floor)
+                    error = difference / scale if scale > 0 else difference
                 term_errors[f"{stage}:{name}"] = max(term_errors.get(f"{stage}:{name}", 0.0), error)
 
     def _parameters(self, stages, stage, trains_student):
@@ -125,7 +143,7 @@ class Replay:
         teacher = None
         if self.teacher is not None:
             with torch.no_grad():
-                teacher = _output(self.teacher(inputs))
+                teacher = _output(self.teacher(self._teacher_inputs(inputs)))
         student = _output(self.student(inputs)) if trains_student else None
         context = Step(inputs, labels, tensors[prefix + "indices"], student, teacher, step["epoch"], step["epochs"],
                        _under(tensors, prefix + "draw/"))
@@ -134,6 +152,19 @@ class Replay:
             terms["ce"] = self.method.task_weight * F.cross_entropy(student.logits, labels)
         (self.method.losses if main else stages[step["stage"]].losses)(context, terms)
         return terms
+
+    def _teacher_inputs(self, inputs):
+        """The student's inputs normalised with the teacher's statistics: the same augmented images, x·std + mean in
+        pixel units, then (· − mean_t) / std_t."""
+        statistics = self.run["normalization"]
+        student, teacher = statistics["student"], statistics["teacher"]
+        if student == teacher:
+            return inputs
+
+        def channels(values):  # KdTools keeps the statistics in float32
+            return torch.tensor(values, dtype=torch.float32).double().view(1, -1, 1, 1)
+        pixels = inputs.double() * channels(student["std"]) + channels(student["mean"])
+        return ((pixels - channels(teacher["mean"])) / channels(teacher["std"])).to(inputs.dtype)
 
     def final_errors(self):
         """Worst parameter, update and buffer errors of the student, teacher and extras after the last step."""
@@ -180,6 +211,17 @@ def _measure(folder, dtype):
 
 
 def compare(folder):
+    """One table row; a formulation that fails to build or run gives a failing row that says why."""
+    try:
+        return _compare(folder)
+    except Exception as error:  # noqa: BLE001 - any failure of the replay is this row's result
+        with open(os.path.join(folder, "run.json"), encoding="utf-8") as stream:
+            run = json.load(stream)
+        return {"kind": "training", "name": run["name"], "dtype": run["dtype"], "errors": {}, "worst": {}, "limits": {},
+                "steps": len(run["steps"]), "passed": False, "notes": [f"the PyTorch replay failed: {type(error).__name__}: {error}"]}
+
+
+def _compare(folder):
     """One table row. A float64 run is measured against PyTorch's float64 replay. A float32 run is measured against
     PyTorch's float32 replay and against the exact (float64) replay of the same start, and passes when it agrees with
     either. Some runs amplify float32 rounding beyond the tolerance: a strongly weighted loss on an untrained teacher

@@ -2,10 +2,13 @@
 
 Each entry builds the network for a class count. The network's state-dict keys are RepDistiller's (so KdTools'
 safetensors files load with load_state_dict(strict=True)), and forward(x) returns (logits, features) with KdTools'
-feature names: stem, stage1..N, stage1_preact..N, embedding.
+feature names: stem, stage1..N, stage1_preact..N, embedding. preact_norm(stage) is the BatchNorm whose affine KdTools'
+PreActivationNorm(stage) returns (OFD's margins), or None where the architecture has none.
 """
 from .cifar_resnet import cifar_resnet
+from .mobilenetv2 import mobilenetv2
 from .resnet import resnet
+from .shufflenet import shufflenet_v1, shufflenet_v2
 from .vgg import vgg
 from .wrn import wrn
 
@@ -32,4 +35,7 @@ ARCHITECTURES = {
     "wrn_28_2": wrn(28, 2),
     "wrn_40_1": wrn(40, 1),
     "wrn_40_2": wrn(40, 2),
+    "MobileNetV2": mobilenetv2(),
+    "ShuffleV1": shufflenet_v1(),
+    "ShuffleV2": shufflenet_v2(),
 }

@@ -29,6 +29,10 @@ class CifarResNet(nn.Module):
         features["embedding"] = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.fc(features["embedding"]), features
 
+    def preact_norm(self, stage):
+        """The last block's bn2 (RepDistiller's get_bn_before_relu)."""
+        return getattr(self, f"layer{stage}")[-1].bn2 if 1 <= stage <= 3 else None
+
 
 def cifar_resnet(depth, widths=(16, 16, 32, 64)):
     return lambda classes: CifarResNet(depth, widths, classes)

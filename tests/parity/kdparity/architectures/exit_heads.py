@@ -28,6 +28,9 @@ class MultiExit(nn.Module):
         logits, features = self.backbone(x)
         return logits, features, self.heads(features)
 
+    def preact_norm(self, stage):
+        return self.backbone.preact_norm(stage)
+
 
 EXIT_HEADS = {
     "linear-stage": LinearStageHeads,

@@ -30,6 +30,13 @@ class ResNet(nn.Module):
         features["embedding"] = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.linear(features["embedding"]), features
 
+    def preact_norm(self, stage):
+        """The last block's bn2 (BasicBlock) or bn3 (Bottleneck): RepDistiller's get_bn_before_relu."""
+        if not 1 <= stage <= 4:
+            return None
+        block = getattr(self, f"layer{stage}")[-1]
+        return block.bn3 if isinstance(block, Bottleneck) else block.bn2
+
 
 def resnet(bottleneck, blocks):
     return lambda classes: ResNet(bottleneck, blocks, classes)

@@ -34,6 +34,12 @@ class Vgg(nn.Module):
         features["embedding"] = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.classifier(features["embedding"]), features
 
+    def preact_norm(self, stage):
+        """The last BatchNorm of block `stage` (RepDistiller's get_bn_before_relu)."""
+        if not 1 <= stage <= 4:
+            return None
+        return [m for m in getattr(self, f"block{stage}") if isinstance(m, nn.BatchNorm2d)][-1]
+
 
 LAYOUTS = {
     8: [[64], [128], [256], [512], [512]],

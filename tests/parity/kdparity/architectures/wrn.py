@@ -62,6 +62,10 @@ class WideResNet(nn.Module):
         features["embedding"] = F.adaptive_avg_pool2d(F.relu(features["stage3_preact"]), 1).flatten(1)
         return self.fc(features["embedding"]), features
 
+    def preact_norm(self, stage):
+        """The BatchNorm after block group `stage`, whose output is stageN_preact (RepDistiller's get_bn_before_relu)."""
+        return {1: lambda: self.block2.layer[0].bn1, 2: lambda: self.block3.layer[0].bn1, 3: lambda: self.bn1}.get(stage, lambda: None)()
+
 
 def wrn(depth, widen):
     return lambda classes: WideResNet(depth, widen, classes)

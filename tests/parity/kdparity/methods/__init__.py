@@ -6,12 +6,18 @@ from .cc import CorrelationCongruence
 from .ce import CrossEntropy
 from .crd import Crd
 from .dih import Dih
+from .dist import Dist
+from .dkd import Dkd
 from .fitnet import FitNet
+from .fsp import Fsp
 from .ft import FactorTransfer
 from .kd import Kd
+from .kdsvd import Kdsvd
 from .mhkd import Mhkd
 from .nst import NeuronSelectivity
+from .ofd import Ofd
 from .pkt import Pkt
+from .reviewkd import ReviewKd
 from .rkd import Rkd
 from .sp import SimilarityPreserving
 from .tofd import Tofd
@@ -35,4 +41,10 @@ METHODS = {
     "MHKD": Mhkd,
     "TOFD": Tofd,
     "BYOT": Byot,
+    "DKD": Dkd,
+    "DIST": Dist,
+    "FSP": Fsp,
+    "ReviewKD": ReviewKd,
+    "OFD": Ofd,
+    "KDSVD": Kdsvd,
 }

@@ -19,8 +19,10 @@ Output = namedtuple("Output", "logits features exits")
 # KdTools recorded for it (CRD's negatives), by name.
 Step = namedtuple("Step", "inputs labels indices student teacher epoch epochs draws")
 
-# Feature shapes (batch included) of both networks, class count, training-split size, the teacher's exit names.
-Setup = namedtuple("Setup", "student teacher classes samples teacher_exits")
+# Feature shapes (batch included) of both networks, class count, training-split size, the teacher's exit names, the
+# teacher's preact_norm(stage) (the BatchNorm before a stage's ReLU, or None; None without a teacher), and the
+# training split's labels by dataset index.
+Setup = namedtuple("Setup", "student teacher classes samples teacher_exits teacher_norm labels")
 
 
 class Method:
@@ -33,6 +35,8 @@ class Method:
         self.options = options
         self.setup = setup
         self.extras = None
+        # Keys of `extras` buffers the formulation computes itself rather than loading KdTools' (OFD's margins).
+        self.derived = set()
 
     def pre_stages(self):
         """Stages run before the main one, by KdTools' stage name."""
@@ -62,6 +66,20 @@ def kd_loss(student_logits, teacher_logits, temperature):
     """Hinton et al.: T² · KL(softmax(t/T) ‖ softmax(s/T)), summed over classes, averaged over the batch."""
     return F.kl_div(F.log_softmax(student_logits / temperature, 1), F.softmax(teacher_logits.detach() / temperature, 1),
                     reduction="batchmean") * temperature ** 2
+
+
+def standardize(logits):
+    """Logit standardisation (Sun et al. 2024): each sample's logits z-scored, (z − mean) / (1e-7 + std), unbiased std."""
+    return (logits - logits.mean(1, keepdim=True)) / (1e-7 + logits.std(1, keepdim=True))
+
+
+def standardize_if(enabled, logits):
+    return standardize(logits) if enabled else logits
+
+
+def warmup(step, epochs):
+    """mdistiller's min(epoch / warm-up, 1) (1-based epochs), the warm-up given in its 240 epochs and scaled to the stage."""
+    return 1.0 if epochs <= 0 else min((step.epoch + 1) / (epochs * step.epochs / 240), 1.0)
 
 
 def match_heights(student, teacher):

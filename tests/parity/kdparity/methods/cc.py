@@ -1,8 +1,9 @@
 """Correlation congruence (Peng et al. 2019): batch correlation matrices of embedded penultimate features.
 
 Kernel 'gaussian': the paper's RBF kernel exp(−γ‖a − b‖²) of L2-normalised embeddings by its order-P Taylor series,
-e^(−2γ)·Σ_p (2γ·a·b)^p / p!, then the mean squared difference of the matrices. Kernel 'repdistiller': RepDistiller's
-CC.py, the mean over consecutive sample pairs of Σ_d |s − t|_i,d · |s − t|_(i+1),d.
+e^(−2γ)·Σ_p (2γ·a·b)^p / p!, then the mean squared difference of the matrices; the teacher's side is a constant.
+Kernel 'repdistiller': RepDistiller's CC.py, the mean over consecutive sample pairs of Σ_d |s − t|_i,d · |s − t|_(i+1),d,
+where, as in RepDistiller's training loop, the teacher's embedding head learns through the loss too.
 """
 import math
 
@@ -35,6 +36,6 @@ class CorrelationCongruence(FeatureMethod):
             gamma, order = self.options["Gamma"], self.options["TaylorOrder"]
             loss = (gaussian_correlation(s, gamma, order) - gaussian_correlation(t.detach(), gamma, order)).pow(2).mean()
         else:
-            delta = (s - t.detach()).abs()
+            delta = (s - t).abs()
             loss = (delta[:-1] * delta[1:]).sum(1).mean()
         terms["cc"] = self.options["Beta"] * loss

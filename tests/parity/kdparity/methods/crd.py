@@ -1,6 +1,6 @@
 """Contrastive representation distillation (Tian et al. 2020): normalised embedding heads, a momentum memory bank of
 every training sample per side, and NCE against uniform noise, each side scored against the other side's memory.
-The negatives are the ones KdTools drew (its "contrast" draw: column 0 the sample itself)."""
+The rows are the ones KdTools drew (its "contrast" draw: column 0 the positive), checked against its Sampling mode."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -37,9 +37,21 @@ class Crd(FeatureMethod):
             "memory": ContrastMemory(setup.samples, dim),
         })
 
+    def check_draws(self, contrast, indices):
+        """The rows KdTools drew are what its Sampling promises (RepDistiller's CIFAR100InstanceSample modes): the positive
+        is the sample itself (Exact, Uniform) or one of its class (Relax); Exact and Relax negatives are of other classes."""
+        labels, sampling = self.setup.labels, self.options["Sampling"]
+        own = labels[indices].unsqueeze(1)
+        positive_ok = (labels[contrast[:, 0]] == own[:, 0]).all() if sampling == "Relax" else (contrast[:, 0] == indices).all()
+        negatives_ok = sampling == "Uniform" or (labels[contrast[:, 1:]] != own).all()
+        if not (positive_ok and negatives_ok):
+            raise AssertionError(f"KdTools' {sampling} draws break its rule: positives {'ok' if positive_ok else 'wrong'}, "
+                                 f"negatives {'ok' if negatives_ok else 'include the sample’s own class'}")
+
     def method_losses(self, step, terms):
         memory, samples, tau = self.extras["memory"], self.setup.samples, self.options["NceTemperature"]
         contrast = step.draws["contrast"]
+        self.check_draws(contrast, step.indices)
         student = self.extras["embed_s"](step.student.features["embedding"])
         teacher = self.extras["embed_t"](step.teacher.features["embedding"])
         student_scores = torch.exp(torch.bmm(memory.memory_t[contrast].detach(), student.unsqueeze(2)).squeeze(2) / tau)
