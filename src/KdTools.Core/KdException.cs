@@ -79,6 +79,9 @@ public static class KdErrorIds
     public const string PlotEmpty = "KdTools.Plot.Empty";
     public const string PlotExists = "KdTools.Plot.Exists";
     public const string PlotWriteFailed = "KdTools.Plot.WriteFailed";
+
+    /// <summary>A predicted label map cannot be written (it would overwrite its own image, or the file system refused it).</summary>
+    public const string PredictionWriteFailed = "KdTools.Prediction.WriteFailed";
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";

@@ -53,8 +53,8 @@ public sealed class SkdOptions : MethodOptions
     [Description("Momentum of the critic's SGD (official --momentum 0.9, which the student's SGD shares).")]
     public double CriticMomentum { get; set; } = 0.9;
 
-    [Description("Weight decay of the critic's SGD: 5e-4, the authors' run script's --weight-decay, which the official code applies to the student and the critic alike (train_options' default is 1e-4).")]
-    public double CriticWeightDecay { get; set; } = 5e-4;
+    [Description("Weight decay of the critic's SGD (official --weight-decay 1e-4, which the official code applies to the student and the critic alike; the authors' run script passes 5e-4).")]
+    public double CriticWeightDecay { get; set; } = 1e-4;
 
     public override void Validate()
     {

@@ -81,10 +81,10 @@ public static class TrainingRecipes
                 Schedule = LearningRateSchedule.AtFractions(0.1, 0.75),
                 Augmentation = AugmentationPolicy.None,
             }),
-        new("SKD", "irfanICMLL/structure_knowledge_distillation run_train_val.sh (Liu et al., SKD, segmentation): SGD lr 0.01 (--lr-g), momentum 0.9, weight decay 5e-4 (the run script's --weight-decay; train_options' default is 1e-4), poly 0.9 per step over the run, batch 8, random scale 0.5–2.0 in steps of 0.1, crop (512 on Cityscapes; here the stored image size) and flip; 40000 steps of 8 images, which is 108 epochs of Cityscapes' 2975 training images. The critic's own SGD is set by the SKD method's options",
+        new("SKD", "irfanICMLL/structure_knowledge_distillation (Liu et al., SKD, segmentation), train_options' defaults: SGD lr 0.01 (--lr-g), momentum 0.9, weight decay 1e-4 (the authors' run_train_val.sh passes 5e-4), poly 0.9 per step over the run, batch 8, random scale 0.5–2.0 in steps of 0.1, crop (512 on Cityscapes; here the stored image size) and flip; 40000 steps of 8 images, which is 108 epochs of Cityscapes' 2975 training images. The critic's own SGD is set by the SKD method's options",
             new TrainingSettings
             {
-                Recipe = "SKD", Epochs = 108, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 5e-4, BatchSize = 8,
+                Recipe = "SKD", Epochs = 108, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4, BatchSize = 8,
                 Schedule = LearningRateSchedule.PolyDecay(0.9),
                 SegmentationAugmentation = SegmentationAugmentationPolicy.Standard,
             }),
