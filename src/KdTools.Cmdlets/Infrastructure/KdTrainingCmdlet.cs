@@ -122,7 +122,8 @@ public abstract class KdTrainingCmdlet : KdCmdlet
 
     /// <summary>
     /// Train on the images as they are, without the recipe's augmentation (the Default recipe's: random crops with 4
-    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's).
+    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's). On a
+    /// segmentation dataset it turns off the random scale 0.5–2.0, crop and flip of images and label maps.
     /// </summary>
     /// <value>False: training batches are augmented as the recipe says</value>
     [Parameter]
@@ -173,7 +174,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         if (IsExplicit(nameof(Momentum))) settings = settings with { Momentum = Momentum };
         if (IsExplicit(nameof(Nesterov))) settings = settings with { Nesterov = Nesterov.IsPresent };
         if (IsExplicit(nameof(WeightDecay))) settings = settings with { WeightDecay = WeightDecay };
-        if (IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent) settings = settings with { Augmentation = AugmentationPolicy.None };
+        if (IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent) settings = settings with { Augmentation = AugmentationPolicy.None, SegmentationAugmentation = SegmentationAugmentationPolicy.None };
         return settings with
         {
             Schedule = Schedule(settings.Schedule),
