@@ -55,7 +55,7 @@ namespace KdTools.Cmdlets.Commands;
 /// </example>
 /// <example>
 /// <code>
-/// $data = Get-KdDataset -Synthetic -Task Segmentation -Classes 4 -TrainCount 32 -TestCount 8 -ImageSize 32
+/// $data = Get-KdDataset -Synthetic -Task Segmentation -Classes 3 -TrainCount 16 -TestCount 4 -ImageSize 32
 /// $model = New-Teacher pspnet_resnet18_w8 -Dataset $data -Epochs 1
 /// $png = [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAIElEQVR42mNkYPgvwPCDeMTCIPCDgYEENKphVMPQ0QAAivz6JdiBPUoAAAAASUVORK5CYII=')
 /// New-Item -ItemType Directory ./scenes | Out-Null

@@ -58,7 +58,7 @@ namespace KdTools.Cmdlets.Commands;
 /// </example>
 /// <example>
 /// <code>
-/// $data = Get-KdDataset -Synthetic -Task Segmentation -Classes 4 -TrainCount 32 -TestCount 8 -ImageSize 32
+/// $data = Get-KdDataset -Synthetic -Task Segmentation -Classes 3 -TrainCount 16 -TestCount 4 -ImageSize 32
 /// $teacher = New-Teacher pspnet_resnet18_w8 -Dataset $data -Epochs 1
 /// $teacher | Measure-Student -Dataset $data -NoTiming | Format-List Model, MeanIoU, PixelAccuracy, ClassIoU
 /// </code>
