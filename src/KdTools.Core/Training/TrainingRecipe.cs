@@ -16,6 +16,9 @@ public sealed record TrainingRecipe(string Name, string Source, TrainingSettings
     /// <summary>The learning rate for a lightweight student (<see cref="ArchitectureInfo.Lightweight"/>); null = the same.</summary>
     public double? LightweightLearningRate { get; init; }
 
+    /// <summary>The task the recipe's reference trains (its augmentation is that task's).</summary>
+    public PredictionTask Task { get; init; } = PredictionTask.Classification;
+
     /// <summary>The recipe's settings for the registered <paramref name="studentArchitecture"/>.</summary>
     public TrainingSettings SettingsFor(string studentArchitecture) => SettingsFor(ArchitectureRegistry.Get(studentArchitecture));
 
@@ -87,7 +90,7 @@ public static class TrainingRecipes
                 Recipe = "SKD", Epochs = 108, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4, BatchSize = 8,
                 Schedule = LearningRateSchedule.PolyDecay(0.9),
                 SegmentationAugmentation = SegmentationAugmentationPolicy.Standard,
-            }),
+            }) { Task = PredictionTask.Segmentation },
     ];
 
     /// <summary>The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones.</summary>
