@@ -83,13 +83,18 @@ internal static class SegmentationStepBenchmark
         });
     }
 
+    /// <summary>The method's modules from the networks' feature shapes; built outside any dispose scope, which would free them.</summary>
     private static void Initialize(DistillationMethod method, ClassifierNet student, ClassifierNet teacher, Tensor images)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        student.eval();
-        var probe = images.narrow(0, 0, 2);
         static Dictionary<string, long[]> Shapes(ModelOutput o) => o.Features.ToDictionary(f => f.Key, f => f.Value.shape);
-        method.Initialize(new MethodSetup(Shapes(student.Run(probe)), Shapes(teacher.Run(probe)), Classes, CPU, inputShape: probe.shape));
+        MethodSetup setup;
+        using (var scope = NewDisposeScope())
+        using (var noGrad = no_grad())
+        {
+            student.eval();
+            var probe = images.narrow(0, 0, 2);
+            setup = new MethodSetup(Shapes(student.Run(probe)), Shapes(teacher.Run(probe)), Classes, CPU, inputShape: probe.shape);
+        }
+        method.Initialize(setup);
     }
 }
