@@ -4,7 +4,7 @@
     One teacher, every distillation method, the same student: one CSV row per method, same columns for all.
 .DESCRIPTION
     Trains a teacher once, then distills it into the same student architecture with each method that needs a
-    teacher (Get-KdMethod | Where-Object NeedsTeacher) plus the CE baseline (the student trained alone), measures
+    teacher and classifies (Get-KdMethod: NeedsTeacher, Tasks) plus the CE baseline (the student trained alone), measures
     every student on the test split and writes one row per method. The measurement rows are also the script's output.
     A bar chart of every method's top-1, with the teacher's as a line across it, goes beside the CSV (-PlotPath).
 
@@ -49,7 +49,7 @@ param(
 $ErrorActionPreference = 'Stop'
 if (-not (Get-Module KdTools)) { Import-Module (Join-Path $PSScriptRoot '..' 'module' 'KdTools.psd1') }
 
-if (-not $Method) { $Method = @((Get-KdMethod | Where-Object NeedsTeacher).Name) + 'CE' }
+if (-not $Method) { $Method = @((Get-KdMethod | Where-Object { $_.NeedsTeacher -and $_.Tasks -match 'Classification' }).Name) + 'CE' }
 
 # Options that shorten a method's pre-stage (the papers' 30 epochs would dwarf a short sweep) or pick TAKD's assistant.
 $methodOptions = @{

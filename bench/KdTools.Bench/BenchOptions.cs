@@ -8,7 +8,7 @@ internal sealed record BenchOptions(
     IReadOnlyList<string>? Methods, bool SkipPyTorch, IReadOnlySet<string> Parts)
 {
     /// <summary>The benchmark's parts, in the order they run; <c>--parts</c> picks some.</summary>
-    public static readonly string[] AllParts = ["end-to-end", "augmentation", "pairs", "methods", "head"];
+    public static readonly string[] AllParts = ["end-to-end", "augmentation", "pairs", "methods", "head", "segmentation"];
 
     public bool Runs(string part) => Parts.Contains(part);
 

@@ -48,10 +48,16 @@ public static class KdErrorIds
     public const string MethodOptionInvalid = "KdTools.Method.OptionInvalid";
     public const string MethodNeedsTeacher = "KdTools.Method.TeacherRequired";
     public const string MethodNeedsTeacherHeads = "KdTools.Method.TeacherHeadsRequired";
+
+    /// <summary>A method asked to train a task it does not define (a classification method on a segmentation dataset).</summary>
+    public const string MethodTaskUnsupported = "KdTools.Method.TaskUnsupported";
     public const string FeatureMissing = "KdTools.Model.FeatureMissing";
     public const string FeatureShapeMismatch = "KdTools.Model.FeatureShapeMismatch";
     public const string ClassCountMismatch = "KdTools.Model.ClassCountMismatch";
     public const string InputShapeMismatch = "KdTools.Model.InputShapeMismatch";
+
+    /// <summary>A network and a dataset (or two networks) of different prediction tasks: a classifier on label maps.</summary>
+    public const string TaskMismatch = "KdTools.Model.TaskMismatch";
     public const string DatasetPathMissing = "KdTools.Dataset.PathNotFound";
     public const string DatasetFileMissing = "KdTools.Dataset.FileNotFound";
     public const string DatasetFileCorrupt = "KdTools.Dataset.FileCorrupt";
@@ -73,6 +79,9 @@ public static class KdErrorIds
     public const string PlotEmpty = "KdTools.Plot.Empty";
     public const string PlotExists = "KdTools.Plot.Exists";
     public const string PlotWriteFailed = "KdTools.Plot.WriteFailed";
+
+    /// <summary>A predicted label map cannot be written (it would overwrite its own image, or the file system refused it).</summary>
+    public const string PredictionWriteFailed = "KdTools.Prediction.WriteFailed";
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";

@@ -26,6 +26,7 @@ Describe 'The default table of <Type>' -ForEach @(
     @{ Type = 'KdRun'; Objects = { $run }; Columns = 'Method', 'Teacher', 'Student', 'Epochs', 'Top1', 'BestTop1', 'BestEpoch', 'Seconds' }
     @{ Type = 'KdEpoch'; Objects = { $run | Get-KdHistory }; Columns = 'Method', 'Stage', 'Epoch', 'LearningRate', 'TrainLoss', 'TrainTop1', 'TestLoss', 'TestTop1'; Key = 'Stage' }
     @{ Type = 'KdMeasurement'; Objects = { $run | Measure-Student -Dataset $data }; Columns = 'Model', 'Method', 'Exit', 'Top1', 'Top5', 'Loss', 'Agree', 'Parameters', 'ms/img' }
+    @{ Type = 'KdSegmentationMeasurement'; Objects = { $segmentation = Get-KdDataset -Synthetic -Task Segmentation -Classes 3 -TrainCount 8 -TestCount 4 -ImageSize 32; New-Student deeplabv3_resnet50_w16 -Classes 3 | Measure-Student -Dataset $segmentation }; Columns = 'Model', 'Method', 'mIoU', 'PixAcc', 'Agree', 'Parameters', 'ms/img'; Key = 'Model' }
     @{ Type = 'KdPrediction'; Objects = { Get-KdPrediction -Model $teacher -Dataset $data -Top 4 | Select-Object -First 8 }; Columns = 'Image', 'Class', 'Label', 'Prob', 'Top'; Key = 'Top' }
 ) {
     BeforeAll {

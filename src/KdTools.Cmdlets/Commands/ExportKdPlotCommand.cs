@@ -11,7 +11,10 @@ public enum KdPlotKind
     /// <summary>Learning curves of runs (Invoke-Distillation output), one panel per -Metric.</summary>
     Line,
 
-    /// <summary>Test top-1 of measured students (Measure-Student output) as bars; teachers' rows as horizontal lines.</summary>
+    /// <summary>
+    /// Test top-1 (mean IoU for segmentation) of measured students (Measure-Student output) as bars; teachers' rows as
+    /// horizontal lines.
+    /// </summary>
     Bar,
 }
 
@@ -21,7 +24,8 @@ public enum KdPlotKind
 /// loss unless told), one line per run in the same colour on every panel, its method and student in the legend.
 /// Pre-stages (FitNet's hint stage, FT's paraphraser…) come before epoch 1, dashed, over a grey band named in the
 /// legend.</para>
-/// <para>-Kind Bar draws Measure-Student rows: one bar per student row with its test top-1, and each teacher row
+/// <para>-Kind Bar draws Measure-Student rows: one bar per student row with its test top-1 (its mean IoU for
+/// segmentation measurements, which cannot be mixed with classification ones in one chart), and each teacher row
 /// (Role Teacher) as a dashed horizontal line.</para>
 /// <para>Rendering needs no display. The file is written once every input has arrived, atomically, its folder created
 /// when missing; an existing file needs -Force, and that is checked before the commands upstream start their work. An
@@ -61,6 +65,7 @@ public sealed class ExportKdPlotCommand : KdCmdlet
 {
     private readonly List<KdRun> _runs = [];
     private readonly List<KdMeasurement> _measurements = [];
+    private readonly List<KdSegmentationMeasurement> _segmentation = [];
     private string _target = "";
 
     /// <summary>Runs (Invoke-Distillation) for -Kind Line; measurements (Measure-Student) for -Kind Bar.</summary>
@@ -120,8 +125,15 @@ public sealed class ExportKdPlotCommand : KdCmdlet
             case (KdPlotKind.Line, KdRun run):
                 WriteKdError(KdErrorIds.PlotInputInvalid, KdErrorKind.InvalidData, $"run '{run}' has no epochs to draw", run);
                 break;
-            case (KdPlotKind.Bar, KdMeasurement measurement):
+            case (KdPlotKind.Bar, KdMeasurement measurement) when _segmentation.Count == 0:
                 _measurements.Add(measurement);
+                break;
+            case (KdPlotKind.Bar, KdSegmentationMeasurement measurement) when _measurements.Count == 0:
+                _segmentation.Add(measurement);
+                break;
+            case (KdPlotKind.Bar, KdMeasurement or KdSegmentationMeasurement):
+                WriteKdError(KdErrorIds.PlotInputInvalid, KdErrorKind.InvalidArgument,
+                    "one bar chart compares one task: classification rows (top-1) and segmentation rows (mIoU) go into separate plots", input);
                 break;
             default:
                 WriteKdError(KdErrorIds.PlotInputInvalid, KdErrorKind.InvalidArgument, Kind == KdPlotKind.Line
@@ -135,6 +147,11 @@ public sealed class ExportKdPlotCommand : KdCmdlet
     {
         var png = Kind == KdPlotKind.Line
             ? Invoke(() => LearningCurveChart.RenderPng(Curves(), Metric, Width, Height))
+            : _segmentation.Count > 0
+            ? Invoke(() => AccuracyBarChart.RenderPng(
+                _segmentation.Where(m => m.Role != "Teacher").Select(m => new AccuracyEntry(m.Method.Length > 0 ? m.Method : m.Model, m.MeanIoU)).ToList(),
+                _segmentation.Where(m => m.Role == "Teacher").Select(m => new AccuracyEntry($"teacher {m.Model}", m.MeanIoU)).ToList(),
+                Width, Height, "mIoU"))
             : Invoke(() => AccuracyBarChart.RenderPng(
                 _measurements.Where(m => m.Role != "Teacher").Select(m => new AccuracyEntry(BarLabel(m), m.Top1)).ToList(),
                 _measurements.Where(m => m.Role == "Teacher").Select(m => new AccuracyEntry($"teacher {m.Model}", m.Top1)).ToList(),

@@ -1,14 +1,21 @@
 using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
+using KdTools.Core;
 using KdTools.Core.Data;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>Loads a dataset into memory: the built-in synthetic set, or a CIFAR, CSV, image, VOC or Cityscapes folder.</summary>
+/// <summary>
+/// Loads a dataset into memory: a built-in synthetic set (classification or segmentation), or a CIFAR, CSV, image, VOC
+/// or Cityscapes folder.
+/// </summary>
 /// <remarks>
 /// <para>Without -Path, Get-KdDataset generates the built-in synthetic dataset: seeded colour images that a small CNN
 /// learns and a linear model does not, generated in well under a second. It is what the examples and tests use; a
-/// bigger network gains on it, so there is something to distill.</para>
+/// bigger network gains on it, so there is something to distill. With -Task Segmentation it generates synthetic
+/// scenes instead: objects of several classes (each a shape with its own colour and texture) on a noisy background,
+/// occluding each other, labelled per pixel (class 0 is the background, object outlines are ignored), learnable so that
+/// a small segmentation network clearly beats chance within a minute of CPU.</para>
 /// <para>With -Path it reads a folder and detects its layout (-Format forces one):</para>
 /// <list type="bullet">
 /// <item><description>CIFAR-10/100 binary: data_batch_1..5.bin and test_batch.bin, or train.bin and test.bin (the
@@ -21,9 +28,11 @@ namespace KdTools.Cmdlets.Commands;
 /// <item><description>Pascal VOC 2012 segmentation (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/ with
 /// train.txt and val.txt; the folder, VOC2012/ or VOCdevkit/VOC2012/) and Cityscapes (leftImg8bit/ and gtFine/, its 19
 /// evaluation classes): a label map per image, each image scaled onto a square canvas of -ImageSize, the padding
-/// ignored; val is the test split. The training and measuring cmdlets take classification datasets.</description></item>
+/// ignored; val is the test split.</description></item>
 /// </list>
-/// <para>The dataset is held in memory as 8-bit pixels, so it is meant for CIFAR-scale data. Training and measuring
+/// <para>The labels say the task of every run on the dataset: a segmentation dataset takes segmentation networks
+/// (pspnet_*, deeplabv3_*) and the methods that distill them (CE, PixelKD, CWD, SKD); a classifier or a classification
+/// method given one fails before training. The dataset is held in memory as 8-bit pixels, so it is meant for CIFAR-scale data. Training and measuring
 /// cmdlets take it with -Dataset (they also take the folder path directly). Images are normalised per channel: CIFAR
 /// with its published statistics, other datasets with their training split's.</para>
 /// </remarks>
@@ -33,6 +42,12 @@ namespace KdTools.Cmdlets.Commands;
 /// </code>
 /// <para>A small synthetic dataset: 4 classes of 16x16 RGB images, 128 to train on and 64 to test. The same -Seed
 /// (1 by default) always gives the same images.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdDataset -Synthetic -Task Segmentation -Classes 4 -TrainCount 64 -TestCount 16 -ImageSize 32
+/// </code>
+/// <para>Synthetic segmentation scenes: a background and 3 object classes, 32x32 images with a label per pixel.</para>
 /// </example>
 /// <example>
 /// <code>
@@ -65,25 +80,39 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     [Parameter(ParameterSetName = SyntheticSet)]
     public SwitchParameter Synthetic { get; set; }
 
-    /// <summary>Number of classes of the synthetic dataset (2 to 1000).</summary>
+    /// <summary>
+    /// What the synthetic dataset is for: Classification (one class per image) or Segmentation (a class per pixel, for
+    /// the segmentation networks and methods).
+    /// </summary>
+    [Parameter(ParameterSetName = SyntheticSet)]
+    public PredictionTask Task { get; set; } = PredictionTask.Classification;
+
+    /// <summary>
+    /// Number of classes of the synthetic dataset: 2 to 1000 for classification; 2 to 11 for segmentation, the
+    /// background included.
+    /// </summary>
+    /// <value>10 for classification, 6 for segmentation</value>
     [Parameter(ParameterSetName = SyntheticSet)]
     [ValidateRange(2, 1000)]
     public int Classes { get; set; } = 10;
 
-    /// <summary>Number of synthetic training images, spread evenly over the classes.</summary>
+    /// <summary>Number of synthetic training images, spread evenly over the classes (classification).</summary>
+    /// <value>2000 for classification, 512 for segmentation</value>
     [Parameter(ParameterSetName = SyntheticSet)]
     [ValidateRange(1, 1_000_000)]
     public int TrainCount { get; set; } = 2000;
 
     /// <summary>Number of synthetic test images, drawn independently of the training images.</summary>
+    /// <value>500 for classification, 128 for segmentation</value>
     [Parameter(ParameterSetName = SyntheticSet)]
     [ValidateRange(1, 1_000_000)]
     public int TestCount { get; set; } = 500;
 
     /// <summary>
     /// Side in pixels of the square images (8 to 256): generated (synthetic), stored in each CSV row, or resized to
-    /// (image folders). CIFAR is always 32. Small images train much faster.
+    /// (image folders). CIFAR is always 32. Small images train much faster. Synthetic segmentation scenes need at least 16.
     /// </summary>
+    /// <value>32 for classification, 64 for segmentation</value>
     [Parameter(ParameterSetName = SyntheticSet)]
     [Parameter(ParameterSetName = PathSet)]
     [ValidateRange(8, 256)]
@@ -121,6 +150,7 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     {
         var dataset = ParameterSetName == PathSet
             ? Invoke(() => DatasetReader.Read(ResolvePath(Path), Format, ImageSize, Channels), Path)
+            : Task == PredictionTask.Segmentation ? Invoke(() => SyntheticSegmentation.Create(SegmentationOptions()))
             : Invoke(() => SyntheticDataset.Create(new SyntheticDatasetOptions
             {
                 Classes = Classes,
@@ -130,5 +160,20 @@ public sealed class GetKdDatasetCommand : KdCmdlet
                 Seed = Seed,
             }));
         WriteObject(new KdDatasetInfo(dataset));
+    }
+
+    /// <summary>The scenes' settings: the parameters given, the segmentation defaults for the others.</summary>
+    private SyntheticSegmentationOptions SegmentationOptions()
+    {
+        var defaults = new SyntheticSegmentationOptions();
+        bool Given(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+        return defaults with
+        {
+            Classes = Given(nameof(Classes)) ? Classes : defaults.Classes,
+            TrainCount = Given(nameof(TrainCount)) ? TrainCount : defaults.TrainCount,
+            TestCount = Given(nameof(TestCount)) ? TestCount : defaults.TestCount,
+            ImageSize = Given(nameof(ImageSize)) ? ImageSize : defaults.ImageSize,
+            Seed = Seed,
+        };
     }
 }

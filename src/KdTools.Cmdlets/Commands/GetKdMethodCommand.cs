@@ -78,6 +78,7 @@ public sealed class GetKdMethodCommand : KdCmdlet
                     {
                         Name = method.Name,
                         NeedsTeacher = method.NeedsTeacher,
+                        Tasks = string.Join(",", method.Tasks),
                         Summary = method.Summary,
                         Options = string.Join(";", method.Options.Select(o => $"{o.Name}={o.DefaultText}")),
                         Paper = method.Paper,

@@ -10,7 +10,10 @@ using TorchSharp;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>Classifies images with a trained model: the class, its probability and the most probable classes.</summary>
+/// <summary>
+/// Classifies images with a trained model (the class, its probability and the most probable classes), or segments
+/// them with a segmentation model into label PNGs.
+/// </summary>
 /// <remarks>
 /// <para>Takes image files or folders (-Path, or FullName from Get-ChildItem in the pipeline), or a dataset's test split
 /// (-Dataset). Writes one flat KdPrediction per image: the predicted class (name and index), its probability and the
@@ -23,6 +26,11 @@ namespace KdTools.Cmdlets.Commands;
 /// <para>An image that cannot be read is a non-terminating error; the others are still classified. A model without
 /// recorded normalisation (a PyTorch state dict imported without -Mean and -Std) or a dataset of another class count
 /// stops the cmdlet before any image is read.</para>
+/// <para>A segmentation model (pspnet_*, deeplabv3_*) segments image files instead: -OutputFolder is required, and each
+/// image gets a label map there, an 8-bit palette PNG of the image's own size named after the image, whose pixel values
+/// are the class indices and whose colours are Pascal VOC's (as VOC's SegmentationClass files). It writes one KdLabelMap
+/// per image: the label file and the share of the image each class covers. Its scores on a labelled test split come
+/// from Measure-Student.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -45,8 +53,20 @@ namespace KdTools.Cmdlets.Commands;
 /// <para>Classifies the images of a folder (here three copies of a small test image stand in for your photos), naming
 /// the classes, and writes one CSV row per image.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Task Segmentation -Classes 3 -TrainCount 16 -TestCount 4 -ImageSize 32
+/// $model = New-Teacher pspnet_resnet18_w8 -Dataset $data -Epochs 1
+/// $png = [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAIElEQVR42mNkYPgvwPCDeMTCIPCDgYEENKphVMPQ0QAAivz6JdiBPUoAAAAASUVORK5CYII=')
+/// New-Item -ItemType Directory ./scenes | Out-Null
+/// 1..2 | ForEach-Object { [IO.File]::WriteAllBytes((Join-Path $PWD "scenes/$_.png"), $png) }
+/// Get-KdPrediction -Model $model -Path ./scenes -OutputFolder ./labels | Format-Table Path, LabelPath, Classes
+/// </code>
+/// <para>Segments the images of a folder with a segmentation model: ./labels/1.png and ./labels/2.png are their label
+/// maps, in VOC's palette.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "KdPrediction", DefaultParameterSetName = PathSet)]
-[OutputType(typeof(KdPrediction))]
+[OutputType(typeof(KdPrediction), typeof(KdLabelMap))]
 public sealed class GetKdPredictionCommand : KdCmdlet
 {
     private const string PathSet = "Path";
@@ -92,6 +112,14 @@ public sealed class GetKdPredictionCommand : KdCmdlet
     [Parameter]
     public string[]? ClassName { get; set; }
 
+    /// <summary>
+    /// Where a segmentation model writes its label maps (created if missing): one palette PNG per image, named after the
+    /// image. Required for a segmentation model, refused for a classifier. Relative to the current location.
+    /// </summary>
+    /// <value>none (classifiers write rows only)</value>
+    [Parameter(ParameterSetName = PathSet)]
+    public string? OutputFolder { get; set; }
+
     /// <summary>Images per forward pass (speed and memory, not the results).</summary>
     [Parameter]
     [ValidateRange(1, 65_536)]
@@ -114,6 +142,7 @@ public sealed class GetKdPredictionCommand : KdCmdlet
             Fail(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"-ClassName gives {ClassName.Length} names but {_model.Architecture} has {_model.Classes} classes", ClassName);
         _classNames = ClassName ?? _data?.ClassNames;
+        RequireTaskOutput();
 
         // The model's own statistics; a dataset's only stand in for a model that records none.
         var normalization = ModelNormalization.Of(_model) ?? (_data is null ? null : (_data.Mean, _data.Std));
@@ -140,6 +169,22 @@ public sealed class GetKdPredictionCommand : KdCmdlet
         };
     }
 
+    /// <summary>Segmentation models write label maps of image files; classifiers write rows.</summary>
+    private void RequireTaskOutput()
+    {
+        bool segments = _model.Network.Task == PredictionTask.Segmentation;
+        if (segments && ParameterSetName == DatasetSet)
+            Fail(KdErrorIds.TaskMismatch, KdErrorKind.InvalidArgument,
+                $"{_model.Architecture} is a segmentation model: it writes label maps of image files (-Path with -OutputFolder); " +
+                "measure it on a dataset's test split with Measure-Student", _model);
+        else if (segments && OutputFolder is null)
+            Fail(KdErrorIds.TaskMismatch, KdErrorKind.InvalidArgument,
+                $"{_model.Architecture} is a segmentation model: give -OutputFolder, the folder its label PNGs are written to", _model);
+        else if (!segments && OutputFolder is not null)
+            Fail(KdErrorIds.TaskMismatch, KdErrorKind.InvalidArgument,
+                $"{_model.Architecture} classifies whole images and has no label maps to write; leave out -OutputFolder", _model);
+    }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == DatasetSet)
@@ -164,6 +209,11 @@ public sealed class GetKdPredictionCommand : KdCmdlet
         _pending.RemoveRange(0, count);
         int first = _filesSeen;
         _filesSeen += count;
+        if (OutputFolder is not null)
+        {
+            Segment(files, first);
+            return;
+        }
         var outcomes = Invoke(() => Predictor.PredictFiles(_settings, files, ImageSize, Cancellation).ToList());
         foreach (var outcome in outcomes)
         {
@@ -171,6 +221,32 @@ public sealed class GetKdPredictionCommand : KdCmdlet
                 WriteError(ErrorRecords.From(error, outcome.File));
             else
                 WriteObject(Row(outcome.Prediction!, first));
+        }
+    }
+
+    private void Segment(List<string> files, int first)
+    {
+        var folder = ResolvePath(OutputFolder!);
+        foreach (var outcome in Invoke(() => LabelMapPredictor.PredictFiles(_settings, files, ImageSize, folder, Cancellation).ToList()))
+        {
+            if (outcome.Error is { } error)
+            {
+                WriteError(ErrorRecords.From(error, outcome.File));
+                continue;
+            }
+            var map = outcome.Prediction!;
+            WriteObject(new KdLabelMap
+            {
+                Path = map.File,
+                Index = first + map.Index,
+                LabelPath = map.LabelFile,
+                Width = map.Width,
+                Height = map.Height,
+                Classes = string.Join(";", map.ClassShares.Select((share, c) => (share, c)).Where(x => x.share > 0)
+                    .OrderByDescending(x => x.share).ThenBy(x => x.c)
+                    .Select(x => $"{ClassLabel(x.c)}={x.share.ToString("0.####", CultureInfo.InvariantCulture)}")),
+                Model = _model.Architecture,
+            });
         }
     }
 

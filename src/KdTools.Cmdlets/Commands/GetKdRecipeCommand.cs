@@ -71,7 +71,7 @@ public sealed class GetKdRecipeCommand : KdCmdlet
                 BatchSize = s.BatchSize,
                 Schedule = s.Schedule.Describe(s.Epochs),
                 Milestones = string.Join(",", (s.Schedule.MilestoneFractions ?? []).Select(f => (f * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%")),
-                Augmentation = s.Augmentation.ToString(),
+                Augmentation = s.DescribeAugmentation(recipe.Task),
                 Source = recipe.Source,
             });
         }

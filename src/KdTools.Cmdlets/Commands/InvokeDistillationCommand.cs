@@ -275,7 +275,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Nesterov = settings.Nesterov,
             WeightDecay = settings.WeightDecay,
             Schedule = settings.Schedule.Describe(settings.Epochs),
-            Augmentation = settings.Augmentation.ToString(),
+            Augmentation = settings.DescribeAugmentation(data.Task),
             Seed = settings.Seed,
             Top1 = result.Top1,
             Top5 = result.Top5,

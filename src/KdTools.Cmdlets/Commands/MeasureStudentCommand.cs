@@ -22,6 +22,10 @@ namespace KdTools.Cmdlets.Commands;
 /// Invoke-Distillation (their teacher gives the agreement column, their settings fill Method, Epochs and Options) and
 /// checkpoint paths, from the pipeline or as the first argument. Measurements have the same columns whatever was
 /// measured, so teachers, students and baselines go into one Export-Csv.</para>
+/// <para>A segmentation model on a segmentation dataset gets one KdSegmentationMeasurement instead, with its own
+/// columns: MeanIoU and PixelAccuracy from one confusion matrix over every labelled test pixel (label 255 ignored),
+/// ClassIoU as one compact string, TeacherAgreement per pixel, loss, parameters, latency and throughput. A classifier
+/// on a segmentation dataset, or the reverse, is an error for that model.</para>
 /// <para>A model that cannot be measured (a checkpoint that does not load, a model for another class count) is a
 /// non-terminating error: the other models are still measured. A bad -Dataset, or a -Teacher of another class count,
 /// stops the cmdlet before any model is measured.</para>
@@ -52,8 +56,16 @@ namespace KdTools.Cmdlets.Commands;
 /// </code>
 /// <para>Measures a model saved in an earlier session, from its file.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Task Segmentation -Classes 3 -TrainCount 16 -TestCount 4 -ImageSize 32
+/// $teacher = New-Teacher pspnet_resnet18_w8 -Dataset $data -Epochs 1
+/// $teacher | Measure-Student -Dataset $data -NoTiming | Format-List Model, MeanIoU, PixelAccuracy, ClassIoU
+/// </code>
+/// <para>Measures a segmentation model: mean IoU, pixel accuracy and each class's IoU over all test pixels.</para>
+/// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "Student")]
-[OutputType(typeof(KdMeasurement))]
+[OutputType(typeof(KdMeasurement), typeof(KdSegmentationMeasurement))]
 public sealed class MeasureStudentCommand : KdCmdlet
 {
     private KdDataset _data = null!;
@@ -133,6 +145,12 @@ public sealed class MeasureStudentCommand : KdCmdlet
                 WriteWarning(warning);
         model.Network.to(_device);
         teacher?.Network.to(_device);
+        if (!TryInvoke(() => RequireDatasetTask(model, teacher), model, out _)) return;
+        if (_data.Task == PredictionTask.Segmentation)
+        {
+            MeasureSegmentation(model, run, teacher);
+            return;
+        }
         if (!TryInvoke(() => Evaluator.EvaluateExits(model.Network, _data.Test, _data.Normalization, _device, BatchSize,
                 teacher?.Network, Cancellation), model, out var exits))
             return;
@@ -164,5 +182,44 @@ public sealed class MeasureStudentCommand : KdCmdlet
                 Options = run?.Options ?? "",
             });
         }
+    }
+
+    /// <summary>The model and its teacher must predict what the dataset labels (a class per image, or per pixel).</summary>
+    private bool RequireDatasetTask(KdModel model, KdModel? teacher)
+    {
+        TaskCompatibility.RequireNetwork(model.Network, "model", _data.Task, _data.Name);
+        if (teacher is not null) TaskCompatibility.RequireNetwork(teacher.Network, "teacher", _data.Task, _data.Name);
+        return true;
+    }
+
+    private void MeasureSegmentation(KdModel model, KdRun? run, KdModel? teacher)
+    {
+        if (!TryInvoke(() => SegmentationEvaluator.Evaluate(model.Network, _data.Test, _data.Normalization, _device, BatchSize,
+                teacher?.Network, Cancellation), model, out var scores))
+            return;
+        LatencyResult? speed = null;
+        if (!NoTiming && !TryInvoke(() => LatencyMeter.Measure(model.Network, _data.Channels, _data.Height, _data.Width, _device, BatchSize),
+                model, out speed))
+            return;
+        WriteObject(new KdSegmentationMeasurement
+        {
+            Model = model.Architecture,
+            Role = model.Role,
+            Method = run?.Method ?? model.TrainedWith,
+            Teacher = teacher?.Architecture ?? "",
+            Dataset = _data.Name,
+            Count = _data.Test.Count,
+            Pixels = scores.Pixels,
+            MeanIoU = scores.MeanIoU,
+            PixelAccuracy = scores.PixelAccuracy,
+            ClassIoU = scores.FormatClassIoU(_data.ClassNames),
+            Loss = scores.Loss,
+            TeacherAgreement = scores.TeacherAgreement,
+            Parameters = model.Parameters,
+            LatencyMs = speed?.MillisecondsPerImage ?? double.NaN,
+            ImagesPerSecond = speed?.ImagesPerSecond ?? double.NaN,
+            Epochs = run?.Epochs ?? model.TrainedEpochs,
+            Options = run?.Options ?? "",
+        });
     }
 }

@@ -126,10 +126,11 @@ public abstract class KdTrainingCmdlet : KdCmdlet
 
     /// <summary>
     /// Train on the images as they are, without the recipe's augmentation (the Default recipe's: random crops with 4
-    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's). A
-    /// classification run with a teacher then computes the teacher's outputs once per training image and reuses them in
-    /// every later epoch (for the methods that name what they read of the teacher: KD, DKD, DIST, TAKD, CRD, PKT, RKD),
-    /// up to 1 GiB of kept outputs; the results match recomputed outputs to float rounding.
+    /// pixels of zero padding and horizontal flips; Get-KdRecipe's Augmentation column has each recipe's; on a
+    /// segmentation dataset, the random scale 0.5–2.0, crop and flip of images and label maps). A classification run
+    /// with a teacher then computes the teacher's outputs once per training image and reuses them in every later epoch
+    /// (for the methods that name what they read of the teacher: KD, DKD, DIST, TAKD, CRD, PKT, RKD), up to 1 GiB of
+    /// kept outputs; the results match recomputed outputs to float rounding.
     /// </summary>
     /// <value>False: training batches are augmented as the recipe says</value>
     [Parameter]
@@ -180,7 +181,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         if (IsExplicit(nameof(Momentum))) settings = settings with { Momentum = Momentum };
         if (IsExplicit(nameof(Nesterov))) settings = settings with { Nesterov = Nesterov.IsPresent };
         if (IsExplicit(nameof(WeightDecay))) settings = settings with { WeightDecay = WeightDecay };
-        if (IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent) settings = settings with { Augmentation = AugmentationPolicy.None };
+        if (IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent) settings = settings with { Augmentation = AugmentationPolicy.None, SegmentationAugmentation = SegmentationAugmentationPolicy.None };
         return settings with
         {
             Schedule = Schedule(settings.Schedule),

@@ -9,6 +9,9 @@ public sealed class KdDatasetInfo
     internal KdDatasetInfo(KdDataset dataset) => Dataset = dataset;
 
     public string Name => Dataset.Name;
+
+    /// <summary>Classification (a class per image) or Segmentation (a class per pixel).</summary>
+    public string Task => Dataset.Task.ToString();
     public int Classes => Dataset.Classes;
     public int TrainCount => Dataset.Train.Count;
     public int TestCount => Dataset.Test.Count;

@@ -5,6 +5,10 @@ public sealed class KdMethodInfo
 {
     public string Name { get; init; } = "";
     public bool NeedsTeacher { get; init; }
+
+    /// <summary>The tasks the method trains: "Classification", "Segmentation", or both, comma-separated.</summary>
+    public string Tasks { get; init; } = "";
+
     public string Summary { get; init; } = "";
 
     /// <summary>Options with defaults, "Alpha=0.9;Temperature=4".</summary>

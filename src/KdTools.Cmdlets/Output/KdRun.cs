@@ -60,7 +60,7 @@ public sealed class KdRun
     /// <summary>Mean training loss of the last epoch.</summary>
     public double TrainLoss { get; init; }
 
-    /// <summary>Last epoch's weighted loss terms, "ce=0.12;kd=0.34" (they sum to TrainLoss).</summary>
+    /// <summary>Last epoch's weighted loss terms, "ce=0.12;kd=0.34" (they sum to TrainLoss, except the loss of a method's own second update, SKD's "critic").</summary>
     public string LossTerms { get; init; } = "";
 
     /// <summary>The method's options as used, "Temperature=4;Alpha=0.9".</summary>

@@ -40,7 +40,7 @@ public sealed record PredictionOutcome(int Index, string? File, Prediction? Pred
 /// </summary>
 public static class Predictor
 {
-    private const int FileChannels = 3;
+    internal const int FileChannels = 3;
 
     /// <summary>
     /// Predicts each file, resized to <paramref name="imageSize"/> pixels square. A file that cannot be read yields an
@@ -110,7 +110,7 @@ public static class Predictor
         }
     }
 
-    private static (StbImageSharp.ImageResult?, KdException?) TryDecode(string file)
+    internal static (StbImageSharp.ImageResult?, KdException?) TryDecode(string file)
     {
         try
         {
@@ -133,7 +133,7 @@ public static class Predictor
     }
 
     /// <summary>The readable images as one uint8 [n, 3, side, side] tensor (in the caller's dispose scope).</summary>
-    private static Tensor StackImages(StbImageSharp.ImageResult?[] decoded, List<int> readable, int side)
+    internal static Tensor StackImages(StbImageSharp.ImageResult?[] decoded, List<int> readable, int side)
     {
         var images = zeros(readable.Count, FileChannels, side, side, dtype: ScalarType.Byte);
         for (int j = 0; j < readable.Count; j++)

@@ -44,13 +44,30 @@ public static class HolisticDistillationLoss
     /// <param name="studentScores">Same shape.</param>
     public static Tensor GradientPenalty(Func<Tensor, Tensor> critic, Tensor teacherScores, Tensor studentScores, Generator random)
     {
+        using var scope = NewDisposeScope();
+        var alpha = MixingWeights(teacherScores, random);
+        return GradientPenalty(critic, teacherScores, studentScores, alpha).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The per-sample weights α ~ U(0, 1) of the interpolates, shaped [N, 1, …] like <paramref name="teacherScores"/>,
+    /// drawn on the CPU from <paramref name="random"/> in the default dtype and then moved to the scores' dtype and device.
+    /// </summary>
+    public static Tensor MixingWeights(Tensor teacherScores, Generator random)
+    {
+        var shape = new long[teacherScores.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = teacherScores.shape[0];
+        using var scope = NewDisposeScope();
+        return rand(shape, generator: random).to(teacherScores.dtype).to(teacherScores.device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The gradient penalty at the interpolates of the given per-sample weights <paramref name="alpha"/> [N, 1, …].</summary>
+    public static Tensor GradientPenalty(Func<Tensor, Tensor> critic, Tensor teacherScores, Tensor studentScores, Tensor alpha)
+    {
         LossShapeChecks.SameShape("gradient penalty", studentScores, teacherScores);
         using var scope = NewDisposeScope();
         long batch = teacherScores.shape[0];
-        var mixShape = new long[teacherScores.dim()];
-        Array.Fill(mixShape, 1L);
-        mixShape[0] = batch;
-        var alpha = rand(mixShape, generator: random).to(teacherScores.dtype).to(teacherScores.device);
         var interpolated = (alpha * teacherScores.detach() + (1 - alpha) * studentScores.detach()).requires_grad_(true);
         var output = critic(interpolated);
         var gradient = autograd.grad([output], [interpolated], [ones_like(output)], retain_graph: true, create_graph: true)[0];

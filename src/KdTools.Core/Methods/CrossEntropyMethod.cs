@@ -4,10 +4,11 @@ namespace KdTools.Core.Methods;
 public sealed class CrossEntropyOptions : MethodOptions;
 
 /// <summary>
-/// The no-distillation baseline: cross-entropy on the labels only. Trains teachers, and gives every sweep its
-/// "student from scratch" row with the same columns as the distilled runs.
+/// The no-distillation baseline: cross-entropy on the labels only (per pixel for segmentation). Trains teachers, and
+/// gives every sweep its "student from scratch" row with the same columns as the distilled runs.
 /// </summary>
-[DistillationMethod("CE", "Baseline without a teacher: cross-entropy on the hard labels only.", NeedsTeacher = false)]
+[DistillationMethod("CE", "Baseline without a teacher: cross-entropy on the hard labels only.", NeedsTeacher = false,
+    Tasks = [PredictionTask.Classification, PredictionTask.Segmentation])]
 internal sealed class CrossEntropyMethod(CrossEntropyOptions options) : DistillationMethod<CrossEntropyOptions>(options)
 {
     public override void AddLosses(StepContext step, LossTerms terms)

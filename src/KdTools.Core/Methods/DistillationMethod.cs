@@ -16,6 +16,12 @@ public sealed class DistillationMethodAttribute(string name, string summary) : A
 
     /// <summary>The paper, for listings and help.</summary>
     public string Paper { get; init; } = "";
+
+    /// <summary>
+    /// The prediction tasks the method defines its losses for (classification unless it says otherwise); a run of
+    /// another task fails before training with <see cref="KdErrorIds.MethodTaskUnsupported"/>.
+    /// </summary>
+    public PredictionTask[] Tasks { get; init; } = [PredictionTask.Classification];
 }
 
 /// <summary>
@@ -33,14 +39,16 @@ public abstract class DistillationMethod : IDisposable
             ?? throw new InvalidOperationException($"{GetType().Name} lacks [DistillationMethod]");
         Name = attribute.Name;
         NeedsTeacher = attribute.NeedsTeacher;
+        Tasks = attribute.Tasks;
     }
 
-    /// <summary>For objectives the engine runs that are not user-selectable methods (head fine-tuning).</summary>
+    /// <summary>For objectives the engine runs that are not user-selectable methods (head fine-tuning: classification).</summary>
     protected DistillationMethod(MethodOptions options, string name, bool needsTeacher)
     {
         Options = options;
         Name = name;
         NeedsTeacher = needsTeacher;
+        Tasks = [PredictionTask.Classification];
     }
 
     public string Name { get; }
@@ -54,6 +62,16 @@ public abstract class DistillationMethod : IDisposable
     /// <see cref="Training.TeacherOutputCache"/>).
     /// </summary>
     public virtual IReadOnlyCollection<string>? TeacherFeaturesRead => null;
+
+    /// <summary>The prediction tasks the method defines its losses for (<see cref="DistillationMethodAttribute.Tasks"/>).</summary>
+    public IReadOnlyList<PredictionTask> Tasks { get; }
+
+    /// <summary>
+    /// A second optimisation the engine runs after every main-stage step, with its own SGD (an adversarial critic's
+    /// update), or null. Its parameters belong to <see cref="Extras"/> — so they move, switch to train mode and are
+    /// checkpointed with them — but stay out of the student's optimizer.
+    /// </summary>
+    public virtual AuxiliaryUpdate? AuxiliaryUpdate => null;
 
     /// <summary>Weight of the hard-label cross-entropy the engine adds (1 unless the method rebalances it, as KD does).</summary>
     public virtual double TaskLossWeight => 1.0;
@@ -154,11 +172,13 @@ public sealed class MethodSetup
     /// <param name="random">The generator for explicit draws in <see cref="DistillationMethod.Initialize"/>; null = seeded with 0 (tests).</param>
     /// <param name="trainingLabels">The training split's labels, int64 [N] on the CPU (read, never modified).</param>
     /// <param name="teacherPreActivationNorm">The teacher's <see cref="Models.ClassifierNet.PreActivationNorm"/>.</param>
+    /// <param name="inputShape">The probe's input shape [2, C, H, W]; null = unknown (tests).</param>
     public MethodSetup(IReadOnlyDictionary<string, long[]> student, IReadOnlyDictionary<string, long[]>? teacher,
         int classes, Device device, IReadOnlyList<string>? studentExits = null, IReadOnlyList<string>? teacherExits = null,
         long trainingSamples = 0, Generator? random = null, Tensor? trainingLabels = null,
-        Func<int, (Tensor Weight, Tensor Bias)?>? teacherPreActivationNorm = null)
+        Func<int, (Tensor Weight, Tensor Bias)?>? teacherPreActivationNorm = null, long[]? inputShape = null)
     {
+        InputShape = inputShape;
         Random = random ?? new Generator(0);
         TrainingSamples = trainingSamples;
         TrainingLabels = trainingLabels;
@@ -178,6 +198,9 @@ public sealed class MethodSetup
     /// initial rows) take it, never libtorch's global generator. Valid during Initialize only.
     /// </summary>
     public Generator Random { get; }
+
+    /// <summary>Shape of the networks' input batch [N, C, H, W] as probed (image-conditioned modules read C); null when unknown.</summary>
+    public long[]? InputShape { get; }
 
     /// <summary>Size of the training split (memory-bank methods keep one row per sample).</summary>
     public long TrainingSamples { get; }

@@ -5,6 +5,9 @@ namespace KdTools.Core.Methods;
 /// <summary>A registered method as listed by <c>Get-KdMethod</c>.</summary>
 public sealed record MethodDescriptor(string Name, string Summary, string Paper, bool NeedsTeacher, Type MethodType, Type OptionsType)
 {
+    /// <summary>The prediction tasks the method defines its losses for.</summary>
+    public IReadOnlyList<PredictionTask> Tasks { get; init; } = [PredictionTask.Classification];
+
     public IReadOnlyList<MethodOptionInfo> Options => MethodOptionInfo.For(OptionsType);
 }
 
@@ -30,7 +33,7 @@ public static class MethodRegistry
             if (attribute is null) continue;
             var optionsType = OptionsTypeOf(type);
             lock (Gate) ByName[attribute.Name] = new MethodDescriptor(attribute.Name, attribute.Summary, attribute.Paper,
-                attribute.NeedsTeacher, type, optionsType);
+                attribute.NeedsTeacher, type, optionsType) { Tasks = attribute.Tasks };
         }
     }
 

@@ -43,6 +43,9 @@ internal sealed class DilatedResNet : nn.Module
     /// <summary>Channels of layer4's output.</summary>
     public long OutputChannels { get; }
 
+    /// <summary>Channels of the input images: what the stem convolution takes.</summary>
+    public int InputChannels => (int)conv1.weight!.shape[1];
+
     /// <summary>Records <c>stem</c> and <c>stage1..4</c> (and their pre-activations) in <paramref name="features"/>; returns layer4's output.</summary>
     public Tensor Run(Tensor input, FeatureCollector features)
     {

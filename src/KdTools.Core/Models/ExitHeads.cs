@@ -70,6 +70,8 @@ public sealed class MultiExitNet : ClassifierNet
     }
 
     public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage) => backbone.PreActivationNorm(stage);
+
+    public override PredictionTask Task => backbone.Task;
 }
 
 /// <summary>Rebuilds exit heads from a checkpoint's (kind, configuration) pair.</summary>

@@ -27,6 +27,9 @@ public abstract class SegmentationNet : ClassifierNet
 
     public override PredictionTask Task => PredictionTask.Segmentation;
 
+    /// <summary>The backbone's stem's input channels (the heads register their convolutions before the backbone's).</summary>
+    public override int InputChannels => backbone.InputChannels;
+
     /// <summary>Logits and features without dropout (evaluation, or a step that supplies no generator).</summary>
     public override ModelOutput Run(Tensor input) => Run(input, dropoutRandom: null);
 

@@ -10,16 +10,18 @@ namespace KdTools.Core.Reporting;
 public static class AccuracyBarChart
 {
     /// <summary>Renders the chart as a PNG of <paramref name="width"/> × <paramref name="height"/> pixels.</summary>
+    /// <param name="metric">What the entries' fractions are, for the title and the axis: "top-1", or "mIoU" for segmentation.</param>
     /// <exception cref="KdException"><see cref="KdErrorIds.PlotEmpty"/> when there is no bar.</exception>
-    public static byte[] RenderPng(IReadOnlyList<AccuracyEntry> bars, IReadOnlyList<AccuracyEntry> lines, int width, int height)
+    public static byte[] RenderPng(IReadOnlyList<AccuracyEntry> bars, IReadOnlyList<AccuracyEntry> lines, int width, int height,
+        string metric = "top-1")
     {
         if (bars.Count == 0)
             throw new KdException(KdErrorIds.PlotEmpty, KdErrorKind.InvalidArgument,
                 "an accuracy chart needs at least one measured student", bars.Count);
         using var plot = new Plot();
         ChartStyle.Apply(plot);
-        plot.Title("test top-1");
-        plot.YLabel("top-1 (%)");
+        plot.Title($"test {metric}");
+        plot.YLabel($"{metric} (%)");
         var barPlot = plot.Add.Bars(bars.Select((entry, i) => new Bar
         {
             Position = i,

@@ -108,6 +108,17 @@ public sealed record DistillationResult
     /// <summary>Top-1 of every extra exit and "ensemble" at <see cref="Reported"/>'s epoch.</summary>
     public IReadOnlyDictionary<string, double> ExitTop1 => Reported?.ExitTop1 ?? new Dictionary<string, double>();
 
+    /// <summary>Segmentation: mean IoU of <see cref="Reported"/>'s epoch (NaN for classification).</summary>
+    public double MeanIoU => Reported?.TestMeanIoU ?? double.NaN;
+
+    /// <summary>Segmentation: pixel accuracy of <see cref="Reported"/>'s epoch (NaN for classification).</summary>
+    public double PixelAccuracy => Reported?.TestPixelAccuracy ?? double.NaN;
+
+    /// <summary>Segmentation: the per-class IoUs of <see cref="Reported"/>'s epoch (NaN for a class that occurs nowhere).</summary>
+    public IReadOnlyList<double> ClassIoU => Reported?.TestClassIoU(Network.NumClasses) ?? [];
+
+    public double BestMeanIoU => Best?.TestMeanIoU ?? double.NaN;
+
     public double BestTop1 => Best?.TestTop1 ?? double.NaN;
     public double BestTop5 => Best?.TestTop5 ?? double.NaN;
 
@@ -156,6 +167,7 @@ public static class Distillation
         try
         {
             var teacher = method.NeedsTeacher ? request.Teacher : null;
+            RequireOneTask(request, method, teacher);
             if (method.NeedsTeacher && teacher is null)
                 throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
                     $"method {method.Name} needs a teacher; give it one, or use a teacher-free method such as CE");
@@ -196,6 +208,17 @@ public static class Distillation
         {
             if (request.Method is null) method.Dispose();
         }
+    }
+
+    /// <summary>The dataset's task is the run's: the method, the student (built or named) and the teacher must share it.</summary>
+    private static void RequireOneTask(DistillationRequest request, DistillationMethod method, ClassifierNet? teacher)
+    {
+        var (task, dataset) = (request.Dataset.Task, request.Dataset.Name);
+        TaskCompatibility.RequireMethod(method.Name, method.Tasks, task, dataset);
+        if (request.Student is { } student) TaskCompatibility.RequireNetwork(student, "student", task, dataset);
+        else if (request.StudentArchitecture is { } name)
+            TaskCompatibility.RequireArchitecture(name, ArchitectureRegistry.Get(name).Task, "student", task, dataset);
+        if (teacher is not null) TaskCompatibility.RequireNetwork(teacher, "teacher", task, dataset);
     }
 
     /// <summary>Runs the engine on one job and assembles its result (the student with the method's exits).</summary>

@@ -28,6 +28,10 @@ public static class HeadFineTuning
         ILogger? logger = null, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default, bool startOver = false)
     {
         var backbone = trained is MultiExitNet existing ? existing.Backbone : trained;
+        if (backbone.Task != PredictionTask.Classification || data.Task != PredictionTask.Classification)
+            throw new KdException(KdErrorIds.MethodTaskUnsupported, KdErrorKind.InvalidArgument,
+                $"intermediate heads classify whole images: they need a classification network and dataset, not {backbone.Architecture} ({backbone.Task}) on '{data.Name}' ({data.Task})",
+                backbone.Architecture);
         if (backbone.NumClasses != data.Classes)
             throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"{backbone.Architecture} has {backbone.NumClasses} classes but dataset '{data.Name}' has {data.Classes}; add heads with the dataset it was trained on");

@@ -40,7 +40,7 @@ internal sealed class RunIdentity
             new("Nesterov", settings.Nesterov ? "true" : "false"),
             new("weight decay", Invariant(settings.WeightDecay)),
             new("schedule", settings.Schedule.Describe(settings.Epochs)),
-            new("augmentation", settings.Augmentation.ToString()),
+            new("augmentation", settings.DescribeAugmentation(job.Dataset.Task)),
             new("seed", Invariant(settings.Seed)),
             new("keep best weights", settings.KeepBestWeights ? "true" : "false"),
             new("evaluate every", Invariant(settings.EvaluateEvery)),

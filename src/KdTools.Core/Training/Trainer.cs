@@ -124,8 +124,13 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var stage = stages[i];
             if (state.Stage != stage.Name) state.StartStage(stage.Name);
             using var optimizer = new SgdOptimizer(stage.Parameters(), stage.LearningRate, _settings.Momentum, _settings.WeightDecay, _settings.Nesterov);
+            using var auxiliary = stage.IsMain && job.Method.AuxiliaryUpdate is { } update ? new AuxiliaryOptimizer(update) : null;
+            run.Auxiliary = auxiliary;
             if (resumed is not null && resumed.Stage == stage.Name)
+            {
                 optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
+                auxiliary?.Optimizer.LoadBuffers(resumed.OptimizerState, job.ResumeFrom!);
+            }
             if (!RunStage(run, device, optimizer, stage, i == stages.Count - 1, cancellation))
                 return Finish(run, clock, cancelled: true);
         }
@@ -137,6 +142,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     private sealed record ActiveRun(TrainingJob Job, ClassifierNet Network, RunIdentity Identity, RunFiles Files, RunState State)
     {
         public WeightSnapshot? Best { get; set; }
+
+        /// <summary>The method's second optimisation in the main stage (SKD's critic), saved and restored with the stage's optimizer.</summary>
+        public AuxiliaryOptimizer? Auxiliary { get; set; }
     }
 
     /// <summary>The pre-stages that run (0 epochs skips one), then the main stage.</summary>
@@ -177,7 +185,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                 var order = loader.EpochOrder(MixSeed(_settings.Seed, stage.Index, state.Epoch, -1));
                 int epoch = state.Epoch;
                 using var prefetcher = new StepInputPrefetcher(b => StepInputs.Prepare(loader, order, b, MixSeed(_settings.Seed, stage.Index, epoch, b),
-                    job.Task, job.Student.Normalization!, teacherNormalization, _settings.Augmentation, device), loader.BatchCount, PrepareBatchesAhead);
+                    job.Task, job.Student.Normalization!, teacherNormalization, _settings, device), loader.BatchCount, PrepareBatchesAhead);
                 for (; state.NextBatch < loader.BatchCount; state.NextBatch++)
                 {
                     if (cancellation.IsCancellationRequested)
@@ -187,12 +195,13 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                         return false;
                     }
                     optimizer.LearningRate = stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
+                    run.Auxiliary?.ScheduleAt(state.Epoch, stage.Epochs, state.NextBatch, loader.BatchCount);
                     long waitStart = Stopwatch.GetTimestamp();
                     using (var inputs = prefetcher.Take(state.NextBatch))
                     {
                         Timings.InputWait += Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
                         Timings.InputPreparation += inputs.PreparationSeconds;
-                        Step(job, inputs, optimizer, stage, state);
+                        Step(job, inputs, optimizer, run.Auxiliary, stage, state);
                     }
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
@@ -240,7 +249,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             $"(epoch terms: {string.Join(", ", record.Terms.Select(t => $"{t.Key}={t.Value:G3}"))})");
     }
 
-    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, Stage stage, RunState state)
+    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state)
     {
         using var scope = torch.NewDisposeScope();
         prepared.AttachTo(scope);
@@ -266,7 +275,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         Timings.Teacher += Stopwatch.GetElapsedTime(teacherStart, studentStart).TotalSeconds;
         // A pre-stage that trains only the method's modules (FT's paraphraser, MHKD/TOFD teacher heads) reads the teacher
         // alone, so the student does not run there.
-        var student = stage.TrainsStudent ? job.Student.Run(inputs) : null;
+        var student = stage.TrainsStudent ? task.RunStudent(job.Student, inputs, random) : null;
 
         var terms = new LossTerms();
         if (stage.TaskLossWeight != 0 && student is not null) terms.Add(TaskTerm, stage.TaskLossWeight * task.Loss(student, labels));
@@ -280,17 +289,20 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Step();
+        var values = terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList();
+        // The method's own update (SKD's critic) follows the student's, from the same outputs; its loss is reported as a
+        // term of its own, outside the student's loss.
+        if (auxiliary is not null) values.Add(KeyValuePair.Create(auxiliary.Update.Name, auxiliary.Step(context)));
 
         Observer?.StepCompleted(new StepTrace(state.Stage, state.Epoch, stage.Epochs, state.NextBatch, optimizer.LearningRate, inputs, labels,
-            context.Indices, terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList(), context.Draws!));
+            context.Indices, values, context.Draws!));
 
         double loss = total.ToDouble();
-        if (!double.IsFinite(loss))
+        if (!double.IsFinite(loss) || !values.All(t => double.IsFinite(t.Value)))
             throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
                 $"the {job.Method.Name} loss became {loss} at {state.Stage} epoch {state.Epoch + 1}, batch {state.NextBatch + 1} " +
-                $"(terms: {string.Join(", ", terms.Items.Select(t => $"{t.Key}={t.Value.ToDouble():G4}"))}); lower the learning rate or the method's loss weights");
+                $"(terms: {string.Join(", ", values.Select(t => $"{t.Key}={t.Value:G4}"))}); lower the learning rate or the method's loss weights");
         var hits = student is null ? ((long, long)?)null : task.Hits(student, labels);
-        var values = terms.Items.Select(t => KeyValuePair.Create(t.Key, t.Value.ToDouble())).ToList();
         state.Accumulator.Add(hits, loss, values);
         if (state.StageStartLoss is null)
         {
@@ -358,7 +370,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var state = run.State;
         // After a completed epoch the saved position is the start of the next one.
         var position = completedEpoch ? state.Snapshot(epoch: state.Epoch + 1, batch: 0) : state.Snapshot(state.Epoch, state.NextBatch);
-        void Write() => TrainingCheckpoint.SaveResumable(path, run.Job, run.Network, _settings, position, optimizer, run.Best, run.Identity, finished);
+        void Write() => TrainingCheckpoint.SaveResumable(path, run.Job, run.Network, _settings, position, optimizer, run.Best, run.Identity, finished,
+            optimizer is null ? null : run.Auxiliary?.Optimizer);
         if (!tolerateFailure)
         {
             long start = Stopwatch.GetTimestamp();
@@ -418,11 +431,14 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         };
     }
 
+    /// <summary>The student's and the method's extra parameters, except those the method's auxiliary update trains.</summary>
     private static IEnumerable<(string, Parameter)> MainParameters(TrainingJob job)
     {
         foreach (var (name, p) in job.Student.named_parameters()) yield return ($"model.{name}", p);
-        if (job.Method.Extras is { } extras)
-            foreach (var (name, p) in extras.named_parameters()) yield return ($"extras.{name}", p);
+        if (job.Method.Extras is not { } extras) yield break;
+        var auxiliary = job.Method.AuxiliaryUpdate?.Parameters().Select(p => p.Parameter.Handle).ToHashSet() ?? [];
+        foreach (var (name, p) in extras.named_parameters())
+            if (!auxiliary.Contains(p.Handle)) yield return ($"extras.{name}", p);
     }
 
     private static IEnumerable<(string, Parameter)> PreStageParameters(TrainingJob job, PreStage stage)
@@ -438,6 +454,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (method.NeedsTeacher && job.Teacher is null)
             throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
                 $"method {method.Name} needs a teacher; give it one, or use a teacher-free method such as CE");
+        var (task, dataset) = (job.Dataset.Task, job.Dataset.Name);
+        TaskCompatibility.RequireMethod(method.Name, method.Tasks, task, dataset);
+        TaskCompatibility.RequireNetwork(job.Student, "student", task, dataset);
+        if (job.Teacher is not null) TaskCompatibility.RequireNetwork(job.Teacher, "teacher", task, dataset);
         if (job.Student.NumClasses != job.Dataset.Classes)
             throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"the student ({job.Student.Architecture}) has {job.Student.NumClasses} classes but dataset '{job.Dataset.Name}' has {job.Dataset.Classes}; create the student for {job.Dataset.Classes} classes");
@@ -486,7 +506,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             var teacher = job.Teacher?.Run(Inputs(job.Teacher));
             return new MethodSetup(Shapes(student), teacher is null ? null : Shapes(teacher), job.Dataset.Classes, device,
                 student.Exits.Keys.ToList(), teacher?.Exits.Keys.ToList(), job.Dataset.Train.Count, random,
-                job.Dataset.Train.Labels, job.Teacher is { } t ? t.PreActivationNorm : null);
+                job.Dataset.Task == PredictionTask.Classification ? job.Dataset.Train.Labels : null,
+                job.Teacher is { } t ? t.PreActivationNorm : null, images.shape);
         }
         finally
         {

@@ -47,13 +47,16 @@ internal static class TrainingCheckpoint
     /// <param name="optimizer">The stage's optimizer; null before the first stage starts (no momentum yet).</param>
     /// <param name="best">The best epoch's weights of a run that keeps them.</param>
     /// <param name="finished">Whether the run has completed every stage.</param>
+    /// <param name="auxiliary">The optimizer of the method's auxiliary update (SKD's critic), if any: its buffers' names
+    /// start with the update's name, so they share the optimizer prefix with the stage's without colliding.</param>
     public static void SaveResumable(string path, TrainingJob job, Models.ClassifierNet network, TrainingSettings settings, RunState position,
-        SgdOptimizer? optimizer, WeightSnapshot? best, RunIdentity identity, bool finished)
+        SgdOptimizer? optimizer, WeightSnapshot? best, RunIdentity identity, bool finished, SgdOptimizer? auxiliary = null)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
         if (job.Method.Extras is { } extras) tensors.AddRange(ModuleState.Collect(extras, CheckpointMetadata.ExtrasPrefix));
         if (optimizer is not null)
-            tensors.AddRange(optimizer.Buffers.Select(b => KeyValuePair.Create(CheckpointMetadata.OptimizerPrefix + b.Name, b.Velocity)));
+            tensors.AddRange(optimizer.Buffers.Concat(auxiliary?.Buffers ?? [])
+                .Select(b => KeyValuePair.Create(CheckpointMetadata.OptimizerPrefix + b.Name, b.Velocity)));
         if (best is not null) tensors.AddRange(best.Entries(CheckpointMetadata.BestPrefix));
         var run = new SavedRun(position.Stage, position.Epoch, position.NextBatch, position.Accumulator, position.History,
             position.StageStartLoss, position.StageStartTaskLoss, finished);

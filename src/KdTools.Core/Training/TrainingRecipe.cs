@@ -16,6 +16,9 @@ public sealed record TrainingRecipe(string Name, string Source, TrainingSettings
     /// <summary>The learning rate for a lightweight student (<see cref="ArchitectureInfo.Lightweight"/>); null = the same.</summary>
     public double? LightweightLearningRate { get; init; }
 
+    /// <summary>The task the recipe's reference trains (its augmentation is that task's).</summary>
+    public PredictionTask Task { get; init; } = PredictionTask.Classification;
+
     /// <summary>The recipe's settings for the registered <paramref name="studentArchitecture"/>.</summary>
     public TrainingSettings SettingsFor(string studentArchitecture) => SettingsFor(ArchitectureRegistry.Get(studentArchitecture));
 
@@ -81,6 +84,13 @@ public static class TrainingRecipes
                 Schedule = LearningRateSchedule.AtFractions(0.1, 0.75),
                 Augmentation = AugmentationPolicy.None,
             }),
+        new("SKD", "irfanICMLL/structure_knowledge_distillation (Liu et al., SKD, segmentation), train_options' defaults: SGD lr 0.01 (--lr-g), momentum 0.9, weight decay 1e-4 (the authors' run_train_val.sh passes 5e-4), poly 0.9 per step over the run, batch 8, random scale 0.5–2.0 in steps of 0.1, crop (512 on Cityscapes; here the stored image size) and flip; 40000 steps of 8 images, which is 108 epochs of Cityscapes' 2975 training images. The critic's own SGD is set by the SKD method's options",
+            new TrainingSettings
+            {
+                Recipe = "SKD", Epochs = 108, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4, BatchSize = 8,
+                Schedule = LearningRateSchedule.PolyDecay(0.9),
+                SegmentationAugmentation = SegmentationAugmentationPolicy.Standard,
+            }) { Task = PredictionTask.Segmentation },
     ];
 
     /// <summary>The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones.</summary>

@@ -14,6 +14,20 @@ public static class MetricNames
 
     /// <summary>Classification: fraction whose label is among the top min(5, classes) classes.</summary>
     public const string Top5 = "top5";
+
+    /// <summary>Segmentation: mean intersection over union of the classes present, from all test pixels.</summary>
+    public const string MeanIoU = "miou";
+
+    /// <summary>Segmentation: fraction of labelled test pixels predicted right.</summary>
+    public const string PixelAccuracy = "pixel_accuracy";
+
+    private const string ClassIoUPrefix = "iou.";
+
+    /// <summary>Segmentation: the IoU of class <paramref name="index"/> (absent when the class occurs nowhere).</summary>
+    public static string ClassIoU(int index) => ClassIoUPrefix + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Whether <paramref name="metric"/> is one class's IoU (a per-class detail, not a summary metric).</summary>
+    public static bool IsClassIoU(string metric) => metric.StartsWith(ClassIoUPrefix, StringComparison.Ordinal);
 }
 
 /// <summary>One epoch of one stage: the schedule, the training loss by term, and the test split's metrics.</summary>
@@ -64,6 +78,15 @@ public sealed record EpochRecord
 
     [JsonIgnore]
     public double TestTop5 => Metric(MetricNames.Top5);
+
+    [JsonIgnore]
+    public double TestMeanIoU => Metric(MetricNames.MeanIoU);
+
+    [JsonIgnore]
+    public double TestPixelAccuracy => Metric(MetricNames.PixelAccuracy);
+
+    /// <summary>Segmentation: the IoU of each of <paramref name="classes"/> classes, NaN for a class that occurs nowhere.</summary>
+    public IReadOnlyList<double> TestClassIoU(int classes) => Enumerable.Range(0, classes).Select(c => Metric(MetricNames.ClassIoU(c))).ToList();
 
     /// <summary>Test top-1 of every extra exit (intermediate heads, branches) and "ensemble"; empty for single-exit models.</summary>
     [JsonIgnore]

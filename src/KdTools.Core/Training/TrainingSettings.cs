@@ -29,8 +29,19 @@ public sealed record TrainingSettings
     /// <summary>The main stage's schedule. Pre-stages run on their own (constant unless the method says otherwise).</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.AtFractions(0.1, 0.625, 0.75, 0.875);
 
-    /// <summary>Training-batch augmentation; <see cref="AugmentationPolicy.None"/> turns it off.</summary>
+    /// <summary>Training-batch augmentation of a classification run; <see cref="AugmentationPolicy.None"/> turns it off.</summary>
     public AugmentationPolicy Augmentation { get; init; } = AugmentationPolicy.Standard;
+
+    /// <summary>
+    /// Training-batch augmentation of a segmentation run, applied to images and label maps together (the reference's
+    /// random scale 0.5–2.0, crop and flip unless a recipe says otherwise); <see cref="SegmentationAugmentationPolicy.None"/>
+    /// turns it off.
+    /// </summary>
+    public SegmentationAugmentationPolicy SegmentationAugmentation { get; init; } = SegmentationAugmentationPolicy.Standard;
+
+    /// <summary>The augmentation a run of <paramref name="task"/> uses, as short text (<c>crop4,flip</c>, <c>scale0.5-2,flip</c>).</summary>
+    public string DescribeAugmentation(PredictionTask task) =>
+        task == PredictionTask.Segmentation ? SegmentationAugmentation.ToString() : Augmentation.ToString();
 
     /// <summary>
     /// Seeds the student's and the method's initial weights, shuffling, augmentation and every random draw of a step;
@@ -74,5 +85,6 @@ public sealed record TrainingSettings
         Check(!Nesterov || Momentum > 0, nameof(Nesterov), "needs Momentum > 0", Nesterov);
         Check(Threads is null or >= 1, nameof(Threads), "must be ≥ 1", Threads ?? 0);
         Schedule.Validate(nameof(Schedule));
+        SegmentationAugmentation.Validate();
     }
 }

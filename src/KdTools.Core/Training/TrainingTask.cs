@@ -8,10 +8,9 @@ namespace KdTools.Core.Training;
 
 /// <summary>
 /// What the networks learn to predict: the engine's task seam. The engine never names a label shape, a label loss or
-/// a metric; it asks the task to turn a batch into inputs and labels, for the label loss and the training hits of a
-/// step, and for the test metrics of an epoch. Classification is the one task today; a second one (semantic
-/// segmentation: [B, H, W] labels cropped and flipped with the images, pixel cross-entropy, mIoU) is another
-/// implementation chosen by <see cref="TrainingTasks.For"/>.
+/// a metric; it asks the task to turn a batch into inputs and labels, to run the student, for the label loss and the
+/// training hits of a step, and for the test metrics of an epoch. <see cref="TrainingTasks.For"/> picks the dataset's:
+/// classification, or semantic segmentation (<see cref="SegmentationTask"/>).
 /// </summary>
 internal interface ITrainingTask
 {
@@ -19,13 +18,16 @@ internal interface ITrainingTask
     string ScoreMetric { get; }
 
     /// <summary>
-    /// A training batch as one network's inputs and the labels, on <paramref name="device"/>: augmented with the draws of
-    /// <paramref name="random"/> (labels that have a layout get the same crop and flip) and normalised with
-    /// <paramref name="normalization"/>. Two calls with identically seeded generators make identical draws, so a
-    /// teacher with other statistics sees the same augmented images.
+    /// A training batch as one network's inputs and the labels, on <paramref name="device"/>: augmented as the task's
+    /// policy in <paramref name="settings"/> says, with the draws of <paramref name="random"/> (labels that have a layout
+    /// get the same crop and flip), and normalised with <paramref name="normalization"/>. Two calls with identically
+    /// seeded generators make identical draws, so a teacher with other statistics sees the same augmented images.
     /// </summary>
-    (Tensor Inputs, Tensor Labels) Prepare(Batch batch, InputNormalization normalization, AugmentationPolicy augmentation,
+    (Tensor Inputs, Tensor Labels) Prepare(Batch batch, InputNormalization normalization, TrainingSettings settings,
         Generator random, Device device);
+
+    /// <summary>The student's forward pass in a training step; random layers (a head's dropout) draw from <paramref name="random"/>.</summary>
+    ModelOutput RunStudent(ClassifierNet student, Tensor inputs, Generator random);
 
     /// <summary>The label loss of a step, a scalar (mean over the batch).</summary>
     Tensor Loss(ModelOutput student, Tensor labels);
@@ -40,7 +42,8 @@ internal interface ITrainingTask
 /// <summary>Picks the task a dataset defines.</summary>
 internal static class TrainingTasks
 {
-    public static ITrainingTask For(KdDataset dataset) => ClassificationTask.Instance;
+    public static ITrainingTask For(KdDataset dataset) =>
+        dataset.Task == PredictionTask.Segmentation ? SegmentationTask.Instance : ClassificationTask.Instance;
 }
 
 /// <summary>Image classification: int64 labels [B], cross-entropy, top-1/top-5 accuracy per exit.</summary>
@@ -50,9 +53,11 @@ internal sealed class ClassificationTask : ITrainingTask
 
     public string ScoreMetric => MetricNames.Top1;
 
-    public (Tensor Inputs, Tensor Labels) Prepare(Batch batch, InputNormalization normalization, AugmentationPolicy augmentation,
+    public (Tensor Inputs, Tensor Labels) Prepare(Batch batch, InputNormalization normalization, TrainingSettings settings,
         Generator random, Device device) =>
-        (BatchAugmentation.Prepare(batch.Images, normalization.Mean, normalization.Std, augmentation, random).to(device), batch.Labels.to(device));
+        (BatchAugmentation.Prepare(batch.Images, normalization.Mean, normalization.Std, settings.Augmentation, random).to(device), batch.Labels.to(device));
+
+    public ModelOutput RunStudent(ClassifierNet student, Tensor inputs, Generator random) => student.Run(inputs);
 
     public Tensor Loss(ModelOutput student, Tensor labels) => nn.functional.cross_entropy(student.Logits, labels);
 

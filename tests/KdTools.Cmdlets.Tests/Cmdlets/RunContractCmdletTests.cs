@@ -123,14 +123,16 @@ public sealed class RunContractCmdletTests(ModuleFixture fixture)
             Get-KdRecipe RepDist*
             Get-KdRecipe NoSuchRecipe
             """);
-        Assert.Equal(["Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD"], result.Output.Take(7).Select(r => (string)r.Prop("Name")!));
-        var rep = result.Output[7];
+        Assert.Equal(["Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD", "SKD"], result.Output.Take(8).Select(r => (string)r.Prop("Name")!));
+        // A segmentation recipe shows the augmentation of images and label maps together.
+        Assert.Equal(("poly 0.9", "scale0.5-2,flip"), (result.Output[7].Prop("Schedule"), result.Output[7].Prop("Augmentation")));
+        var rep = result.Output[8];
         Assert.Equal(("RepDistiller", 240, 0.05, 0.01, 0.9, false, 0.0005, 64, "×0.1 at 150,180,210", "62.5%,75%,87.5%", "crop4,flip"),
             (rep.Prop("Name"), rep.Prop("Epochs"), rep.Prop("LearningRate"), rep.Prop("LightweightLearningRate"), rep.Prop("Momentum"),
                 rep.Prop("Nesterov"), rep.Prop("WeightDecay"), rep.Prop("BatchSize"), rep.Prop("Schedule"), rep.Prop("Milestones"), rep.Prop("Augmentation")));
         foreach (var property in rep.Properties)
             Assert.True(property.Value is string or int or double or bool, $"{property.Name} is {property.Value?.GetType().Name}");
-        Assert.Equal(8, result.Output.Count);
+        Assert.Equal(9, result.Output.Count);
         Assert.Equal("KdTools.Recipe.Unknown", result.FirstErrorId);
         Assert.Contains("known: Default, RepDistiller, DIH", result.FirstError!.Exception.Message);
     }

@@ -96,6 +96,7 @@ public class SegmentationModelTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
 
+        Assert.Equal(3, model.InputChannels);
         var output = model.Run(randn(2, 3, side, side));
 
         long stem = (side + 1) / 2, quarter = (stem + 1) / 2, eighth = (quarter + 1) / 2;

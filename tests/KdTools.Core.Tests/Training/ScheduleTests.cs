@@ -95,7 +95,7 @@ public class ScheduleTests
     [Fact]
     public void Recipes_are_named_and_an_unknown_one_lists_the_known()
     {
-        Assert.Equal(new[] { "Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD" }, TrainingRecipes.All.Select(r => r.Name));
+        Assert.Equal(new[] { "Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD", "SKD" }, TrainingRecipes.All.Select(r => r.Name));
         Assert.Equal(new TrainingSettings(), TrainingRecipes.Get("default").Settings);
         var repDistiller = TrainingRecipes.Get("RepDistiller");
         Assert.Equal(0.05, repDistiller.SettingsFor("resnet8").LearningRate);
