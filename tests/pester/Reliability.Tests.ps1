@@ -42,7 +42,7 @@ using System.Threading;
 
 public static class KdTestStopper
 {
-    /// The status of the epoch record whose write the stop landed in ("train epoch 2/4").
+    /// The status of the epoch record whose write the stop landed in ("train epoch 2/3").
     public static string StoppedAt;
 
     /// Stops the pipeline from inside the cmdlet's write of its epoch progress record number `record`: the handler runs
@@ -64,7 +64,7 @@ public static class KdTestStopper
 }
 '@
         $folder = Join-Path $TestDrive 'stopped'
-        $run = "-Method CE -Epochs 4 -BatchSize 16 -LearningRate 0.01 -Threads 2 -CheckpointDirectory '$folder'"
+        $run = "-Method CE -Epochs 3 -BatchSize 16 -LearningRate 0.01 -Threads 2 -CheckpointDirectory '$folder'"
         $ps = [powershell]::Create()
         $null = $ps.AddScript(@"
 Import-Module '$module'
@@ -87,7 +87,7 @@ Invoke-Distillation -Student resnet8 -Dataset `$data $run
         $position.stage | Should -Be 'train'
         $position.finished | Should -BeFalse
         # Past the checkpoint of the epoch before the stop's: a stop that escaped the loop through the write left that one.
-        [KdTestStopper]::StoppedAt -match '^train epoch (\d)/4$' | Should -BeTrue -Because "the stop's record says '$([KdTestStopper]::StoppedAt)'"
+        [KdTestStopper]::StoppedAt -match '^train epoch (\d)/3$' | Should -BeTrue -Because "the stop's record says '$([KdTestStopper]::StoppedAt)'"
         $stoppedInEpoch = [int] $Matches[1]
         ($position.epoch * 4 + $position.nextBatch) | Should -BeGreaterThan (($stoppedInEpoch - 1) * 4)
     }
@@ -97,10 +97,24 @@ Invoke-Distillation -Student resnet8 -Dataset `$data $run
         $warnings[0] | Should -BeLike "Stopped; the run's resumable checkpoint is '$($checkpoint[0].FullName)'*-Resume*"
     }
 
+    It 'keeps a new run of the same configuration from starting over it unless -Force' {
+        { Invoke-Distillation -Dataset $data -Method CE -Epochs 3 -CheckpointDirectory $folder @common } |
+            Should -Throw -ErrorId 'KdTools.Checkpoint.Unfinished,*' -ExpectedMessage "*'$($checkpoint[0].FullName)'*"
+    }
+
+    It 'refuses a -Resume with other settings, listing each difference' {
+        $refused = { Invoke-Distillation -Dataset $data -Method CE -Epochs 3 -Resume $checkpoint[0].FullName @common -Seed 2 -WeightDecay 0.001 } |
+            Should -Throw -ErrorId 'KdTools.Checkpoint.Mismatch,*' -PassThru
+        $refused.Exception.Message | Should -BeLike '*seed: 1 in the checkpoint, 2 now*'
+        $refused.Exception.Message | Should -BeLike '*weight decay: 0.0005 in the checkpoint, 0.001 now*'
+    }
+
     It 'resumes to the weights of the uninterrupted run, bit for bit' {
-        $resumed = Invoke-Distillation -Dataset $data -Method CE -Epochs 4 -Resume $checkpoint[0].FullName @common
-        $whole = Invoke-Distillation -Dataset $data -Method CE -Epochs 4 @common
-        $resumed.History | Should -HaveCount 4
+        $resumed = Invoke-Distillation -Dataset $data -Method CE -Epochs 3 -Resume $checkpoint[0].FullName @common
+        # -Force: the same configuration, beside the stopped run's files (which the resume has just finished).
+        $whole = Invoke-Distillation -Dataset $data -Method CE -Epochs 3 -CheckpointDirectory $folder -Force @common
+        @(Get-ChildItem $folder -Filter '*-last.safetensors') | Should -HaveCount 2
+        $resumed.History | Should -HaveCount 3
         $resumed.StudentModel | Save-KdModel (Join-Path $TestDrive 'resumed.safetensors')
         $whole.StudentModel | Save-KdModel (Join-Path $TestDrive 'whole.safetensors')
         Get-WeightHash (Join-Path $TestDrive 'resumed.safetensors') | Should -Be (Get-WeightHash (Join-Path $TestDrive 'whole.safetensors'))
