@@ -107,6 +107,9 @@ Invoke-Distillation -Student resnet8 -Dataset `$data $run
             Should -Throw -ErrorId 'KdTools.Checkpoint.Mismatch,*' -PassThru
         $refused.Exception.Message | Should -BeLike '*seed: 1 in the checkpoint, 2 now*'
         $refused.Exception.Message | Should -BeLike '*weight decay: 0.0005 in the checkpoint, 0.001 now*'
+        # New-Teacher resumes too (a teacher's run is CE on the labels, the same run as this one).
+        { New-Teacher resnet8 -Dataset $data -Epochs 3 -Resume $checkpoint[0].FullName -BatchSize 16 -LearningRate 0.02 -Threads 2 } |
+            Should -Throw -ErrorId 'KdTools.Checkpoint.Mismatch,*' -ExpectedMessage '*learning rate: 0.01 in the checkpoint, 0.02 now*'
     }
 
     It 'resumes to the weights of the uninterrupted run, bit for bit' {
@@ -158,6 +161,16 @@ Describe 'Runs in ForEach-Object -Parallel' {
             Get-WeightHash $result.File | Should -Be (Get-WeightHash $reference.File) -Because "$($result.Name) in parallel"
             $result.TrainLoss | Should -Be $reference.TrainLoss
         }
+    }
+}
+
+Describe 'Option values' {
+    It 'are taken exactly or refused naming the option, the value and the type, never rounded or read in a culture' {
+        $base = @{ Dataset = $data; Epochs = 1; ErrorAction = 'Stop' } + $common
+        { Invoke-Distillation -Method KD -Teacher (New-Student resnet8 -Dataset $data) -MethodOption @{ Temperature = '2,5' } @base } |
+            Should -Throw -ErrorId 'KdTools.Method.OptionInvalid,*' -ExpectedMessage "*Temperature*'2,5'*"
+        { Invoke-Distillation -Method FitNet -Teacher (New-Student resnet8 -Dataset $data) -MethodOption @{ HintEpochs = 0.5 } @base } |
+            Should -Throw -ErrorId 'KdTools.Method.OptionInvalid,*' -ExpectedMessage '*HintEpochs*0.5*'
     }
 }
 

@@ -27,8 +27,11 @@ namespace KdTools.Cmdlets.Commands;
 /// the best epoch's test top-1, the loss terms, the options used. It carries the trained student, so it pipes into
 /// Measure-Student, Save-KdModel, or another Invoke-Distillation as the next teacher; Get-KdHistory gives its epochs.
 /// TAKD's run carries its assistant's run in EarlierRuns.</para>
-/// <para>With -CheckpointDirectory, a run stopped by Ctrl+C (or a crash) continues with -Resume from its
-/// last.safetensors, and ends exactly as an uninterrupted run would.</para>
+/// <para>A run stopped by Ctrl+C saves its resumable checkpoint (in -CheckpointDirectory, or else in the temp folder's
+/// kdtools/checkpoints) and names it in a warning; a crashed run with -CheckpointDirectory has its last epoch's. The
+/// same command with -Resume &lt;that file&gt; continues it and ends bit for bit as an uninterrupted run would (same
+/// device and -Threads); a -Resume with other settings, data or teacher weights is refused, listing the
+/// differences.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -80,8 +83,8 @@ namespace KdTools.Cmdlets.Commands;
 /// Get-ChildItem ./kd-run | Select-Object Name
 /// </code>
 /// <para>RepDistiller's recipe shortened to 2 epochs (its milestones are fractions of the epochs, so they move with
-/// them), keeping checkpoints: last.safetensors after every epoch (what -Resume continues from after a stop) and
-/// best.safetensors.</para>
+/// them), keeping checkpoints named after the run: &lt;run&gt;-last.safetensors after every epoch (what -Resume
+/// continues from after a stop) and &lt;run&gt;-best.safetensors.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
 [OutputType(typeof(KdRun))]
@@ -160,16 +163,6 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter(Mandatory = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>
-    /// <summary>
-    /// A resumable checkpoint (&lt;run&gt;-last.safetensors in the stopped run's -CheckpointDirectory) of an
-    /// interrupted run: training continues from where it stopped and keeps writing to that checkpoint. The run must be
-    /// the same: the same student, method and options, settings, seed, dataset contents and teacher weights; any
-    /// difference is refused with a KdTools.Checkpoint.Mismatch error that lists them.
-    /// </summary>
-    [Parameter]
-    public string? Resume { get; set; }
-
     protected override void BeginProcessing()
     {
         _data = ResolveDataset(Dataset).Dataset;
@@ -209,7 +202,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             MethodOptions = options,
             KdWeight = KdWeight,
             Settings = settings,
-            ResumeFrom = Resume is null ? null : ResolvePath(Resume),
+            ResumeFrom = ResumePath,
             StartOver = Force,
             Logger = logger,
             Progress = progress,

@@ -14,7 +14,7 @@ namespace KdTools.Cmdlets.Commands;
 /// value. -Verbose shows each epoch; a progress bar shows epochs and batches; Ctrl+C stops at the next batch and saves
 /// a resumable checkpoint.</para>
 /// <para>To load a trained teacher use Import-KdModel: it reads KdTools checkpoints and PyTorch state dicts. -Path
-/// still loads a KdTools checkpoint (Save-KdModel's, or last.safetensors/best.safetensors of -CheckpointDirectory),
+/// still loads a KdTools checkpoint (Save-KdModel's, or a run's &lt;run&gt;-last/-best.safetensors in -CheckpointDirectory),
 /// as Import-KdModel does.</para>
 /// <para>The teacher it writes feeds Invoke-Distillation (through the pipeline or -Teacher), Add-IntermediateHead and
 /// Measure-Student.</para>
@@ -32,7 +32,7 @@ namespace KdTools.Cmdlets.Commands;
 /// <code>
 /// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
 /// New-Teacher resnet8 -Dataset $data -Epochs 2 -CheckpointDirectory ./teacher-run | Out-Null
-/// $teacher = Import-KdModel ./teacher-run/best.safetensors
+/// $teacher = Get-ChildItem ./teacher-run -Filter *-best.safetensors | Import-KdModel
 /// $teacher.TrainedEpochs
 /// </code>
 /// <para>Trains with checkpoints in ./teacher-run, then loads the best epoch's weights back from the file, as a later
@@ -75,7 +75,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
 
     /// <summary>
     /// A KdTools checkpoint to load instead of training: a .safetensors file written by Save-KdModel or by
-    /// -CheckpointDirectory (last.safetensors, best.safetensors); its architecture, class count and normalisation come
+    /// -CheckpointDirectory (&lt;run&gt;-last.safetensors, &lt;run&gt;-best.safetensors); its architecture, class count and normalisation come
     /// from the file. Import-KdModel does the same and also reads PyTorch state dicts: use it instead.
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = LoadSet, ValueFromPipelineByPropertyName = true)]
@@ -101,6 +101,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             StudentArchitecture = architecture,
             MethodName = "CE",
             Settings = settings,
+            ResumeFrom = ResumePath,
             StartOver = Force,
             Logger = logger,
             Progress = progress,

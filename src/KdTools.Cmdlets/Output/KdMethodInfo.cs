@@ -32,4 +32,10 @@ public sealed class KdArchitectureInfo
     public string Family { get; init; } = "";
     public int HeadPositions { get; init; }
     public string Description { get; init; } = "";
+
+    /// <summary>
+    /// A lightweight network (MobileNet, ShuffleNet): recipes with a LightweightLearningRate (RepDistiller's 0.01)
+    /// train it at that rate. Not a column of the default table; Format-List and Where-Object show it.
+    /// </summary>
+    public bool Lightweight { get; init; }
 }
