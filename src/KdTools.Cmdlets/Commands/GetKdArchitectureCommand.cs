@@ -57,9 +57,6 @@ public sealed class GetKdArchitectureCommand : KdCmdlet
         if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(Name))
             Invoke(() => ArchitectureRegistry.Get(Name), Name);
         foreach (var a in matches)
-            WriteObject(new KdArchitectureInfo
-            {
-                Name = a.Name, Family = a.Family, HeadPositions = a.HeadPositions, Description = a.Description, Lightweight = a.Lightweight,
-            });
+            WriteObject(new KdArchitectureInfo { Name = a.Name, Family = a.Family, HeadPositions = a.HeadPositions, Description = a.Description, Lightweight = a.Lightweight });
     }
 }

@@ -27,11 +27,8 @@ namespace KdTools.Cmdlets.Commands;
 /// the best epoch's test top-1, the loss terms, the options used. It carries the trained student, so it pipes into
 /// Measure-Student, Save-KdModel, or another Invoke-Distillation as the next teacher; Get-KdHistory gives its epochs.
 /// TAKD's run carries its assistant's run in EarlierRuns.</para>
-/// <para>A run stopped by Ctrl+C saves its resumable checkpoint (in -CheckpointDirectory, or else in the temp folder's
-/// kdtools/checkpoints) and names it in a warning; a crashed run with -CheckpointDirectory has its last epoch's. The
-/// same command with -Resume &lt;that file&gt; continues it and ends bit for bit as an uninterrupted run would (same
-/// device and -Threads); a -Resume with other settings, data or teacher weights is refused, listing the
-/// differences.</para>
+/// <para>With -CheckpointDirectory, a run stopped by Ctrl+C (or a crash) continues with -Resume from its
+/// &lt;run&gt;-last.safetensors, and ends exactly as an uninterrupted run would.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -83,8 +80,8 @@ namespace KdTools.Cmdlets.Commands;
 /// Get-ChildItem ./kd-run | Select-Object Name
 /// </code>
 /// <para>RepDistiller's recipe shortened to 2 epochs (its milestones are fractions of the epochs, so they move with
-/// them), keeping checkpoints named after the run: &lt;run&gt;-last.safetensors after every epoch (what -Resume
-/// continues from after a stop) and &lt;run&gt;-best.safetensors.</para>
+/// them), keeping checkpoints named after the run: KD-resnet8-…-last.safetensors after every epoch (what -Resume
+/// continues from after a stop) and KD-resnet8-…-best.safetensors.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
 [OutputType(typeof(KdRun))]

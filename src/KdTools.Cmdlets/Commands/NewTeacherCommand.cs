@@ -14,7 +14,7 @@ namespace KdTools.Cmdlets.Commands;
 /// value. -Verbose shows each epoch; a progress bar shows epochs and batches; Ctrl+C stops at the next batch and saves
 /// a resumable checkpoint.</para>
 /// <para>To load a trained teacher use Import-KdModel: it reads KdTools checkpoints and PyTorch state dicts. -Path
-/// still loads a KdTools checkpoint (Save-KdModel's, or a run's &lt;run&gt;-last/-best.safetensors in -CheckpointDirectory),
+/// still loads a KdTools checkpoint (Save-KdModel's, or the &lt;run&gt;-last/-best.safetensors of -CheckpointDirectory),
 /// as Import-KdModel does.</para>
 /// <para>The teacher it writes feeds Invoke-Distillation (through the pipeline or -Teacher), Add-IntermediateHead and
 /// Measure-Student.</para>
@@ -32,7 +32,7 @@ namespace KdTools.Cmdlets.Commands;
 /// <code>
 /// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
 /// New-Teacher resnet8 -Dataset $data -Epochs 2 -CheckpointDirectory ./teacher-run | Out-Null
-/// $teacher = Get-ChildItem ./teacher-run -Filter *-best.safetensors | Import-KdModel
+/// $teacher = Get-ChildItem ./teacher-run -Filter '*-best.safetensors' | Import-KdModel
 /// $teacher.TrainedEpochs
 /// </code>
 /// <para>Trains with checkpoints in ./teacher-run, then loads the best epoch's weights back from the file, as a later

@@ -33,9 +33,6 @@ public sealed class KdArchitectureInfo
     public int HeadPositions { get; init; }
     public string Description { get; init; } = "";
 
-    /// <summary>
-    /// A lightweight network (MobileNet, ShuffleNet): recipes with a LightweightLearningRate (RepDistiller's 0.01)
-    /// train it at that rate. Not a column of the default table; Format-List and Where-Object show it.
-    /// </summary>
+    /// <summary>A MobileNet or ShuffleNet student: the reference recipes train it at a lower learning rate (Get-KdRecipe's LightweightLearningRate).</summary>
     public bool Lightweight { get; init; }
 }
