@@ -6,6 +6,7 @@
 #                       engine), then Invoke-Pester over tests/pester
 #   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
+#   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -101,7 +102,9 @@ case "${1:-build}" in
   demo) build; pwsh_file examples/quickstart.ps1 ;;
   test) build; kd_ensure_python_torch; run_tests ;;
   parity) build; kd_ensure_python_torch; run_parity ;;
-  bench) shift; build; run_bench "$@" ;;
-  -h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  bench)
+    shift; build
+    if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
+  -h|--help|help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|bench]" >&2; exit 2 ;;
 esac

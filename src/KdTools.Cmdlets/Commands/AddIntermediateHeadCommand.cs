@@ -82,7 +82,7 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
         // One bad teacher in the pipeline is that item's error; the others still get their heads.
         if (!TryResolveModel(Teacher.Value, "Teacher", out var teacher, out _)) return;
         var settings = BuildSettings(teacher.Architecture);
-        var result = Train((logger, progress) => HeadFineTuning.Run(teacher.Network, Stage, data, settings, logger, progress, Cancellation, Force),
+        var result = Train((logger, progress) => HeadFineTuning.Run(teacher.Network, Stage, data, settings, logger, progress, Cancellation, Force, ResumePath),
             $"Training heads on {teacher.Architecture}", teacher.Architecture);
         WriteObject(new KdModel(result.Network, teacher.Role)
         {

@@ -7,7 +7,8 @@ namespace KdTools.Cmdlets.Commands;
 /// <summary>Lists the network architectures that -Architecture and -Student accept.</summary>
 /// <remarks>
 /// <para>One row per registered architecture: its name, its family, how many stages can carry an intermediate head
-/// (Add-IntermediateHead -Stage), and a description of its layout. All take RGB images and are built with the
+/// (Add-IntermediateHead -Stage), a description of its layout, and (as the Lightweight property, outside the default
+/// table) whether it is a lightweight network that recipes train at a lower learning rate. All take RGB images and are built with the
 /// dataset's class count.</para>
 /// <para>The classifiers (cifar-resnet, resnet, vgg, wrn: the CIFAR KD benchmark's networks) are designed for CIFAR's
 /// 32x32. The segmentation networks (pspnet, deeplabv3) put PSPNet's or DeepLabV3's head on a dilated ResNet (output
@@ -31,6 +32,13 @@ namespace KdTools.Cmdlets.Commands;
 /// Get-KdArchitecture | Where-Object Family -in 'pspnet', 'deeplabv3' | Format-Table Name, Description -Wrap
 /// </code>
 /// <para>The segmentation networks and their backbones.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdArchitecture | Where-Object Lightweight | Select-Object Name, Family
+/// </code>
+/// <para>The lightweight networks (MobileNet, ShuffleNet), which a recipe with a LightweightLearningRate (Get-KdRecipe)
+/// trains at that lower rate.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "KdArchitecture")]
 [OutputType(typeof(KdArchitectureInfo))]

@@ -160,15 +160,6 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter(Mandatory = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
-    /// <summary>
-    /// A resumable checkpoint (&lt;run&gt;-last.safetensors in the stopped run's -CheckpointDirectory) of an
-    /// interrupted run: training continues from where it stopped and keeps writing to that checkpoint. The run must be
-    /// the same: the same student, method and options, settings, seed, dataset contents and teacher weights; any
-    /// difference is refused with a KdTools.Checkpoint.Mismatch error that lists them.
-    /// </summary>
-    [Parameter]
-    public string? Resume { get; set; }
-
     protected override void BeginProcessing()
     {
         _data = ResolveDataset(Dataset).Dataset;
@@ -208,7 +199,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             MethodOptions = options,
             KdWeight = KdWeight,
             Settings = settings,
-            ResumeFrom = Resume is null ? null : ResolvePath(Resume),
+            ResumeFrom = ResumePath,
             StartOver = Force,
             Logger = logger,
             Progress = progress,

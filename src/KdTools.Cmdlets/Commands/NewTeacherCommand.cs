@@ -101,6 +101,7 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
             StudentArchitecture = architecture,
             MethodName = "CE",
             Settings = settings,
+            ResumeFrom = ResumePath,
             StartOver = Force,
             Logger = logger,
             Progress = progress,

@@ -7,9 +7,10 @@ namespace KdTools.Cmdlets.Commands;
 
 /// <summary>Saves a model, or a run's student, as a safetensors checkpoint that Import-KdModel and PyTorch read.</summary>
 /// <remarks>
-/// <para>The network's weights are the file's model.* entries under PyTorch's state-dict names, so Python's
-/// safetensors.torch.load_file reads them, with what KdTools knows about the model (architecture, classes, method,
-/// dataset, epochs, recipe, test top-1, input normalisation) as metadata. Import-KdModel, Measure-Student and
+/// <para>The file's tensors are the network's plain state dict under PyTorch's names (no prefix; a multi-exit model's
+/// extra exits under heads.*), so Python's model.load_state_dict(safetensors.torch.load_file(path)) reads it, with what
+/// KdTools knows about the model (architecture, classes, method, dataset, epochs, recipe, test top-1, input
+/// normalisation and size) as metadata. Import-KdModel, Measure-Student and
 /// Invoke-Distillation -Teacher load it back; loading never runs code from the file.</para>
 /// <para>The file is written atomically: it appears only once complete, its folder is created when missing, and a
 /// failed save leaves any earlier file as it was. Overwriting needs -Force; -WhatIf shows what would be written. A

@@ -158,6 +158,19 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>
+    /// A resumable checkpoint (&lt;run&gt;-last.safetensors, named in the warning of a stopped run) of an interrupted
+    /// run of this cmdlet: training continues from where it stopped, keeps writing to that checkpoint, and ends as the
+    /// uninterrupted run would have. The run must be the same: the same networks, method and options, settings, seed,
+    /// dataset contents and teacher (or, for Add-IntermediateHead, model) weights; any difference is refused with a
+    /// KdTools.Checkpoint.Mismatch error that lists them.
+    /// </summary>
+    [Parameter]
+    public string? Resume { get; set; }
+
+    /// <summary>The resumable checkpoint to continue from, resolved against PowerShell's location; null for a new run.</summary>
+    protected string? ResumePath => Resume is null ? null : ResolvePath(Resume);
+
+    /// <summary>
     /// End with the weights of the epoch with the best test top-1 instead of the last epoch's; every accuracy of the
     /// run is then that epoch's. Selecting on the test split flatters the number: report it as such.
     /// Add-IntermediateHead ignores it: its heads are always the last epoch's.

@@ -57,12 +57,13 @@ namespace KdTools.Cmdlets.Infrastructure
             };
         }
 
-        /// <summary>A dataset, or a dataset folder read in its detected layout.</summary>
+        /// <summary>A dataset, or a dataset folder (a path or Get-Item's object) read in its detected layout.</summary>
         public static KdDatasetInfo Dataset(object? value, Func<string, string> resolvePath) => value switch
         {
             KdDatasetInfo info => info,
             KdDataset dataset => new KdDatasetInfo(dataset),
             string path => new KdDatasetInfo(DatasetReader.Read(resolvePath(path))),
+            FileSystemInfo item => new KdDatasetInfo(DatasetReader.Read(item.FullName)),
             _ => throw new KdException(KdErrorIds.DatasetArgumentInvalid, KdErrorKind.InvalidArgument,
                 $"expected a dataset (Get-KdDataset output) or the path of a dataset folder, got {Describe(value)}", value),
         };

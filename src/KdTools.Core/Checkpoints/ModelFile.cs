@@ -114,6 +114,19 @@ public static class ModelFile
     }
 
     /// <summary>
+    /// Copies a file's network into <paramref name="network"/>, built for it: the unprefixed entries into the network
+    /// (a multi-exit network's backbone) and, for a multi-exit network, the <c>heads.</c> entries into its heads.
+    /// </summary>
+    /// <param name="what">The network as a mismatch message names it.</param>
+    public static void LoadNetwork(ClassifierNet network, SafeTensorsContent content, string path, string what)
+    {
+        var backbone = network is MultiExitNet multi ? multi.Backbone : network;
+        ModuleState.Load(backbone, NetworkTensors(content, path), "", what);
+        if (network is MultiExitNet withHeads)
+            ModuleState.Load(withHeads.Heads, content.Tensors, CheckpointMetadata.HeadsPrefix, $"the {withHeads.Heads.Kind} heads of {what}");
+    }
+
+    /// <summary>
     /// The file's network entries under their state-dict keys: format 2's unprefixed entries (every entry outside
     /// <see cref="CheckpointMetadata.ReservedPrefixes"/>), or format 1's <c>model.</c> entries without the prefix.
     /// </summary>

@@ -136,11 +136,12 @@ public static class ImageFolderReader
         {
             return ImageResult.FromMemory(File.ReadAllBytes(file), ColorComponents.RedGreenBlue);
         }
-        // stb_image reports a bad file with a plain Exception naming the reason, or with a blank message for some
-        // damaged files (a PNG header without image data).
+        // stb_image reports a bad file with a plain Exception naming the reason, or, for some damaged files (a PNG
+        // header without image data), with a message of NUL characters.
         catch (Exception e) when (e is not (IOException or UnauthorizedAccessException or OutOfMemoryException))
         {
-            var reason = string.IsNullOrWhiteSpace(e.Message) ? "the decoder gave no reason: the file is truncated or damaged" : e.Message.Trim();
+            var said = new string(e.Message.Where(c => !char.IsControl(c)).ToArray()).Trim();
+            var reason = said.Length == 0 ? "the decoder gave no reason: the file is truncated or damaged" : said;
             throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
                 $"'{file}' is not a readable image ({reason}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
         }

@@ -24,8 +24,10 @@ public static class HeadFineTuning
     /// <summary>Trains heads on <paramref name="trained"/>'s stages; the result's network is the backbone with its heads.</summary>
     /// <param name="stages">1-based stages to mount heads on; null = every stage of the architecture.</param>
     /// <param name="startOver">Start even when the checkpoint folder holds an unfinished run of the same configuration.</param>
+    /// <param name="resumeFrom">The resumable checkpoint of a stopped run of the same configuration, to continue it.</param>
     public static DistillationResult Run(ClassifierNet trained, int[]? stages, KdDataset data, TrainingSettings settings,
-        ILogger? logger = null, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default, bool startOver = false)
+        ILogger? logger = null, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default, bool startOver = false,
+        string? resumeFrom = null)
     {
         var backbone = trained is MultiExitNet existing ? existing.Backbone : trained;
         if (backbone.Task != PredictionTask.Classification || data.Task != PredictionTask.Classification)
@@ -45,7 +47,7 @@ public static class HeadFineTuning
         try
         {
             using var method = new HeadCrossEntropy();
-            var job = new TrainingJob { Student = model, Method = method, Dataset = data, FreezeBackbone = true, StartOver = startOver };
+            var job = new TrainingJob { Student = model, Method = method, Dataset = data, FreezeBackbone = true, StartOver = startOver, ResumeFrom = resumeFrom };
             return Distillation.Train(job, settings with { KeepBestWeights = false }, logger, progress, run: "", cancellation);
         }
         finally

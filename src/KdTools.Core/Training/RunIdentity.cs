@@ -21,7 +21,7 @@ internal sealed class RunIdentity
     public static RunIdentity Of(TrainingJob job, TrainingSettings settings)
     {
         var student = job.Student is MultiExitNet multi ? multi.Backbone : job.Student;
-        return new RunIdentity(
+        List<KeyValuePair<string, string>> entries =
         [
             new("student", job.Student.Architecture),
             new("student classes", Invariant(student.NumClasses)),
@@ -44,7 +44,11 @@ internal sealed class RunIdentity
             new("seed", Invariant(settings.Seed)),
             new("keep best weights", settings.KeepBestWeights ? "true" : "false"),
             new("evaluate every", Invariant(settings.EvaluateEvery)),
-        ]);
+        ];
+        // Heads trained on a frozen network: that network's weights define the run as a teacher's do a distillation's.
+        if (job.FreezeBackbone)
+            entries.Add(new("backbone weights", TensorHash.Of(student.state_dict().Select(e => (e.Key, e.Value)))));
+        return new RunIdentity(entries);
     }
 
     public string ToJson() => JsonSerializer.Serialize(_entries.ToDictionary(e => e.Key, e => e.Value));

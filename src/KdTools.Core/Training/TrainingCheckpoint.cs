@@ -97,7 +97,7 @@ internal static class TrainingCheckpoint
                 Mismatch(path, $"belongs to another run: {string.Join("; ", differences)}; resume with the settings, data and teacher it was started with");
 
             var run = ReadRun(metadata, path);
-            ModuleState.Load(job.Student, ModelFile.NetworkTensors(content, path), "", job.Student.Architecture);
+            ModelFile.LoadNetwork(job.Student, content, path, job.Student.Architecture);
             if (job.Method.Extras is { } extras)
                 ModuleState.Load(extras, content.Tensors, CheckpointMetadata.ExtrasPrefix, $"the {job.Method.Name} method's modules");
             state.Stage = run.Stage;

@@ -71,6 +71,22 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
     }
 
     [Fact]
+    public void Get_KdArchitecture_flags_the_lightweight_networks()
+    {
+        var result = _session.Run("""
+            $all = Get-KdArchitecture
+            [pscustomobject]@{
+                Lightweight = ($all | Where-Object Lightweight).Name -join ','
+                MobileOrShuffle = ($all | Where-Object Family -match 'mobilenet|shufflenet').Name -join ','
+            }
+            """);
+        result.AssertSucceeded();
+        var row = Assert.Single(result.Output);
+        Assert.Equal(row.Properties["MobileOrShuffle"].Value, row.Properties["Lightweight"].Value);
+        Assert.Contains("MobileNetV2", (string)row.Properties["Lightweight"].Value);
+    }
+
+    [Fact]
     public void Missing_dataset_folder_is_an_object_not_found_style_error()
     {
         var result = _session.Run("Get-KdDataset -Path ./no/such/folder");

@@ -57,12 +57,34 @@ public sealed class ErrorContractCmdletTests(ModuleFixture fixture) : IDisposabl
     [InlineData("Get-KdPrediction -Model 42 -Dataset $data", "KdTools.Model.ArgumentInvalid")]
     [InlineData("New-Student resnet8 -Dataset ./no-such-dataset", "KdTools.Dataset.PathNotFound")]
     [InlineData("Import-KdModel ./no-such-model.safetensors", "KdTools.Checkpoint.NotFound")]
+    [InlineData("Invoke-Distillation resnet8 CE -Dataset ./no-such-dataset -Epochs 1", "KdTools.Dataset.PathNotFound")]
+    [InlineData("Invoke-Distillation resnet8 -Teacher ./no-such-teacher.safetensors -Dataset $data -Epochs 1", "KdTools.Checkpoint.NotFound")]
+    [InlineData("Invoke-Distillation resnet8 CE -Dataset 42 -Epochs 1", "KdTools.Dataset.ArgumentInvalid")]
+    [InlineData("Invoke-Distillation resnet8 -Teacher 42 -Dataset $data -Epochs 1", "KdTools.Model.ArgumentInvalid")]
+    [InlineData("New-Teacher resnet8 -Dataset ./no-such-dataset -Epochs 1", "KdTools.Dataset.PathNotFound")]
+    [InlineData("Add-IntermediateHead -Teacher ./no-such-teacher.safetensors -Dataset $data -Epochs 1", "KdTools.Checkpoint.NotFound")]
+    [InlineData("$a | Add-IntermediateHead -Dataset ./no-such-dataset -Epochs 1", "KdTools.Dataset.PathNotFound")]
     public void Bad_arguments_carry_their_KdTools_id_not_a_binding_error(string script, string errorId)
     {
         var result = _session.Run(Setup + script);
 
         Assert.Equal(errorId, result.FirstErrorId);
         Assert.StartsWith(errorId + ",", result.FirstError!.FullyQualifiedErrorId);
+    }
+
+    /// <summary>A file or folder object (Get-Item) is a path too; a file where the dataset folder belongs says so.</summary>
+    [Fact]
+    public void A_file_given_as_the_dataset_is_named_as_a_file_not_a_missing_folder()
+    {
+        var file = _folder.PathOf("train.csv");
+        File.WriteAllText(file, "0,1,2,3\n");
+
+        var result = _session.Run(Setup + $"Invoke-Distillation resnet8 CE -Dataset (Get-Item '{file}') -Epochs 1");
+
+        Assert.Equal("KdTools.Dataset.Invalid", result.FirstErrorId);
+        Assert.Contains($"'{file}' is a file, not a dataset folder", result.FirstError!.Exception.Message);
+        Assert.Contains($"('{_folder.Path}')", result.FirstError.Exception.Message);
+        Assert.Equal(ErrorCategory.InvalidArgument, result.FirstError.CategoryInfo.Category);
     }
 
     [Fact]

@@ -59,4 +59,18 @@ public class DatasetReaderTests
         Assert.Equal(KdErrorIds.DatasetPathMissing, ex.ErrorId);
         Assert.StartsWith($"dataset folder '{missing}' does not exist", ex.Message);
     }
+
+    [Fact]
+    public void A_file_is_refused_as_a_file_pointing_at_its_dataset_folder()
+    {
+        using var temp = new TempFolder();
+        var file = temp.Combine("train.csv");
+        File.WriteAllText(file, "0,1,2,3\n");
+
+        var ex = Assert.Throws<KdException>(() => DatasetReader.Read(file));
+
+        Assert.Equal(KdErrorIds.DatasetInvalid, ex.ErrorId);
+        Assert.Equal(KdErrorKind.InvalidArgument, ex.Kind);
+        Assert.Equal($"'{file}' is a file, not a dataset folder; pass the folder that holds the dataset ('{temp.Path}')", ex.Message);
+    }
 }

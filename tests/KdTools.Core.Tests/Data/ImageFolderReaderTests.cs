@@ -79,6 +79,27 @@ public class ImageFolderReaderTests
         Assert.Contains(broken, ex.Message);
     }
 
+    /// <summary>
+    /// A PNG cut off after its header is a file stb_image rejects with a message of NUL characters: the error still
+    /// gives a readable reason.
+    /// </summary>
+    [Fact]
+    public void A_truncated_png_is_named_with_a_reason()
+    {
+        using var temp = new TempFolder();
+        var truncated = Path.Combine(temp.Path, "truncated.png");
+        ImageFiles.WritePng(truncated, 2, 2, 3, Quad);
+        var bytes = File.ReadAllBytes(truncated);
+        File.WriteAllBytes(truncated, bytes[..33]); // the signature and the IHDR chunk, no image data
+
+        var ex = Assert.Throws<KdException>(() => ImageFolderReader.Decode(truncated));
+
+        Assert.Equal(KdErrorIds.DatasetFileCorrupt, ex.ErrorId);
+        var reason = System.Text.RegularExpressions.Regex.Match(ex.Message, @"is not a readable image \((.*)\);").Groups[1].Value;
+        Assert.DoesNotContain(reason, char.IsControl);
+        Assert.False(string.IsNullOrWhiteSpace(reason), ex.Message);
+    }
+
     [Fact]
     public void Test_class_missing_from_train_lists_the_known_classes()
     {

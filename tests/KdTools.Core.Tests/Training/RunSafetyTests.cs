@@ -201,6 +201,35 @@ public class RunSafetyTests
         Assert.Equal(2, Distillation.Run(request with { ResumeFrom = stopped }).EpochsCompleted);
     }
 
+    /// <summary>
+    /// Head fine-tuning resumes like a distillation, and its frozen network is part of the run: heads resumed on
+    /// another network's weights would be trained for the wrong features.
+    /// </summary>
+    [Fact]
+    public void Head_fine_tuning_resumes_to_the_uninterrupted_heads_and_refuses_another_backbone()
+    {
+        using var data = TinySetup.Dataset(train: 64, test: 32);
+        var folder = TinySetup.TempFolder();
+        var trained = Distillation.Run(Request(data, folder: null, epochs: 1)).Network;
+        var other = Distillation.Run(Request(data, folder: null, epochs: 1) with { Settings = TinySetup.Settings(1) with { Seed = 9 } }).Network;
+        var settings = TinySetup.Settings(2, folder);
+        using var stop = new CancellationTokenSource();
+        var stopped = HeadFineTuning.Run(trained, null, data, settings, progress: p => { if (p.Epoch == 2 && p.Batch == 1) stop.Cancel(); }, cancellation: stop.Token);
+        Assert.True(stopped.Cancelled);
+
+        var refused = Assert.Throws<KdException>(() => HeadFineTuning.Run(other, null, data, settings, resumeFrom: stopped.LastCheckpoint));
+        Assert.Equal(KdErrorIds.CheckpointMismatch, refused.ErrorId);
+        Assert.Contains("backbone weights: ", refused.Message);
+
+        var resumed = HeadFineTuning.Run(trained, null, data, settings, resumeFrom: stopped.LastCheckpoint);
+        var whole = HeadFineTuning.Run(trained, null, data, settings with { CheckpointDirectory = null });
+        Assert.Equal(2, resumed.EpochsCompleted);
+        var expected = TinySetup.Weights(whole.Network);
+        var actual = TinySetup.Weights(resumed.Network);
+        Assert.Equal(expected.Keys, actual.Keys);
+        foreach (var key in expected.Keys) Assert.True(expected[key].SequenceEqual(actual[key]), $"{key} differs");
+    }
+
     [Fact]
     public void A_learning_rate_that_blows_the_loss_up_is_reported_as_divergence_with_the_likely_fix()
     {
