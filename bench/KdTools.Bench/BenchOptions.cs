@@ -5,15 +5,22 @@ namespace KdTools.Bench;
 /// <summary>Command line of the benchmark; <c>--quick</c> lowers every iteration count to a smoke check.</summary>
 internal sealed record BenchOptions(
     int Warmup, int Iterations, int MethodWarmup, int MethodIterations, int Threads, int BatchSize, int Classes,
-    IReadOnlyList<string>? Methods, bool SkipPyTorch)
+    IReadOnlyList<string>? Methods, bool SkipPyTorch, int StreamImages = 5000, int SweepImages = 1024, IReadOnlyList<string>? Only = null)
 {
+    /// <summary>The parts <c>--only</c> can name.</summary>
+    public static readonly IReadOnlyList<string> Parts = ["augmentation", "pairs", "methods", "head", "streaming", "sweep", "pytorch"];
+
+    /// <summary>Whether <paramref name="part"/> runs (every part without <c>--only</c>).</summary>
+    public bool Runs(string part) => Only is null || Only.Contains(part, StringComparer.OrdinalIgnoreCase);
+
     public const string Usage =
         "usage: ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] " +
-        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N]";
+        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N] [--stream-images N] [--sweep-images N] [--only PART,...]";
 
     private static readonly string[] Flags = ["--quick", "--no-pytorch"];
     private static readonly string[] Valued =
-        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes"];
+        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes",
+         "--stream-images", "--sweep-images", "--only"];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -30,11 +37,16 @@ internal sealed record BenchOptions(
         }
         int methodsAt = Array.IndexOf(args, "--methods");
         var methods = methodsAt >= 0 ? args[methodsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
+        int onlyAt = Array.IndexOf(args, "--only");
+        var only = onlyAt >= 0 ? args[onlyAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
+        if (only?.FirstOrDefault(p => !Parts.Contains(p, StringComparer.OrdinalIgnoreCase)) is { } unknown)
+            throw new ArgumentException($"--only: unknown part '{unknown}'; parts: {string.Join(", ", Parts)}\n{Usage}");
         var options = new BenchOptions(
             Warmup: Get("--warmup", 5, 1), Iterations: Get("--iters", 20, 3),
             MethodWarmup: Get("--method-warmup", 5, 1), MethodIterations: Get("--method-iters", 20, 2),
             Threads: Get("--threads", 2, 2), BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
-            methods, SkipPyTorch: args.Contains("--no-pytorch"));
+            methods, SkipPyTorch: args.Contains("--no-pytorch"),
+            StreamImages: Get("--stream-images", 5000, 1000), SweepImages: Get("--sweep-images", 1024, 256), Only: only);
         // RKD and PKT need two samples, and the feature probe takes two.
         if (options.Warmup < 0 || options.MethodWarmup < 0 || options.Iterations < 1 || options.MethodIterations < 1 ||
             options.Threads < 1 || options.BatchSize < 2 || options.Classes < 2)

@@ -20,31 +20,37 @@ catch (Exception e) when (e is ArgumentException or FormatException or KdExcepti
 Console.Error.WriteLine(
     $"bench: <key>_ms = median, <key>_min_ms = fastest step, on random {options.BatchSize}x3x32x32 batches, {options.Classes} classes, {options.Threads} threads; " +
     "lines: per pair ce_step/kd_step/teacher_eval; method_step = one training step of each method, resnet20 from resnet56, ratio_to_kd vs KD; " +
-    "head_finetune = DIH head step on frozen resnet56 vs its CE step; augmentation = one uint8 batch through an augmentation; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
+    "head_finetune = DIH head step on frozen resnet56 vs its CE step; augmentation = one uint8 batch through an augmentation; " +
+    "streaming = images/s of a streamed 64px folder and its shard (load, + crop/flip/normalise) vs a resnet18 64px step's consumption; " +
+    "sweep = N runs in parallel vs sequentially; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
     (options.SkipPyTorch ? "; PyTorch skipped" : ""));
 torch.set_num_threads(options.Threads);
 
 static void Print(Dictionary<string, object> record) => Console.WriteLine(JsonSerializer.Serialize(record));
 
-foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
+if (options.Runs("augmentation"))
+    foreach (var augmentation in AugmentationBenchmark.Run(options)) Print(augmentation);
 
 var pairs = new List<StepTimes>();
-foreach (var (student, teacher) in new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") })
+foreach (var (student, teacher) in options.Runs("pairs") ? new[] { ("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet110") } : [])
 {
     var times = StepBenchmark.Run(student, teacher, options);
     pairs.Add(times);
     Print(times.ToJson("kdtools"));
 }
 var methods = new List<MethodStepTime>();
-foreach (var step in MethodStepBenchmark.Run(options, methodNames))
+foreach (var step in options.Runs("methods") ? MethodStepBenchmark.Run(options, methodNames) : [])
 {
     methods.Add(step);
     Print(step.ToJson("kdtools"));
 }
-var head = HeadFineTuneBenchmark.Run(options);
-Print(head.ToJson("kdtools"));
+var head = options.Runs("head") ? HeadFineTuneBenchmark.Run(options) : null;
+if (head is not null) Print(head.ToJson("kdtools"));
+if (options.Runs("streaming"))
+    foreach (var streaming in StreamingBenchmark.Run(options)) Print(streaming);
+if (options.Runs("sweep")) Print(SweepBenchmark.Run(options));
 
-if (options.SkipPyTorch) return 0;
+if (options.SkipPyTorch || !options.Runs("pytorch")) return 0;
 var theirs = PyTorchReference.Run(options, methodNames);
 foreach (var mine in pairs)
 {
@@ -68,7 +74,7 @@ foreach (var mine in methods)
     mine.RatioToKd.Over(reference.RatioToKd).Add(ratio, "ratio_to_kd");
     Print(ratio);
 }
-if (theirs.HeadFineTune is { } theirHead)
+if (head is not null && theirs.HeadFineTune is { } theirHead)
 {
     var ratio = new Dictionary<string, object> { ["ratio"] = "kdtools/pytorch", ["bench"] = "head_finetune" };
     head.HeadStep.Over(theirHead.HeadStep).Add(ratio, "head_step");
