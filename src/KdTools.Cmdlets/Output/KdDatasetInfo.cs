@@ -23,5 +23,6 @@ public sealed class KdDatasetInfo
     [Hidden]
     public KdDataset Dataset { get; }
 
-    public override string ToString() => $"{Name}: {Classes} classes, {TrainCount} train / {TestCount} test, {Channels}x{Height}x{Width}";
+    public override string ToString() =>
+        $"{Name}: {Classes} classes, {TrainCount} train / {TestCount} test, {Channels}x{Height}x{Width}" + (Streamed ? ", streamed" : "");
 }
