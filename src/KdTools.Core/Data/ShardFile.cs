@@ -189,20 +189,22 @@ public static class ShardFile
 /// <summary>The images of one open shard file (<see cref="ShardFile"/>): positional reads, safe from many threads.</summary>
 public sealed class ShardReader : IImageSource
 {
-    private readonly string _path;
     private readonly SafeFileHandle _handle;
     private readonly uint[] _checksums;
     private readonly long _recordsAt;
 
     internal ShardReader(string path, SafeFileHandle handle, ShardFile.Header header, long[] labels, uint[] checksums, long recordsAt)
     {
-        _path = path;
+        Path = path;
         _handle = handle;
         Header = header;
         Labels = labels;
         _checksums = checksums;
         _recordsAt = recordsAt;
     }
+
+    /// <summary>The shard file.</summary>
+    public string Path { get; }
 
     public ShardFile.Header Header { get; }
 
@@ -224,11 +226,11 @@ public sealed class ShardReader : IImageSource
         for (int done = 0; done < bytes;)
         {
             int read = RandomAccess.Read(_handle, record[done..], at + done);
-            if (read == 0) throw ShardFile.Corrupt(_path, $"it ends inside image {index}: it was truncated after it was opened");
+            if (read == 0) throw ShardFile.Corrupt(Path, $"it ends inside image {index}: it was truncated after it was opened");
             done += read;
         }
         if (Crc32.HashToUInt32(record) != _checksums[index])
-            throw ShardFile.Corrupt(_path, $"image {index} does not match its checksum");
+            throw ShardFile.Corrupt(Path, $"image {index} does not match its checksum");
     }
 
     public void Dispose() => _handle.Dispose();

@@ -26,56 +26,44 @@ public sealed class ShardFormat : DatasetFormat
             if (!File.Exists(ShardFile.PathOf(folder, split)))
                 throw new KdException(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
                     $"shard folder '{folder}' has no '{split}{ShardFile.Extension}'; write both splits of the dataset there again", folder);
-        var train = ShardFile.Open(ShardFile.PathOf(folder, "train"));
-        ShardReader? test = null;
+        using var train = ShardFile.Open(ShardFile.PathOf(folder, "train"));
+        using var test = ShardFile.Open(ShardFile.PathOf(folder, "test"));
+        var (h, t) = (train.Header, test.Header);
+        if (t.Channels != h.Channels || t.Height != h.Height || t.Width != h.Width || t.Classes != h.Classes)
+            throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
+                $"the shards in '{folder}' come from different datasets: train holds {h.Classes} classes of {h.Channels}x{h.Height}x{h.Width} " +
+                $"images, test {t.Classes} classes of {t.Channels}x{t.Height}x{t.Width}; write both from one dataset", folder);
+        var streaming = options.Streaming ?? StreamingOptions.Default;
+        bool stream = StreamingOptions.Streams(options.Loading, ((long)h.Count + t.Count) * h.RecordBytes);
+        var trainSet = Split(train, streaming, stream);
         try
         {
-            test = ShardFile.Open(ShardFile.PathOf(folder, "test"));
-            var (h, t) = (train.Header, test.Header);
-            if (t.Channels != h.Channels || t.Height != h.Height || t.Width != h.Width || t.Classes != h.Classes)
-                throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
-                    $"the shards in '{folder}' come from different datasets: train holds {h.Classes} classes of {h.Channels}x{h.Height}x{h.Width} " +
-                    $"images, test {t.Classes} classes of {t.Channels}x{t.Height}x{t.Width}; write both from one dataset", folder);
-            long bytes = ((long)h.Count + t.Count) * h.RecordBytes;
-            var streaming = options.Streaming ?? StreamingOptions.Default;
-            bool stream = StreamingOptions.Streams(options.Loading, bytes);
-            var trainSet = Split(train, streaming, stream);
-            train = null!; // owned by the split now
-            try
-            {
-                var testSet = Split(test, streaming, stream);
-                test = null;
-                return new KdDataset(h.Name, h.Source, h.Classes, trainSet, testSet, h.Mean, h.Std, h.ClassNames);
-            }
-            catch
-            {
-                trainSet.Dispose();
-                throw;
-            }
+            return new KdDataset(h.Name, h.Source, h.Classes, trainSet, Split(test, streaming, stream), h.Mean, h.Std, h.ClassNames);
         }
-        finally
+        catch
         {
-            train?.Dispose();
-            test?.Dispose();
+            trainSet.Dispose();
+            throw;
         }
     }
 
-    /// <summary>The shard as a streamed split, or read into memory (and closed).</summary>
+    /// <summary>
+    /// The shard as a streamed split (reading from a second handle on the file, which the split owns), or read into
+    /// memory in one pass.
+    /// </summary>
     private static ImageSet Split(ShardReader reader, StreamingOptions streaming, bool stream)
     {
-        var streamed = new ImageSet(reader, tensor(reader.Labels.ToArray()), streaming);
-        if (stream) return streamed;
-        using (streamed)
+        if (stream) return new ImageSet(ShardFile.Open(reader.Path), tensor(reader.Labels.ToArray()), streaming);
+        var images = empty([reader.Count, reader.Channels, reader.Height, reader.Width], ScalarType.Byte);
+        var buffer = new byte[ChunkImages * reader.Header.RecordBytes];
+        for (int start = 0; start < reader.Count; start += ChunkImages)
         {
-            var images = empty([streamed.Count, streamed.Channels, streamed.Height, streamed.Width], ScalarType.Byte);
-            int start = 0;
-            foreach (var chunk in streamed.Chunks(1024))
-                using (chunk)
-                {
-                    images.narrow(0, start, chunk.shape[0]).copy_(chunk);
-                    start += (int)chunk.shape[0];
-                }
-            return new ImageSet(images, streamed.Labels.clone());
+            int count = Math.Min(ChunkImages, reader.Count - start);
+            for (int i = 0; i < count; i++) reader.Read(start + i, buffer.AsSpan(i * reader.Header.RecordBytes));
+            images.data<byte>().CopyFrom(new ReadOnlySpan<byte>(buffer, 0, count * reader.Header.RecordBytes), 0, (long)start * reader.Header.RecordBytes);
         }
+        return new ImageSet(images, tensor(reader.Labels.ToArray()));
     }
+
+    private const int ChunkImages = 1024;
 }
