@@ -93,8 +93,9 @@ public static class Predictor
     {
         InputChecks.RequireChannels(settings.Model, set.Channels, "the dataset", "model");
         using var loader = new BatchLoader(set, settings.BatchSize, shuffle: false);
-        // One order for the whole pass, so a streamed split is read ahead batch after batch.
-        using var order = loader.EpochOrder(0);
+        // One order for the whole pass, so a streamed split is read ahead batch after batch; owned here, not by whatever
+        // dispose scope the caller enumerates in.
+        using var order = loader.EpochOrder(0).DetachFromDisposeScope();
         for (int b = 0; b < loader.BatchCount; b++)
         {
             cancellation.ThrowIfCancellationRequested();
