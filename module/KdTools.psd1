@@ -11,6 +11,7 @@
     FormatsToProcess     = @('KdTools.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-KdDataset'
+        'ConvertTo-KdShard'
         'Get-KdMethod'
         'Get-KdArchitecture'
         'Get-KdRecipe'

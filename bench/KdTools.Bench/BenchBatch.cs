@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace KdTools.Bench;
 
 /// <summary>
-/// A random CIFAR-shaped batch (images, labels, dataset indices) and the labels of the training set it is drawn from
+/// A random CIFAR-shaped batch (images, labels, dataset indices; another side for the streaming bench's resnet18) and the labels of the training set it is drawn from
 /// (CRD samples negatives by class), made once outside any dispose scope.
 /// </summary>
 internal sealed class BenchBatch : IDisposable
@@ -12,10 +12,10 @@ internal sealed class BenchBatch : IDisposable
     /// <summary>CIFAR-100's training split: the dataset size CRD's memory bank is built for.</summary>
     public const long TrainingSamples = 50_000;
 
-    public BenchBatch(int size, int classes)
+    public BenchBatch(int size, int classes, int side = 32)
     {
         // In the layout the engine feeds the networks (channels-last on the CPU).
-        Images = ChannelsLast.Apply(randn(size, 3, 32, 32));
+        Images = ChannelsLast.Apply(randn(size, 3, side, side));
         TrainingLabels = randint(0, classes, TrainingSamples, dtype: ScalarType.Int64);
         using var order = randperm(TrainingSamples);
         Indices = order.narrow(0, 0, size).clone();

@@ -5,20 +5,23 @@ namespace KdTools.Bench;
 /// <summary>Command line of the benchmark; <c>--quick</c> lowers every iteration count to a smoke check.</summary>
 internal sealed record BenchOptions(
     int Warmup, int Iterations, int MethodWarmup, int MethodIterations, int Threads, int BatchSize, int Classes,
-    IReadOnlyList<string>? Methods, bool SkipPyTorch, IReadOnlySet<string> Parts)
+    IReadOnlyList<string>? Methods, bool SkipPyTorch, IReadOnlySet<string> Parts, int StreamImages = 5000, int SweepImages = 1024)
 {
     /// <summary>The benchmark's parts, in the order they run; <c>--parts</c> picks some.</summary>
-    public static readonly string[] AllParts = ["end-to-end", "augmentation", "pairs", "methods", "head", "segmentation"];
+    public static readonly string[] AllParts =
+        ["end-to-end", "augmentation", "pairs", "methods", "head", "segmentation", "streaming", "sweep"];
 
     public bool Runs(string part) => Parts.Contains(part);
 
     public const string Usage =
         "usage: ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] " +
-        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N] [--parts end-to-end,augmentation,pairs,methods,head]";
+        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N] [--stream-images N] [--sweep-images N] " +
+        "[--parts end-to-end,augmentation,pairs,methods,head,segmentation,streaming,sweep]";
 
     private static readonly string[] Flags = ["--quick", "--no-pytorch"];
     private static readonly string[] Valued =
-        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes", "--parts"];
+        ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes",
+         "--stream-images", "--sweep-images", "--parts"];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -43,7 +46,8 @@ internal sealed record BenchOptions(
             Warmup: Get("--warmup", 5, 1), Iterations: Get("--iters", 20, 3),
             MethodWarmup: Get("--method-warmup", 5, 1), MethodIterations: Get("--method-iters", 20, 2),
             Threads: Get("--threads", 2, 2), BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
-            methods, SkipPyTorch: args.Contains("--no-pytorch"), parts.ToHashSet());
+            methods, SkipPyTorch: args.Contains("--no-pytorch"), parts.ToHashSet(),
+            StreamImages: Get("--stream-images", 5000, 1000), SweepImages: Get("--sweep-images", 1024, 256));
         // RKD and PKT need two samples, and the feature probe takes two.
         if (options.Warmup < 0 || options.MethodWarmup < 0 || options.Iterations < 1 || options.MethodIterations < 1 ||
             options.Threads < 1 || options.BatchSize < 2 || options.Classes < 2)

@@ -20,7 +20,10 @@ catch (Exception e) when (e is ArgumentException or FormatException or KdExcepti
 Console.Error.WriteLine(
     $"bench: <key>_ms = median, <key>_min_ms = fastest step, on random {options.BatchSize}x3x32x32 batches, {options.Classes} classes, {options.Threads} threads; " +
     "lines: per pair ce_step/kd_step/teacher_eval; method_step = one training step of each method, resnet20 from resnet56, ratio_to_kd vs KD; " +
-    "head_finetune = DIH head step on frozen resnet56 vs its CE step; segmentation_step = SKD step vs CE step of pspnet_resnet18_w8 and the critic's share; augmentation = one uint8 batch through an augmentation; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
+    "head_finetune = DIH head step on frozen resnet56 vs its CE step; segmentation_step = SKD step vs CE step of pspnet_resnet18_w8 and the critic's share; " +
+    "augmentation = one uint8 batch through an augmentation; " +
+    "streaming = images/s of a streamed 64px folder and its shard (load, + crop/flip/normalise) vs a resnet18 64px step's consumption; " +
+    "sweep = N runs in parallel vs sequentially; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
     (options.SkipPyTorch ? "; PyTorch skipped" : ""));
 torch.set_num_threads(options.Threads);
 
@@ -50,6 +53,9 @@ if (options.Runs("methods"))
 var head = options.Runs("head") ? HeadFineTuneBenchmark.Run(options) : null;
 if (head is not null) Print(head.ToJson("kdtools"));
 if (options.Runs("segmentation")) Print(SegmentationStepBenchmark.Run(options));
+if (options.Runs("streaming"))
+    foreach (var streaming in StreamingBenchmark.Run(options)) Print(streaming);
+if (options.Runs("sweep")) Print(SweepBenchmark.Run(options));
 
 if (options.SkipPyTorch) return 0;
 var root = PyTorchReference.FindRepositoryRoot();

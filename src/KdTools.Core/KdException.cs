@@ -64,6 +64,9 @@ public static class KdErrorIds
     public const string DatasetFormatUnknown = "KdTools.Dataset.FormatUnknown";
     public const string DatasetInvalid = "KdTools.Dataset.Invalid";
     public const string DatasetLabelMismatch = "KdTools.Dataset.LabelMismatch";
+    public const string DatasetStreamingUnsupported = "KdTools.Dataset.StreamingUnsupported";
+    public const string DatasetExists = "KdTools.Dataset.Exists";
+    public const string DatasetWriteFailed = "KdTools.Dataset.WriteFailed";
     public const string CheckpointMissing = "KdTools.Checkpoint.NotFound";
     public const string CheckpointCorrupt = "KdTools.Checkpoint.Corrupt";
     public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";

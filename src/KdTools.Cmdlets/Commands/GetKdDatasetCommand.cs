@@ -6,8 +6,8 @@ using KdTools.Core.Data;
 namespace KdTools.Cmdlets.Commands;
 
 /// <summary>
-/// Loads a dataset into memory: a built-in synthetic set (classification or segmentation), or a CIFAR, CSV, image, VOC
-/// or Cityscapes folder.
+/// Loads a dataset: a built-in synthetic set (classification or segmentation), or a CIFAR, CSV, image, shard, VOC or
+/// Cityscapes folder.
 /// </summary>
 /// <remarks>
 /// <para>Without -Path, Get-KdDataset generates the built-in synthetic dataset: seeded colour images that a small CNN
@@ -25,6 +25,8 @@ namespace KdTools.Cmdlets.Commands;
 /// <item><description>Image folder (torchvision's ImageFolder): train/CLASS/*.png and test/CLASS/... (or val/), PNG,
 /// JPEG, BMP, TGA or GIF, read as RGB and resized to -ImageSize. Classes are the train subfolders in ordinal
 /// order.</description></item>
+/// <item><description>Shard folder: train.kdshard and test.kdshard, written once by ConvertTo-KdShard from any
+/// classification dataset; images stay at the size they were written at.</description></item>
 /// <item><description>Pascal VOC 2012 segmentation (JPEGImages/, SegmentationClass/, ImageSets/Segmentation/ with
 /// train.txt and val.txt; the folder, VOC2012/ or VOCdevkit/VOC2012/) and Cityscapes (leftImg8bit/ and gtFine/, its 19
 /// evaluation classes): a label map per image, each image scaled onto a square canvas of -ImageSize, the padding
@@ -32,9 +34,15 @@ namespace KdTools.Cmdlets.Commands;
 /// </list>
 /// <para>The labels say the task of every run on the dataset: a segmentation dataset takes segmentation networks
 /// (pspnet_*, deeplabv3_*) and the methods that distill them (CE, PixelKD, CWD, SKD); a classifier or a classification
-/// method given one fails before training. The dataset is held in memory as 8-bit pixels, so it is meant for CIFAR-scale data. Training and measuring
-/// cmdlets take it with -Dataset (they also take the folder path directly). Images are normalised per channel: CIFAR
-/// with its published statistics, other datasets with their training split's.</para>
+/// method given one fails before training.</para>
+/// <para>The dataset is held in memory as 8-bit pixels, or, for image folders and shard folders larger than 1 GiB
+/// decoded (or with -Stream), streamed: images stay on disk and each batch is read and decoded by parallel workers a
+/// few batches ahead of training, so memory stays bounded (4 batches of pixels). A streamed dataset trains
+/// bit-identically to the same dataset in memory: the same shuffling, augmentation and statistics. Opening a streamed
+/// image folder decodes its training images once for their statistics; a shard needs no decoding, so convert a large
+/// folder once with ConvertTo-KdShard. Training and measuring cmdlets take the dataset with -Dataset (they also take
+/// the folder path directly). Images are normalised per channel: CIFAR with its published statistics, other datasets
+/// with their training split's.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -59,6 +67,15 @@ namespace KdTools.Cmdlets.Commands;
 /// </code>
 /// <para>Writes a two-class CSV dataset of 8x8 RGB images (the label, then 3 x 64 pixels per row, one channel after
 /// the other) and reads it back.</para>
+/// </example>
+/// <example>
+/// <code>
+/// Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16 | ConvertTo-KdShard ./tiny-shard -Force
+/// $streamed = Get-KdDataset -Path ./tiny-shard -Stream
+/// $streamed | Select-Object Name, TrainCount, Streamed
+/// </code>
+/// <para>Packs a small dataset into a shard folder once, then opens it streamed: training reads its images from disk
+/// batch by batch.</para>
 /// </example>
 /// <example>
 /// <code>
@@ -146,10 +163,21 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     [ValidateRange(1, 4)]
     public int Channels { get; set; } = 3;
 
+    /// <summary>
+    /// Stream the images from disk instead of holding them in memory (image folders and shard folders only; other
+    /// layouts are an error). -Stream:$false always reads into memory. Left out, a folder streams when its decoded
+    /// images would take more than 1 GiB.
+    /// </summary>
+    /// <value>left out: streamed when the decoded images exceed 1 GiB, else in memory</value>
+    [Parameter(ParameterSetName = PathSet)]
+    public SwitchParameter Stream { get; set; }
+
     protected override void ProcessRecord()
     {
+        var loading = !MyInvocation.BoundParameters.ContainsKey(nameof(Stream)) ? DatasetLoading.Auto
+            : Stream ? DatasetLoading.Streamed : DatasetLoading.InMemory;
         var dataset = ParameterSetName == PathSet
-            ? Invoke(() => DatasetReader.Read(ResolvePath(Path), Format, ImageSize, Channels), Path)
+            ? Invoke(() => DatasetReader.Read(ResolvePath(Path), Format, ImageSize, Channels, loading), Path)
             : Task == PredictionTask.Segmentation ? Invoke(() => SyntheticSegmentation.Create(SegmentationOptions()))
             : Invoke(() => SyntheticDataset.Create(new SyntheticDatasetOptions
             {

@@ -3,7 +3,7 @@ using KdTools.Core.Data;
 
 namespace KdTools;
 
-/// <summary>A dataset held in memory; what Get-KdDataset emits and -Dataset takes.</summary>
+/// <summary>A dataset, held in memory or streamed from disk; what Get-KdDataset emits and -Dataset takes.</summary>
 public sealed class KdDatasetInfo
 {
     internal KdDatasetInfo(KdDataset dataset) => Dataset = dataset;
@@ -20,8 +20,12 @@ public sealed class KdDatasetInfo
     public int Width => Dataset.Width;
     public string Source => Dataset.Source;
 
+    /// <summary>Whether the images are read from disk batch by batch (an image or shard folder) rather than held in memory.</summary>
+    public bool Streamed => Dataset.IsStreamed;
+
     [Hidden]
     public KdDataset Dataset { get; }
 
-    public override string ToString() => $"{Name}: {Classes} classes, {TrainCount} train / {TestCount} test, {Channels}x{Height}x{Width}";
+    public override string ToString() =>
+        $"{Name}: {Classes} classes, {TrainCount} train / {TestCount} test, {Channels}x{Height}x{Width}" + (Streamed ? ", streamed" : "");
 }

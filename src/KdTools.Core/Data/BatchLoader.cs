@@ -18,12 +18,17 @@ public sealed record Batch(Tensor Images, Tensor Labels, Tensor Indices) : IDisp
 }
 
 /// <summary>
-/// Cuts an in-memory <see cref="ImageSet"/> into mini-batches: one sample order per epoch (a seeded permutation or
-/// the identity), and each batch taken with one <c>index_select</c> per tensor.
+/// Cuts an <see cref="ImageSet"/> into mini-batches: one sample order per epoch (a seeded permutation or the identity),
+/// and each batch taken with one <c>index_select</c> per tensor from a split in memory, or, from a streamed split, read
+/// by a <see cref="BatchPrefetcher"/> that decodes the epoch's next batches in the background. Both give the same bytes
+/// for the same order, so what a run computes does not depend on where its images are. Dispose it to stop the
+/// prefetching.
 /// </summary>
-public sealed class BatchLoader
+public sealed class BatchLoader : IDisposable
 {
     private readonly ImageSet _set;
+    private BatchPrefetcher? _prefetcher;
+    private Tensor? _prefetchedOrder;
 
     public BatchLoader(ImageSet set, int batchSize, bool shuffle, bool dropLast = false)
     {
@@ -69,6 +74,30 @@ public sealed class BatchLoader
 
         var start = (long)batchIndex * BatchSize;
         var indices = order.narrow(0, start, Math.Min(BatchSize, _set.Count - start)).clone();
-        return new Batch(_set.Images.index_select(0, indices), _set.Labels.index_select(0, indices), indices);
+        var images = _set.IsStreamed ? Prefetched(order, batchIndex) : _set.Images.index_select(0, indices);
+        return new Batch(images, _set.Labels.index_select(0, indices), indices);
+    }
+
+    /// <summary>
+    /// Batch <paramref name="batchIndex"/> of a streamed split from the prefetcher of <paramref name="order"/>; asking
+    /// for another order, or out of sequence (a resumed epoch), starts a new prefetcher there.
+    /// </summary>
+    private Tensor Prefetched(Tensor order, int batchIndex)
+    {
+        if (_prefetcher is null || !ReferenceEquals(order, _prefetchedOrder) || _prefetcher.NextBatch != batchIndex)
+        {
+            _prefetcher?.Dispose();
+            _prefetcher = new BatchPrefetcher(_set, order.data<long>().ToArray(), BatchSize, BatchCount, batchIndex);
+            _prefetchedOrder = order;
+        }
+        return _prefetcher.Take();
+    }
+
+    /// <summary>Stops the background reading of a streamed split (nothing to do in memory).</summary>
+    public void Dispose()
+    {
+        _prefetcher?.Dispose();
+        _prefetcher = null;
+        _prefetchedOrder = null;
     }
 }

@@ -7,23 +7,26 @@ namespace KdTools.Core.Data;
 internal static class ChannelStatistics
 {
     // Bounds the float64 copy to a few tens of MB however large the split is.
-    private const long ImagesPerChunk = 1024;
+    private const int ImagesPerChunk = 1024;
 
-    public static (float[] Mean, float[] Std) Compute(Tensor imagesUint8)
+    /// <summary>The statistics of a split's images, in memory or streamed (read in the same chunks, so both give the same bits).</summary>
+    public static (float[] Mean, float[] Std) Compute(ImageSet set)
     {
         using var scope = NewDisposeScope();
-        var count = imagesUint8.shape[0];
-        var channels = imagesUint8.shape[1];
-        var sum = zeros(channels, ScalarType.Float64);
-        var sumOfSquares = zeros(channels, ScalarType.Float64);
-        for (long start = 0; start < count; start += ImagesPerChunk)
+        var sum = zeros(set.Channels, ScalarType.Float64);
+        var sumOfSquares = zeros(set.Channels, ScalarType.Float64);
+        foreach (var images in set.Chunks(ImagesPerChunk))
         {
-            var chunk = imagesUint8.narrow(0, start, Math.Min(ImagesPerChunk, count - start)).to_type(ScalarType.Float64).div_(255.0);
-            sum.add_(chunk.sum([0, 2, 3]));
-            sumOfSquares.add_(chunk.square().sum([0, 2, 3]));
+            using (images) // a view in memory, a new tensor when streamed: either way done with after this chunk
+            using (var chunkScope = NewDisposeScope())
+            {
+                var chunk = images.to_type(ScalarType.Float64).div_(255.0);
+                sum.add_(chunk.sum([0, 2, 3]));
+                sumOfSquares.add_(chunk.square().sum([0, 2, 3]));
+            }
         }
 
-        var valuesPerChannel = (double)(count * imagesUint8.shape[2] * imagesUint8.shape[3]);
+        var valuesPerChannel = (double)((long)set.Count * set.Height * set.Width);
         var mean = sum / valuesPerChannel;
         var variance = (sumOfSquares / valuesPerChannel - mean.square()).clamp_min(0);
         return (ToFloats(mean), ToFloats(variance.sqrt()));

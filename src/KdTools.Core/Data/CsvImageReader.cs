@@ -65,7 +65,7 @@ public static class CsvImageReader
             {
                 var classes = (int)Math.Max(trainRows.Keys.Max(), testRows.Keys.Max()) + 1;
                 RequireTrainingImages(classes, trainRows, testRows, trainPath, testPath);
-                var (mean, std) = ChannelStatistics.Compute(train.Images);
+                var (mean, std) = ChannelStatistics.Compute(train);
                 return new KdDataset("csv", source ?? $"{trainPath}, {testPath}", classes, train, test, mean, std);
             }
             catch

@@ -1,9 +1,13 @@
 namespace KdTools.Core.Data;
 
-/// <summary>What a dataset folder is read with: the side images are stored at, and the channels of CSV rows.</summary>
+/// <summary>What a dataset folder is read with: the side images are stored at, the channels of CSV rows, and whether the
+/// images are held in memory or streamed.</summary>
 /// <param name="ImageSize">CSV: the side of the square images in the rows; image files: the side they are resized to (CIFAR is always 32).</param>
 /// <param name="Channels">CSV only: channels per image.</param>
-public sealed record DatasetReadOptions(int ImageSize = 32, int Channels = 3);
+/// <param name="Loading">In memory, streamed, or chosen by size (formats that cannot stream read into memory).</param>
+/// <param name="Streaming">Workers and prefetch of a streamed dataset; null for <see cref="StreamingOptions.Default"/>.</param>
+public sealed record DatasetReadOptions(int ImageSize = 32, int Channels = 3, DatasetLoading Loading = DatasetLoading.Auto,
+    StreamingOptions? Streaming = null);
 
 /// <summary>
 /// One on-disk dataset layout: its name, the task its labels describe, how to recognise a folder in that layout and how
@@ -35,7 +39,13 @@ public abstract class DatasetFormat
     /// <summary>Whether <paramref name="folder"/>, which exists, looks like this layout (a cheap check of names only).</summary>
     public abstract bool Recognizes(string folder);
 
-    /// <summary>Reads both splits of <paramref name="folder"/> into memory.</summary>
+    /// <summary>
+    /// Whether <see cref="Read"/> can leave the images on disk (<see cref="DatasetLoading.Streamed"/>); a format that
+    /// cannot always reads into memory, and asking it to stream is an error.
+    /// </summary>
+    public virtual bool CanStream => false;
+
+    /// <summary>Reads both splits of <paramref name="folder"/>: into memory, or streamed as <see cref="DatasetReadOptions.Loading"/> asks.</summary>
     public abstract KdDataset Read(string folder, DatasetReadOptions options);
 
     public override string ToString() => Name;

@@ -10,7 +10,9 @@ public static class DatasetReader
     /// <param name="format">A registered format name; null or <see cref="DetectFormat"/> detects it from the folder.</param>
     /// <param name="imageSize">CSV: the side of the square images in the rows; image files: the side they are resized to. CIFAR is always 32.</param>
     /// <param name="channels">CSV only: channels per image.</param>
-    public static KdDataset Read(string path, string? format = null, int imageSize = 32, int channels = 3)
+    /// <param name="loading">In memory, streamed (image folders and shards), or by size (<see cref="DatasetLoading.Auto"/>).</param>
+    public static KdDataset Read(string path, string? format = null, int imageSize = 32, int channels = 3,
+        DatasetLoading loading = DatasetLoading.Auto)
     {
         var chosen = string.IsNullOrEmpty(format) || format.Equals(DetectFormat, StringComparison.OrdinalIgnoreCase)
             ? null : DatasetFormatRegistry.Get(format);
@@ -24,7 +26,13 @@ public static class DatasetReader
             throw new KdException(KdErrorIds.DatasetPathMissing, KdErrorKind.ObjectNotFound,
                 $"dataset folder '{root}' does not exist; pass a folder holding {DatasetFormatRegistry.DescribeLayouts()} " +
                 "(or use the synthetic dataset)", root);
-        return (chosen ?? DatasetFormatRegistry.Detect(root)).Read(root, new DatasetReadOptions(imageSize, channels));
+        var reader = chosen ?? DatasetFormatRegistry.Detect(root);
+        if (loading == DatasetLoading.Streamed && !reader.CanStream)
+            throw new KdException(KdErrorIds.DatasetStreamingUnsupported, KdErrorKind.InvalidArgument,
+                $"'{root}' is a {reader.Name} dataset, which is read into memory; streaming reads image folders and shard folders " +
+                $"({string.Join(", ", DatasetFormatRegistry.All.Where(f => f.CanStream).Select(f => f.Name))}): read it into memory, " +
+                "or write it once as a shard folder and stream that", root);
+        return reader.Read(root, new DatasetReadOptions(imageSize, channels, loading));
     }
 
     /// <summary>The format of <paramref name="root"/>, which exists.</summary>

@@ -16,16 +16,21 @@ public sealed class ImageFolderFormat : DatasetFormat
         $"'{ImageFolderReader.TrainFolderName}' and '{ImageFolderReader.TestFolderNames[0]}' subfolders holding one folder of images per class";
 
     public override int DetectionOrder => 90;
+    public override bool CanStream => true;
     public override bool Recognizes(string folder) => ImageFolderReader.HasLayout(folder);
-    public override KdDataset Read(string folder, DatasetReadOptions options) => ImageFolderReader.Read(folder, options.ImageSize);
+
+    public override KdDataset Read(string folder, DatasetReadOptions options) =>
+        ImageFolderReader.Read(folder, options.ImageSize, options.Loading, options.Streaming);
 }
 
 /// <summary>
 /// Reads an image-folder dataset, the layout of torchvision's <c>ImageFolder</c>: <c>train/&lt;class&gt;/*.png</c> and
 /// <c>test/&lt;class&gt;/*.png</c> (or <c>val/</c>). Classes are the train split's subfolders in ordinal name order, so
 /// label numbers match torchvision's. PNG, JPEG, BMP, TGA and GIF (first frame) are decoded in managed code to RGB and
-/// resized to a square side with antialiased bilinear interpolation when their size differs. The whole dataset is held
-/// in memory as uint8, like every KdTools dataset: this is for CIFAR-scale folders, not ImageNet.
+/// resized to a square side with antialiased bilinear interpolation when their size differs. A folder is decoded into
+/// memory as uint8, or streamed (<see cref="DatasetLoading"/>): each image decoded when its batch is read, by parallel
+/// workers ahead of training, the same bytes either way. Opening a streamed folder decodes the training split once for
+/// its channel statistics; a shard (<see cref="ShardFile"/>) needs no decoding at all.
 /// </summary>
 public static class ImageFolderReader
 {
@@ -44,7 +49,8 @@ public static class ImageFolderReader
         Directory.Exists(Path.Combine(folder, TrainFolderName)) && FindTestFolder(folder) is not null;
 
     /// <summary>Reads both splits of <paramref name="folder"/>, every image resized to <paramref name="imageSize"/> pixels square.</summary>
-    public static KdDataset Read(string folder, int imageSize)
+    /// <param name="loading">In memory, streamed, or streamed when the decoded images exceed <see cref="StreamingOptions.AutomaticThresholdBytes"/>.</param>
+    public static KdDataset Read(string folder, int imageSize, DatasetLoading loading = DatasetLoading.InMemory, StreamingOptions? streaming = null)
     {
         if (imageSize < 1)
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidArgument,
@@ -66,11 +72,18 @@ public static class ImageFolderReader
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
                 $"'{trainFolder}' has {classNames.Count} class subfolder(s); a classification dataset needs at least 2", trainFolder);
 
-        var train = ReadSplit(trainFolder, classNames, imageSize);
+        var trainFiles = ListSplit(trainFolder, classNames);
+        var testFiles = ListSplit(testFolder, classNames);
+        bool stream = StreamingOptions.Streams(loading, ((long)trainFiles.Count + testFiles.Count) * Channels * imageSize * imageSize);
+        ImageSet Split(List<(string File, long Label)> files) => stream
+            ? new ImageSet(new ImageFolderSource(files.Select(f => f.File).ToList(), imageSize), from_array(files.Select(f => f.Label).ToArray()),
+                streaming ?? StreamingOptions.Default)
+            : DecodeSplit(files, imageSize);
+        var train = Split(trainFiles);
         try
         {
-            var test = ReadSplit(testFolder, classNames, imageSize);
-            var (mean, std) = ChannelStatistics.Compute(train.Images);
+            var test = Split(testFiles);
+            var (mean, std) = ChannelStatistics.Compute(train);
             return new KdDataset("imagefolder", root, classNames.Count, train, test, mean, std, classNames);
         }
         catch
@@ -83,7 +96,8 @@ public static class ImageFolderReader
     private static string? FindTestFolder(string root) =>
         TestFolderNames.Select(name => Path.Combine(root, name)).FirstOrDefault(Directory.Exists);
 
-    private static ImageSet ReadSplit(string splitFolder, IReadOnlyList<string> classNames, int imageSize)
+    /// <summary>The image files of a split with their labels, class by class, in ordinal name order.</summary>
+    private static List<(string File, long Label)> ListSplit(string splitFolder, IReadOnlyList<string> classNames)
     {
         var unknown = Directory.GetDirectories(splitFolder).Select(Path.GetFileName).OfType<string>()
             .Where(name => !classNames.Contains(name, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
@@ -104,7 +118,11 @@ public static class ImageFolderReader
         if (files.Count == 0)
             throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
                 $"'{splitFolder}' holds no images ({string.Join(", ", ImageExtensions)}) in its class subfolders", splitFolder);
+        return files;
+    }
 
+    private static ImageSet DecodeSplit(List<(string File, long Label)> files, int imageSize)
+    {
         // Decoding is managed code and dominates on large folders, so it runs in parallel; tensors are made afterwards.
         var decoded = new ImageResult[files.Count];
         try
@@ -144,6 +162,25 @@ public static class ImageFolderReader
             var reason = said.Length == 0 ? "the decoder gave no reason: the file is truncated or damaged" : said;
             throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
                 $"'{file}' is not a readable image ({reason}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
+        }
+    }
+
+    /// <summary>The image files of a streamed split, each decoded and resized when read (on any thread).</summary>
+    private sealed class ImageFolderSource(IReadOnlyList<string> files, int side) : IImageSource
+    {
+        public int Count => files.Count;
+        public int Channels => ImageFolderReader.Channels;
+        public int Height => side;
+        public int Width => side;
+
+        public void Read(int index, Span<byte> destination)
+        {
+            using var scope = NewDisposeScope();
+            ToTensor(Decode(files[index]), side).contiguous().data<byte>().CopyTo(destination[..(Channels * side * side)], 0, 0);
+        }
+
+        public void Dispose()
+        {
         }
     }
 

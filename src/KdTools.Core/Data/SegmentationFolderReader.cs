@@ -76,7 +76,7 @@ internal static class SegmentationFolderReader
         try
         {
             var test = readTest();
-            var (mean, std) = ChannelStatistics.Compute(train.Images);
+            var (mean, std) = ChannelStatistics.Compute(train);
             return new KdDataset(name, source, classNames.Count, train, test, mean, std, classNames);
         }
         catch

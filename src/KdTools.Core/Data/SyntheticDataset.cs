@@ -41,7 +41,7 @@ public static class SyntheticDataset
         using var prototypes = Prototypes(options);
         var train = Split(prototypes, options, options.TrainCount, TrainStream);
         var test = Split(prototypes, options, options.TestCount, TestStream);
-        var (mean, std) = ChannelStatistics.Compute(train.Images);
+        var (mean, std) = ChannelStatistics.Compute(train);
         var source = $"synthetic(classes={options.Classes},train={options.TrainCount},test={options.TestCount}," +
                      $"size={options.ImageSize},channels={options.Channels},seed={options.Seed}," +
                      $"noise={options.Noise.ToString(CultureInfo.InvariantCulture)})";

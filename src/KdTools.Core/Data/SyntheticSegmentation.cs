@@ -58,7 +58,7 @@ public static class SyntheticSegmentation
         try
         {
             var test = Split(options, options.TestCount, TestStream);
-            var (mean, std) = ChannelStatistics.Compute(train.Images);
+            var (mean, std) = ChannelStatistics.Compute(train);
             var source = $"synthetic-segmentation(classes={options.Classes},train={options.TrainCount},test={options.TestCount}," +
                          $"size={options.ImageSize},seed={options.Seed},noise={options.Noise.ToString(CultureInfo.InvariantCulture)}," +
                          $"objects={options.MaxObjects})";

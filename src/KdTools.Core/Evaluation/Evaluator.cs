@@ -31,15 +31,15 @@ public static class Evaluator
         InputNormalization datasetNormalization, Device device, int batchSize = 256, ClassifierNet? teacher = null,
         CancellationToken cancellation = default)
     {
-        InputChecks.RequireChannels(model, (int)set.Images.shape[1], "the dataset", "model");
-        if (teacher is not null) InputChecks.RequireChannels(teacher, (int)set.Images.shape[1], "the dataset", "teacher");
+        InputChecks.RequireChannels(model, set.Channels, "the dataset", "model");
+        if (teacher is not null) InputChecks.RequireChannels(teacher, set.Channels, "the dataset", "teacher");
         var modelNormalization = model.Normalization ?? datasetNormalization;
         var teacherNormalization = teacher?.Normalization ?? datasetNormalization;
         bool wasTraining = model.training;
         model.eval();
         teacher?.eval();
         var sums = new Dictionary<string, double[]>();
-        var loader = new BatchLoader(set, batchSize, shuffle: false);
+        using var loader = new BatchLoader(set, batchSize, shuffle: false);
         try
         {
             using var noGrad = torch.no_grad();

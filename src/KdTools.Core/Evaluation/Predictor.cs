@@ -91,8 +91,11 @@ public static class Predictor
     /// <summary>Predicts every image of a split (for example a dataset's test split), with its true label.</summary>
     public static IEnumerable<Prediction> PredictSet(PredictionSettings settings, ImageSet set, CancellationToken cancellation = default)
     {
-        InputChecks.RequireChannels(settings.Model, (int)set.Images.shape[1], "the dataset", "model");
-        var loader = new BatchLoader(set, settings.BatchSize, shuffle: false);
+        InputChecks.RequireChannels(settings.Model, set.Channels, "the dataset", "model");
+        using var loader = new BatchLoader(set, settings.BatchSize, shuffle: false);
+        // One order for the whole pass, so a streamed split is read ahead batch after batch; owned here, not by whatever
+        // dispose scope the caller enumerates in.
+        using var order = loader.EpochOrder(0).DetachFromDisposeScope();
         for (int b = 0; b < loader.BatchCount; b++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -101,7 +104,7 @@ public static class Predictor
             int first = b * settings.BatchSize;
             using (var scope = NewDisposeScope())
             {
-                var batch = loader.GetBatch(loader.EpochOrder(0), b);
+                var batch = loader.GetBatch(order, b);
                 labels = batch.Labels.data<long>().ToArray();
                 predictions = Classify(settings, batch.Images);
             }

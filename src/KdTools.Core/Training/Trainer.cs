@@ -169,7 +169,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var (job, network, state) = (run.Job, run.Network, run.State);
         var data = job.Dataset;
         // A trailing batch of one sample breaks batch statistics (BN) and relational losses (RKD, PKT): drop just that one.
-        var loader = new BatchLoader(data.Train, _settings.BatchSize, shuffle: true, dropLast: data.Train.Count % _settings.BatchSize == 1);
+        using var loader = new BatchLoader(data.Train, _settings.BatchSize, shuffle: true, dropLast: data.Train.Count % _settings.BatchSize == 1);
         var teacherNormalization = job.Teacher is null ? null : job.Teacher.Normalization ?? data.Normalization;
 
         for (; state.Epoch < stage.Epochs; state.Epoch++, state.NextBatch = 0, state.Accumulator = new EpochAccumulator())
@@ -492,7 +492,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var set = job.Dataset.Test.Count >= 2 ? job.Dataset.Test : job.Dataset.Train;
-        var images = set.Images.narrow(0, 0, Math.Min(2, set.Count));
+        var images = set.Slice(0, Math.Min(2, set.Count));
         Tensor Inputs(ClassifierNet network)
         {
             var normalization = network.Normalization ?? job.Dataset.Normalization;

@@ -9,7 +9,8 @@ public class DatasetFormatRegistryTests
     {
         var formats = DatasetFormatRegistry.All;
 
-        Assert.Equal(["Cifar", "Csv", "Voc", "Cityscapes", "ImageFolder"], formats.Select(f => f.Name).Take(5));
+        Assert.Equal(["Shard", "Cifar", "Csv", "Voc", "Cityscapes", "ImageFolder"], formats.Select(f => f.Name).Take(6));
+        Assert.Equal(["Shard", "ImageFolder"], formats.Where(f => f.CanStream).Select(f => f.Name));
         Assert.Equal(formats.OrderBy(f => f.DetectionOrder).Select(f => f.Name), formats.Select(f => f.Name));
         Assert.Equal(PredictionTask.Classification, DatasetFormatRegistry.Get("cifar").Task);
         Assert.Equal(PredictionTask.Segmentation, DatasetFormatRegistry.Get("VOC").Task);
