@@ -84,6 +84,15 @@ Describe 'Segmentation cmdlets' {
         }
     }
 
+    It 'reports a distillation run''s mIoU in its own columns, and no top-1' {
+        $run = $model | Invoke-Distillation -Student pspnet_resnet18_w8 -Method PixelKD -Dataset $data -Epochs 1 -BatchSize 8 -Threads 2
+        [double]::IsFinite($run.MeanIoU) | Should -BeTrue
+        $run.MeanIoU | Should -BeLessOrEqual 1
+        $run.BestMeanIoU | Should -Be $run.MeanIoU
+        [double]::IsNaN($run.Top1) | Should -BeTrue
+        "$run" | Should -BeLike 'PixelKD pspnet_resnet18_w8→pspnet_resnet18_w8: mIoU *'
+    }
+
     It 'fails up front when a classifier meets a segmentation dataset' {
         { New-Teacher resnet8 -Dataset $data -Epochs 1 } | Should -Throw -ErrorId 'KdTools.Model.TaskMismatch*'
         { $model | Invoke-Distillation -Student pspnet_resnet18_w8 -Method KD -Dataset $data -Epochs 1 } |

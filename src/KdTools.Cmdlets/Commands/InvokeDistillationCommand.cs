@@ -272,6 +272,8 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Top5 = result.Top5,
             BestTop1 = result.BestTop1,
             BestTop5 = result.BestTop5,
+            MeanIoU = result.MeanIoU,
+            BestMeanIoU = result.BestMeanIoU,
             BestEpoch = result.BestEpoch,
             ExitTop1 = student.ExitTop1,
             TrainLoss = last?.TrainLoss ?? double.NaN,

@@ -52,6 +52,12 @@ public sealed class KdRun
     /// <summary>Test top-5 of the best epoch.</summary>
     public double BestTop5 { get; init; }
 
+    /// <summary>A segmentation run's test mean IoU at the reported epoch (NaN for classification, whose top-1/top-5 are NaN here).</summary>
+    public double MeanIoU { get; init; }
+
+    /// <summary>A segmentation run's test mean IoU at its best epoch, the epoch BestEpoch names (NaN for classification).</summary>
+    public double BestMeanIoU { get; init; }
+
     public int BestEpoch { get; init; }
 
     /// <summary>Test top-1 of each extra exit at the reported epoch, "branch1=0.41;branch2=0.57;ensemble=0.6"; empty for plain networks.</summary>
@@ -92,8 +98,9 @@ public sealed class KdRun
     [Hidden]
     public IReadOnlyList<KdRun> EarlierRuns { get; init; } = [];
 
-    public override string ToString() =>
-        $"{Method} {(Teacher.Length > 0 ? Teacher + "→" : "")}{Student}: top-1 {Top1:P2} (best {BestTop1:P2} at epoch {BestEpoch}) [{Status}]";
+    public override string ToString() => double.IsNaN(MeanIoU)
+        ? $"{Method} {(Teacher.Length > 0 ? Teacher + "→" : "")}{Student}: top-1 {Top1:P2} (best {BestTop1:P2} at epoch {BestEpoch}) [{Status}]"
+        : $"{Method} {(Teacher.Length > 0 ? Teacher + "→" : "")}{Student}: mIoU {MeanIoU:P2} (best {BestMeanIoU:P2} at epoch {BestEpoch}) [{Status}]";
 }
 
 /// <summary>One epoch of a run, flat, for Export-Csv of learning curves (Get-KdHistory).</summary>

@@ -19,7 +19,7 @@ public sealed class CsvCmdletTests(ModuleFixture fixture) : IDisposable
     private static readonly string[] RunColumns =
     [
         "Method", "Student", "Teacher", "Dataset", "Status", "Recipe", "Epochs", "BatchSize", "LearningRate", "Momentum",
-        "Nesterov", "WeightDecay", "Schedule", "Augmentation", "Seed", "Top1", "Top5", "BestTop1", "BestTop5", "BestEpoch",
+        "Nesterov", "WeightDecay", "Schedule", "Augmentation", "Seed", "Top1", "Top5", "BestTop1", "BestTop5", "MeanIoU", "BestMeanIoU", "BestEpoch",
         "ExitTop1", "TrainLoss", "LossTerms", "Options", "PreStages", "StudentParameters", "TeacherParameters", "ExtraParameters",
         "Seconds", "Checkpoint",
     ];

@@ -108,6 +108,8 @@ public sealed class RunContractCmdletTests(ModuleFixture fixture)
         Assert.Equal(0.0005, run.Prop("WeightDecay"));
         Assert.InRange((double)run.Prop("BestTop5")!, 0.0, 1.0);
         Assert.Equal(run.Prop("Top5"), run.Prop("BestTop5"));
+        // A classification run has no segmentation score.
+        Assert.True(double.IsNaN((double)run.Prop("MeanIoU")!));
         var history = result.Output.Skip(1).ToList();
         Assert.All(history, h => Assert.Equal("KdTools.KdEpoch", h.TypeNames[0]));
         Assert.All(history, h => Assert.Equal(true, h.Prop("Nesterov")));
