@@ -74,13 +74,8 @@ internal static class PyTorchReference
         var methodSteps = new Dictionary<string, MethodStepTime>();
         HeadFineTuneTimes? head = null;
         string torch = "?";
-        string? line;
-        while ((line = process.StandardOutput.ReadLine()) is not null)
+        foreach (var r in JsonLines(process))
         {
-            Console.WriteLine(line);
-            if (!line.StartsWith('{')) continue;
-            using var doc = JsonDocument.Parse(line);
-            var r = doc.RootElement;
             string Text(string name) => r.GetProperty(name).GetString()!;
             if (r.TryGetProperty("torch", out var version)) torch = version.GetString()!;
             switch (r.TryGetProperty("bench", out var bench) ? bench.GetString() : null)
@@ -117,18 +112,24 @@ internal static class PyTorchReference
         }
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         PyTorchEndToEnd? result = null;
+        foreach (var r in JsonLines(process))
+            result = new PyTorchEndToEnd(r.GetProperty("torch").GetString()!, r.GetProperty("total_s").GetDouble(), r.GetProperty("peak_rss_mb").GetDouble());
+        process.WaitForExit();
+        if (process.ExitCode != 0) Console.Error.WriteLine($"bench: e2e_torch.py ({python.Label}) exited with {process.ExitCode}");
+        return process.ExitCode == 0 ? result : null;
+    }
+
+    /// <summary>Echoes a PyTorch script's output as it comes and yields its JSON lines (the results).</summary>
+    private static IEnumerable<JsonElement> JsonLines(Process process)
+    {
         string? line;
         while ((line = process.StandardOutput.ReadLine()) is not null)
         {
             Console.WriteLine(line);
             if (!line.StartsWith('{')) continue;
             using var doc = JsonDocument.Parse(line);
-            var r = doc.RootElement;
-            result = new PyTorchEndToEnd(r.GetProperty("torch").GetString()!, r.GetProperty("total_s").GetDouble(), r.GetProperty("peak_rss_mb").GetDouble());
+            yield return doc.RootElement.Clone();
         }
-        process.WaitForExit();
-        if (process.ExitCode != 0) Console.Error.WriteLine($"bench: e2e_torch.py ({python.Label}) exited with {process.ExitCode}");
-        return process.ExitCode == 0 ? result : null;
     }
 
     public static string FindRepositoryRoot()
