@@ -8,43 +8,40 @@ using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Infrastructure;
 
-/// <summary>Tab completion of -Architecture from the registry (so new architectures complete without edits here).</summary>
-public sealed class ArchitectureCompleter : IArgumentCompleter
+/// <summary>Tab completion from a registry's names, each with its description as the tooltip.</summary>
+public abstract class RegistryCompleter : IArgumentCompleter
 {
+    /// <summary>The names to complete, in the order they are offered, with their tooltips.</summary>
+    protected abstract IEnumerable<(string Name, string Tooltip)> Names { get; }
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        ArchitectureRegistry.All
-            .Where(a => a.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
-            .Select(a => new CompletionResult(a.Name, a.Name, CompletionResultType.ParameterValue, a.Description));
+        Names.Where(n => n.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(n => new CompletionResult(n.Name, n.Name, CompletionResultType.ParameterValue, n.Tooltip));
+}
+
+/// <summary>Tab completion of -Architecture from the registry (so new architectures complete without edits here).</summary>
+public sealed class ArchitectureCompleter : RegistryCompleter
+{
+    protected override IEnumerable<(string Name, string Tooltip)> Names => ArchitectureRegistry.All.Select(a => (a.Name, a.Description));
 }
 
 /// <summary>Tab completion of -Method from the method registry.</summary>
-public sealed class MethodCompleter : IArgumentCompleter
+public sealed class MethodCompleter : RegistryCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        MethodRegistry.All
-            .Where(m => m.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
-            .Select(m => new CompletionResult(m.Name, m.Name, CompletionResultType.ParameterValue, m.Summary));
+    protected override IEnumerable<(string Name, string Tooltip)> Names => MethodRegistry.All.Select(m => (m.Name, m.Summary));
 }
 
 /// <summary>Tab completion of -Recipe from the named recipes.</summary>
-public sealed class RecipeCompleter : IArgumentCompleter
+public sealed class RecipeCompleter : RegistryCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        TrainingRecipes.All
-            .Where(r => r.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
-            .Select(r => new CompletionResult(r.Name, r.Name, CompletionResultType.ParameterValue, r.Source));
+    protected override IEnumerable<(string Name, string Tooltip)> Names => TrainingRecipes.All.Select(r => (r.Name, r.Source));
 }
 
 /// <summary>Tab completion of -Format from the dataset format registry (a new layout completes without edits here).</summary>
-public sealed class DatasetFormatCompleter : IArgumentCompleter
+public sealed class DatasetFormatCompleter : RegistryCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+    protected override IEnumerable<(string Name, string Tooltip)> Names =>
         DatasetFormatRegistry.All.Select(f => (f.Name, f.Description))
-            .Prepend((Name: DatasetReader.DetectFormat, Description: "detect the layout from the folder's contents"))
-            .Where(f => f.Name.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
-            .Select(f => new CompletionResult(f.Name, f.Name, CompletionResultType.ParameterValue, f.Description));
+            .Prepend((DatasetReader.DetectFormat, "detect the layout from the folder's contents"));
 }
