@@ -54,7 +54,8 @@ internal sealed class StepInputs : IDisposable
     /// thread: its tensors belong to no dispose scope until <see cref="AttachTo"/>.
     /// </summary>
     public static StepInputs Prepare(BatchLoader loader, Tensor order, int batchIndex, long seed, ITrainingTask task,
-        InputNormalization studentNormalization, InputNormalization? teacherNormalization, TrainingSettings settings, Device device)
+        InputNormalization studentNormalization, InputNormalization? teacherNormalization, TrainingSettings settings, Device device,
+        bool channelsLast)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var random = new Generator((ulong)seed);
@@ -63,7 +64,7 @@ internal sealed class StepInputs : IDisposable
             using var scope = NewDisposeScope();
             var batch = loader.GetBatch(order, batchIndex);
             var (inputs, labels) = task.Prepare(batch, studentNormalization, settings, random, device);
-            inputs = ChannelsLast.Apply(inputs);
+            if (channelsLast) inputs = ChannelsLast.Apply(inputs);
             Tensor? teacherInputs = null;
             if (teacherNormalization is not null)
             {
@@ -72,7 +73,8 @@ internal sealed class StepInputs : IDisposable
                 {
                     // A teacher trained with other statistics sees the same augmented images, normalised its own way.
                     using var replay = new Generator((ulong)seed);
-                    teacherInputs = ChannelsLast.Apply(task.Prepare(batch, teacherNormalization, settings, replay, device).Inputs);
+                    teacherInputs = task.Prepare(batch, teacherNormalization, settings, replay, device).Inputs;
+                    if (channelsLast) teacherInputs = ChannelsLast.Apply(teacherInputs);
                 }
             }
             var indices = batch.Indices.to(device);

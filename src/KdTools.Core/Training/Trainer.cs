@@ -32,7 +32,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     /// <summary>
     /// An epoch whose mean label loss is this many times its starting value (at least that of a uniform guess, ln C)
-    /// has diverged: whatever a method adds, its label loss falls in a healthy run.
+    /// while the objective itself did not fall has diverged. A distillation objective that falls may raise the label
+    /// loss (a weak teacher's relations pull the student away from the labels): that is the method working, not SGD
+    /// running away.
     /// </summary>
     private const double DivergedTaskLossRatio = 3;
 
@@ -55,6 +57,20 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     /// <summary>Reuse the teacher's outputs across epochs where they cannot change (<see cref="TeacherOutputCache"/>); the tests turn it off to compare.</summary>
     internal bool CacheTeacherOutputs { get; init; } = true;
+
+    /// <summary>
+    /// Stop a run whose loss runs away (<see cref="RequireConvergence"/>). The parity layer turns it off: it replays a
+    /// few steps of untrained networks against PyTorch, where the formulas, not convergence, are checked.
+    /// </summary>
+    internal bool StopOnDivergence { get; init; } = true;
+
+    /// <summary>
+    /// Run the teacher as a BatchNorm-folded copy and feed channels-last float32 inputs (<see cref="FrozenTeacher"/>,
+    /// <see cref="ChannelsLast"/>): the same values up to float rounding, checked against the plain path by their own
+    /// tests. The parity layer turns it off, so that a float32 run keeps the rounding of PyTorch's own layout and its
+    /// replay can match it step by step.
+    /// </summary>
+    internal bool FastPaths { get; init; } = true;
 
     /// <summary>The running job's teacher-output cache, if it has one.</summary>
     private TeacherOutputCache? _teacherOutputs;
@@ -105,8 +121,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
         // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
-        using var frozenTeacher = job.Teacher is null ? null : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
-        job = job with { Teacher = frozenTeacher?.Network };
+        using var frozenTeacher = job.Teacher is null || !FastPaths ? null
+            : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
+        job = job with { Teacher = frozenTeacher?.Network ?? job.Teacher };
         using var teacherOutputs = CacheTeacherOutputs ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
         _teacherOutputs = teacherOutputs;
 
@@ -185,7 +202,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                 var order = loader.EpochOrder(MixSeed(_settings.Seed, stage.Index, state.Epoch, -1));
                 int epoch = state.Epoch;
                 using var prefetcher = new StepInputPrefetcher(b => StepInputs.Prepare(loader, order, b, MixSeed(_settings.Seed, stage.Index, epoch, b),
-                    job.Task, job.Student.Normalization!, teacherNormalization, _settings, device), loader.BatchCount, PrepareBatchesAhead);
+                    job.Task, job.Student.Normalization!, teacherNormalization, _settings, device, FastPaths), loader.BatchCount, PrepareBatchesAhead);
                 for (; state.NextBatch < loader.BatchCount; state.NextBatch++)
                 {
                     if (cancellation.IsCancellationRequested)
@@ -209,7 +226,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             }
             state.Accumulator.Seconds += epochClock.Elapsed.TotalSeconds;
             var record = CloseEpoch(job, network, device, state, stage, stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, 0, loader.BatchCount));
-            RequireConvergence(job, state, stage, record, optimizer.LearningRate);
+            if (StopOnDivergence) RequireConvergence(job, state, stage, record, optimizer.LearningRate);
             if (stage.IsMain && ReferenceEquals(state.Best(job.Task.ScoreMetric), record))
             {
                 run.Best?.Capture(network);
@@ -227,20 +244,22 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     /// <summary>
     /// Stops a run whose loss has run away (<see cref="KdErrorIds.TrainingDiverged"/>): an epoch's mean loss far above
-    /// the stage's first, or its label loss risen well above its start for a whole epoch. Non-finite losses are caught
-    /// at the step.
+    /// the stage's first, or, with an objective that did not fall, its label loss risen well above its start for a whole
+    /// epoch. Non-finite losses are caught at the step.
     /// </summary>
     private void RequireConvergence(TrainingJob job, RunState state, Stage stage, EpochRecord record, double learningRate)
     {
         string? why = null;
         if (state.StageStartLoss is { } start && start > 0 && record.TrainLoss > DivergedLossRatio * start)
             why = $"its mean loss {record.TrainLoss:G3} is {record.TrainLoss / start:G2} times the stage's first, {start:G3}";
-        else if (state.StageStartTaskLoss is { } startTask && stage.TaskLossWeight > 0 && record.Terms.TryGetValue(TaskTerm, out var task))
+        else if (state.StageStartTaskLoss is { } startTask && stage.TaskLossWeight > 0 && record.Terms.TryGetValue(TaskTerm, out var task)
+                 && (state.StageStartLoss is not { } first || record.TrainLoss >= first))
         {
             double reference = Math.Max(startTask, Math.Log(Math.Max(2, job.Dataset.Classes)));
             double mean = task / stage.TaskLossWeight;
             if (mean > DivergedTaskLossRatio * reference)
-                why = $"its mean label loss rose over the whole epoch to {mean:G3}, more than {DivergedTaskLossRatio} times its start ({reference:G3})";
+                why = $"its mean label loss rose over the whole epoch to {mean:G3}, more than {DivergedTaskLossRatio} times its start ({reference:G3}), " +
+                      $"while its objective did not fall (mean {record.TrainLoss:G3})";
         }
         if (why is null) return;
         throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
