@@ -1,3 +1,4 @@
+using TorchSharp;
 using KdTools.Core.Checkpoints;
 using KdTools.Core.Data;
 using KdTools.Core.Models;
@@ -228,6 +229,33 @@ public class RunSafetyTests
         var actual = TinySetup.Weights(resumed.Network);
         Assert.Equal(expected.Keys, actual.Keys);
         foreach (var key in expected.Keys) Assert.True(expected[key].SequenceEqual(actual[key]), $"{key} differs");
+    }
+
+    [Fact]
+    public void A_label_loss_that_a_falling_distillation_objective_raises_is_not_divergence()
+    {
+        using var data = TinySetup.Dataset(train: 128, test: 32);
+        // A teacher sure of class 0 whatever the image: KD pulls the student there, so its label loss rises far above
+        // a uniform guess's while the objective (mostly the KD term) falls. That is the method working, not SGD running away.
+        var teacher = ArchitectureRegistry.Create("resnet8", data.Classes, seed: 3);
+        using (torch.no_grad())
+        {
+            var (weight, bias) = (teacher.named_parameters().Last(p => p.name.EndsWith("weight")).parameter,
+                teacher.named_parameters().Last(p => p.name.EndsWith("bias")).parameter);
+            weight.zero_();
+            bias.copy_(torch.tensor(new[] { 50f, 0f, 0f, 0f }));
+        }
+        var result = Distillation.Run(Request(data, folder: null, epochs: 3) with
+        {
+            MethodName = "KD",
+            Teacher = teacher,
+            Settings = TinySetup.Settings(3) with { LearningRate = 0.2 },
+        });
+
+        var epochs = result.TrainEpochs.ToList();
+        double chance = Math.Log(data.Classes);
+        Assert.Contains(epochs, e => e.Terms["ce"] / 0.1 > 3 * chance);
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"objective {epochs[0].TrainLoss} -> {epochs[^1].TrainLoss}");
     }
 
     [Fact]
