@@ -15,7 +15,7 @@ public sealed class CwdOptions : MethodOptions
     public override void Validate()
     {
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), "must be a positive number", Temperature);
-        Require(Weight >= 0 && double.IsFinite(Weight), nameof(Weight), "must be a finite number ≥ 0", Weight);
+        RequireNonNegative(Weight, nameof(Weight));
     }
 }
 

@@ -30,11 +30,11 @@ public sealed class DistOptions : MethodOptions
 
     public override void Validate()
     {
-        Require(Beta >= 0 && double.IsFinite(Beta), nameof(Beta), "must be a finite number ≥ 0", Beta);
-        Require(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), "must be a finite number ≥ 0", Gamma);
+        RequireNonNegative(Beta, nameof(Beta));
+        RequireNonNegative(Gamma, nameof(Gamma));
         Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
-        Require(DistWeight >= 0 && double.IsFinite(DistWeight), nameof(DistWeight), "must be a finite number ≥ 0", DistWeight);
-        Require(CeWeight >= 0 && double.IsFinite(CeWeight), nameof(CeWeight), "must be a finite number ≥ 0", CeWeight);
+        RequireNonNegative(DistWeight, nameof(DistWeight));
+        RequireNonNegative(CeWeight, nameof(CeWeight));
     }
 }
 

@@ -40,10 +40,10 @@ public sealed class DkdOptions : MethodOptions
 
     public override void Validate()
     {
-        Require(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), "must be a finite number ≥ 0", Alpha);
-        Require(Beta >= 0 && double.IsFinite(Beta), nameof(Beta), "must be a finite number ≥ 0", Beta);
+        RequireNonNegative(Alpha, nameof(Alpha));
+        RequireNonNegative(Beta, nameof(Beta));
         Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
-        Require(CeWeight >= 0 && double.IsFinite(CeWeight), nameof(CeWeight), "must be a finite number ≥ 0", CeWeight);
+        RequireNonNegative(CeWeight, nameof(CeWeight));
         Require(WarmupEpochs >= 0, nameof(WarmupEpochs), "must be ≥ 0", WarmupEpochs);
     }
 }

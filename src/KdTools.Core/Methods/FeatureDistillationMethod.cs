@@ -20,8 +20,8 @@ public abstract class FeatureMethodOptions : MethodOptions
 
     public override void Validate()
     {
-        Require(Beta >= 0 && double.IsFinite(Beta), nameof(Beta), "must be a finite number ≥ 0", Beta);
-        Require(KdWeight >= 0 && double.IsFinite(KdWeight), nameof(KdWeight), "must be a finite number ≥ 0", KdWeight);
+        RequireNonNegative(Beta, nameof(Beta));
+        RequireNonNegative(KdWeight, nameof(KdWeight));
         Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
     }
 }

@@ -32,8 +32,8 @@ public class KdOptions : MethodOptions
         Require(Temperature > 0, nameof(Temperature), "must be > 0", Temperature);
         if (CeWeight is { } ce)
         {
-            Require(ce >= 0 && double.IsFinite(ce), nameof(CeWeight), "must be a finite number ≥ 0", ce);
-            Require(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), "must be a finite number ≥ 0", Alpha);
+            RequireNonNegative(ce, nameof(CeWeight));
+            RequireNonNegative(Alpha, nameof(Alpha));
         }
         else
         {

@@ -65,6 +65,10 @@ public abstract class MethodOptions
                 $"option {option} = {Format(value)} is invalid: {rule}", option);
     }
 
+    /// <summary>A weight or scale: a finite number ≥ 0.</summary>
+    protected static void RequireNonNegative(double value, string option) =>
+        Require(value >= 0 && double.IsFinite(value), option, "must be a finite number ≥ 0", value);
+
     /// <summary>
     /// Compact, culture-invariant "Name=value;..." text of every option, for one CSV column; <c>Preset</c> only when
     /// one was chosen (the values it set are listed anyway).

@@ -26,7 +26,7 @@ public sealed class MhkdOptions : TeacherHeadOptions
     {
         Require(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), "must be a finite number > 0", Temperature);
         Require(Alpha is >= 0 and <= 1, nameof(Alpha), "must be in [0, 1]", Alpha);
-        Require(HeadWeight >= 0 && double.IsFinite(HeadWeight), nameof(HeadWeight), "must be a finite number ≥ 0", HeadWeight);
+        RequireNonNegative(HeadWeight, nameof(HeadWeight));
         Require(HeadWidth >= 1, nameof(HeadWidth), "must be ≥ 1", HeadWidth);
         base.Validate();
     }

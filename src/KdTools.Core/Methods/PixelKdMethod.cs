@@ -10,7 +10,7 @@ public sealed class PixelKdOptions : MethodOptions
     public double Weight { get; set; } = 10;
 
     public override void Validate() =>
-        Require(Weight >= 0 && double.IsFinite(Weight), nameof(Weight), "must be a finite number ≥ 0", Weight);
+        RequireNonNegative(Weight, nameof(Weight));
 }
 
 /// <summary>

@@ -62,7 +62,7 @@ public sealed class SkdOptions : MethodOptions
         foreach (var (name, value) in new[] { (nameof(PixelWeight), PixelWeight), (nameof(PairWeight), PairWeight),
                      (nameof(HolisticWeight), HolisticWeight), (nameof(GradientPenaltyWeight), GradientPenaltyWeight),
                      (nameof(CriticWeightDecay), CriticWeightDecay) })
-            Require(value >= 0 && double.IsFinite(value), name, "must be a finite number ≥ 0", value);
+            RequireNonNegative(value, name);
         Require(PoolScale is > 0 and <= 1, nameof(PoolScale), "must be in (0, 1]", PoolScale);
         Require(CriticWidth >= 2, nameof(CriticWidth), "must be at least 2 (the critic's attention layers need 8 channels)", CriticWidth);
         Require(CriticLearningRate > 0 && double.IsFinite(CriticLearningRate), nameof(CriticLearningRate), "must be a positive number", CriticLearningRate);

@@ -27,11 +27,11 @@ public sealed class TofdOptions : TeacherHeadOptions
 
     public override void Validate()
     {
-        Require(Temperature >= 0 && double.IsFinite(Temperature), nameof(Temperature), "must be a finite number ≥ 0", Temperature);
+        RequireNonNegative(Temperature, nameof(Temperature));
         Require(TemperatureRampEpochs >= 1, nameof(TemperatureRampEpochs), "must be ≥ 1", TemperatureRampEpochs);
-        Require(KdWeight >= 0 && double.IsFinite(KdWeight), nameof(KdWeight), "must be a finite number ≥ 0", KdWeight);
-        Require(FeatureWeight >= 0 && double.IsFinite(FeatureWeight), nameof(FeatureWeight), "must be a finite number ≥ 0", FeatureWeight);
-        Require(OrthogonalWeight >= 0 && double.IsFinite(OrthogonalWeight), nameof(OrthogonalWeight), "must be a finite number ≥ 0", OrthogonalWeight);
+        RequireNonNegative(KdWeight, nameof(KdWeight));
+        RequireNonNegative(FeatureWeight, nameof(FeatureWeight));
+        RequireNonNegative(OrthogonalWeight, nameof(OrthogonalWeight));
         base.Validate();
     }
 
