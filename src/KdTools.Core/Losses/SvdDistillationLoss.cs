@@ -71,7 +71,7 @@ public static class SvdDistillationLoss
     /// <summary>
     /// The n leading singular values (normalised to unit length per sample, [B, n]) and right singular vectors
     /// (unit columns, [B, D, n]) of each sample's matrix; non-finite entries become 0 as in the reference. n is capped
-    /// at the matrix rank bound.
+    /// at the matrix rank bound. The decomposition back-propagates the authors' way (<see cref="SvdWithAuthorsGradient"/>).
     /// </summary>
     public static (Tensor Values, Tensor Vectors) Decompose(Tensor feature, int n, SvdLayout layout)
     {
@@ -79,9 +79,9 @@ public static class SvdDistillationLoss
         using var scope = NewDisposeScope();
         long b = feature.shape[0], c = feature.shape[1], h = feature.shape[2], w = feature.shape[3];
         var matrix = layout == SvdLayout.Channels ? feature.reshape(b, c, h * w).transpose(1, 2) : feature.reshape(b, c * h, w);
-        var (_, values, vh) = linalg.svd(matrix, fullMatrices: false);
+        var (values, rightVectors) = SvdWithAuthorsGradient.Decompose(matrix);
         long kept = Math.Min(n, values.shape[1]);
-        var vectors = Finite(vh.transpose(1, 2)).narrow(2, 0, kept);
+        var vectors = Finite(rightVectors).narrow(2, 0, kept);
         var leading = Finite(values).narrow(1, 0, kept);
         return (normalize(leading, dim: 1).MoveToOuterDisposeScope(), normalize(vectors, dim: 1).MoveToOuterDisposeScope());
     }
