@@ -77,7 +77,10 @@ internal sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options
     public override IReadOnlyList<PreStage> PreStages =>
     [
         new PreStage("init", Options.InitEpochs, Options.InitLearningRate, () => _connectors!.parameters(),
-            (step, terms) => terms.Add("ab", Boundary(step)), TrainsStudent: true),
+            (step, terms) => terms.Add("ab", Boundary(step)), TrainsStudent: true)
+        {
+            LearningRateOption = nameof(Options.InitLearningRate), EpochsOption = nameof(Options.InitEpochs),
+        },
     ];
 
     protected override void AddMethodLosses(StepContext step, LossTerms terms) => terms.Add("ab", Options.Beta * Boundary(step));

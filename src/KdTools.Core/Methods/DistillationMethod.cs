@@ -270,6 +270,15 @@ public sealed record PreStage(
 {
     /// <summary>The stage's schedule over its own epochs; never the main stage's milestones.</summary>
     public Training.LearningRateSchedule Schedule { get; init; } = Training.LearningRateSchedule.Constant;
+
+    /// <summary>
+    /// The method option that sets <see cref="LearningRate"/> (<c>ParaphraserLearningRate</c>): what a divergence in
+    /// this stage tells the user to lower, since the run's <c>-LearningRate</c> does not reach it.
+    /// </summary>
+    public string? LearningRateOption { get; init; }
+
+    /// <summary>The method option that sets <see cref="Epochs"/> (<c>HintEpochs</c>), for messages and listings.</summary>
+    public string? EpochsOption { get; init; }
 }
 
 /// <summary>

@@ -66,7 +66,7 @@ internal sealed class DkdMethod(DkdOptions options) : DistillationMethod<DkdOpti
         var parts = DkdLoss.Parts(LogitStandardization.ZScoreIf(standardize, step.Student.Logits),
             LogitStandardization.ZScoreIf(standardize, step.RequireTeacher().Logits), step.Labels, Options.Temperature);
         double warmup = EpochWarmup.Factor(step, Options.WarmupEpochs);
-        terms.Add("tckd", warmup * Options.Alpha * parts.TargetClass);
-        terms.Add("nckd", warmup * Options.Beta * parts.NonTargetClass);
+        terms.Add("tckd", warmup * Options.Alpha * parts.TargetClass, nameof(Options.Alpha));
+        terms.Add("nckd", warmup * Options.Beta * parts.NonTargetClass, nameof(Options.Beta));
     }
 }

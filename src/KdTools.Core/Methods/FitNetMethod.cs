@@ -51,7 +51,10 @@ internal sealed class FitNetMethod(FitNetOptions options) : FeatureDistillationM
     public override IReadOnlyList<PreStage> PreStages =>
     [
         // The whole student is offered; only the layers up to the guided one receive gradients, the rest keep none.
-        new PreStage("hint", Options.HintEpochs, Options.HintLearningRate, () => _regressor!.parameters(), AddHintLoss, TrainsStudent: true),
+        new PreStage("hint", Options.HintEpochs, Options.HintLearningRate, () => _regressor!.parameters(), AddHintLoss, TrainsStudent: true)
+        {
+            LearningRateOption = nameof(Options.HintLearningRate), EpochsOption = nameof(Options.HintEpochs),
+        },
     ];
 
     protected override void AddMethodLosses(StepContext step, LossTerms terms) =>

@@ -48,7 +48,10 @@ internal sealed class FspMethod(FspOptions options) : FeatureDistillationMethod<
     public override IReadOnlyList<PreStage> PreStages =>
     [
         new PreStage("init", Options.InitEpochs, Options.InitLearningRate, () => [], (step, terms) => terms.Add("fsp", Flow(step)),
-            TrainsStudent: true),
+            TrainsStudent: true)
+        {
+            LearningRateOption = nameof(Options.InitLearningRate), EpochsOption = nameof(Options.InitEpochs),
+        },
     ];
 
     /// <summary>RepDistiller's main stage has no FSP term (its -b 50 has no effect); Beta adds one.</summary>

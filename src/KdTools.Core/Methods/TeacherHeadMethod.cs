@@ -55,7 +55,10 @@ internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : Distilla
     public override IReadOnlyList<PreStage> PreStages =>
     [
         new PreStage(TeacherHeadStage, Options.HeadEpochs, Options.HeadLearningRate, () => TeacherHeads.parameters(),
-            AddTeacherHeadLoss, TrainsStudent: false),
+            AddTeacherHeadLoss, TrainsStudent: false)
+        {
+            LearningRateOption = nameof(Options.HeadLearningRate), EpochsOption = nameof(Options.HeadEpochs),
+        },
     ];
 
     public override void PrepareEpoch(string stage)
