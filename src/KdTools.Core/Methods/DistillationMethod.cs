@@ -252,7 +252,7 @@ public sealed class MethodSetup
 /// </summary>
 /// <param name="Name">Shown in progress and as its own rows in the history (for example <c>hint</c>).</param>
 /// <param name="Epochs">How long it runs; 0 skips it.</param>
-/// <param name="LearningRate">Its SGD learning rate.</param>
+/// <param name="LearningRate">Its SGD learning rate; null = the main stage's (the student's rate, as RepDistiller's pre-training).</param>
 /// <param name="ExtraParameters">The method's own parameters it trains (evaluated when the stage starts).</param>
 /// <param name="AddLosses">Its loss terms for one batch.</param>
 /// <param name="TrainsStudent">
@@ -263,7 +263,7 @@ public sealed class MethodSetup
 public sealed record PreStage(
     string Name,
     int Epochs,
-    double LearningRate,
+    double? LearningRate,
     Func<IEnumerable<TorchSharp.Modules.Parameter>> ExtraParameters,
     Action<StepContext, LossTerms> AddLosses,
     bool TrainsStudent)

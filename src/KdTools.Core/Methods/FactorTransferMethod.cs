@@ -51,6 +51,8 @@ public sealed class FactorTransferOptions : FeatureMethodOptions
         if (!given.Contains(nameof(Reconstruction))) Reconstruction = "l1";
     }
 
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(ParaphraserEpochs)];
+
     public override void Validate()
     {
         base.Validate();

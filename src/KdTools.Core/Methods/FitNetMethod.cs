@@ -18,6 +18,8 @@ public sealed class FitNetOptions : FeatureMethodOptions
     [Description("Learning rate of the hint stage.")]
     public double HintLearningRate { get; set; } = 0.05;
 
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(HintEpochs)];
+
     public override void Validate()
     {
         base.Validate();

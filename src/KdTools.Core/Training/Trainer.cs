@@ -139,6 +139,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
         _termWeights.Clear();
         var stages = Stages(job);
+        var lengths = job.Method.PreStages.Where(p => p.Epochs > 0).ToDictionary(p => p.Name, p => p.EpochsOption);
+        _log.LogInformation("{Method} stages: {Stages}", job.Method.Name, string.Join(", ", stages.Select(s =>
+            $"{s.Name} {s.Epochs} epoch(s) at lr {s.LearningRate:G3}" +
+            (lengths.GetValueOrDefault(s.Name) is { } option ? $" ({option} = {s.Epochs}, recipe {_settings.Recipe})" : ""))));
         int first = Math.Max(0, stages.FindIndex(s => s.Name == state.Stage));
         for (int i = first; i < stages.Count; i++)
         {
@@ -175,7 +179,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var stages = method.PreStages
             .Select((p, k) => (PreStage: p, Index: 1 + k))
             .Where(p => p.PreStage.Epochs > 0)
-            .Select(p => new Stage(p.PreStage.Name, p.Index, p.PreStage.Epochs, p.PreStage.LearningRate, p.PreStage.Schedule,
+            .Select(p => new Stage(p.PreStage.Name, p.Index, p.PreStage.Epochs, p.PreStage.LearningRate ?? _settings.LearningRate, p.PreStage.Schedule,
                 () => PreStageParameters(job, p.PreStage), p.PreStage.AddLosses, p.PreStage.TrainsStudent, TaskLossWeight: 0,
                 p.PreStage.LearningRateOption))
             .ToList();

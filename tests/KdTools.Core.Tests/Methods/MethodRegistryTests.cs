@@ -19,7 +19,7 @@ public class MethodRegistryTests
     [Theory]
     [InlineData("DKD", "Alpha=1;Beta=8;Temperature=4;CeWeight=1;WarmupEpochs=20;LogitStandardization=false;Preset=")]
     [InlineData("DIST", "Beta=1;Gamma=1;Temperature=4;DistWeight=2;CeWeight=1;LogitStandardization=false")]
-    [InlineData("FSP", "InitEpochs=30;InitLearningRate=0.05;Beta=0;KdWeight=0;Temperature=4")]
+    [InlineData("FSP", "InitEpochs=30;InitLearningRate=;Beta=0;KdWeight=0;Temperature=4")]
     [InlineData("ReviewKD", "WarmupEpochs=20;MaxMidChannels=512;Beta=1;KdWeight=0;Temperature=4;Preset=")]
     [InlineData("OFD", "Beta=0.001;KdWeight=0;Temperature=4")]
     [InlineData("KDSVD", "K=1;Layout=Channels;Beta=1;KdWeight=0;Temperature=4")]
