@@ -6,7 +6,7 @@ namespace KdTools.Core.Losses;
 /// <summary>How a [B, C, H, W] map becomes the per-sample matrix whose right singular vectors are compared.</summary>
 public enum SvdLayout
 {
-    /// <summary>An (H·W)×C matrix: right singular vectors over the channels, as the authors' TensorFlow code (NHWC).</summary>
+    /// <summary>An (H·W)×C matrix: right singular vectors over the channels, as RepDistiller's port and the authors' TensorFlow code (NHWC).</summary>
     Channels,
 
     /// <summary>A (C·H)×W matrix: right singular vectors over the width, as mdistiller's <c>feat.view(B, C·H, W)</c>.</summary>
@@ -14,7 +14,7 @@ public enum SvdLayout
 }
 
 /// <summary>
-/// Self-supervised KD with singular value decomposition (Lee, Kim, Song, ECCV 2018), as mdistiller's KDSVD: the
+/// Self-supervised KD with singular value decomposition (Lee, Kim, Song, ECCV 2018), as RepDistiller's and mdistiller's KDSVD, with the authors' SVD gradient: the
 /// leading right singular vectors of each stage, weighted by the teacher's normalised singular values, are related
 /// between consecutive stages by a Gaussian kernel, and the student's relations are matched to the teacher's.
 /// </summary>

@@ -73,6 +73,13 @@ public abstract class DistillationMethod : IDisposable
     /// </summary>
     public virtual AuxiliaryUpdate? AuxiliaryUpdate => null;
 
+    /// <summary>
+    /// True when the method's reference runs the teacher in train mode (BatchNorm on batch statistics, running averages
+    /// updated: OFD's references). The engine then runs a private copy of the teacher in train mode, under no_grad,
+    /// without the folded-BatchNorm and cached-output shortcuts; the caller's teacher is untouched.
+    /// </summary>
+    public virtual bool TeacherInTrainMode => false;
+
     /// <summary>Weight of the hard-label cross-entropy the engine adds (1 unless the method rebalances it, as KD does).</summary>
     public virtual double TaskLossWeight => 1.0;
 

@@ -69,11 +69,11 @@ public abstract class MethodOptions
         Math.Min(paperEpochs, Math.Max(1, (int)Math.Round(mainEpochs / 8.0, MidpointRounding.AwayFromZero)));
 
     /// <summary>
-    /// Shortens the pre-stages the caller did not size to <see cref="QuickPreStageEpochs"/> of a run of
-    /// <paramref name="mainEpochs"/> (the <c>Default</c> recipe's quick runs; paper recipes keep the paper's lengths).
-    /// Options built in code are left as they are.
+    /// Fits the options the caller did not give to a quick run of <paramref name="mainEpochs"/> (the <c>Default</c>
+    /// recipe; paper recipes keep the paper's values): pre-stages shrink to <see cref="QuickPreStageEpochs"/>, and
+    /// <see cref="ApplyQuickRunDefaults"/> sets what else a short run needs. Options built in code are left as they are.
     /// </summary>
-    public void ScalePreStagesTo(int mainEpochs)
+    public void FitToQuickRun(int mainEpochs)
     {
         if (Given is not { } given) return;
         foreach (var option in PreStageEpochOptions.Where(o => !given.Contains(o)))
@@ -81,7 +81,13 @@ public abstract class MethodOptions
             var property = GetType().GetProperty(option)!;
             property.SetValue(this, QuickPreStageEpochs((int)property.GetValue(this)!, mainEpochs));
         }
+        ApplyQuickRunDefaults(given);
         Validate();
+    }
+
+    /// <summary>Quick-run values of options the caller did not give (<paramref name="given"/>), besides the pre-stage lengths.</summary>
+    protected virtual void ApplyQuickRunDefaults(IReadOnlySet<string> given)
+    {
     }
 
     /// <summary>The options that set a pre-stage's epochs (<c>HintEpochs</c>); empty for single-stage methods.</summary>

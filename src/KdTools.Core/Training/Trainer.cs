@@ -124,10 +124,14 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
         // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
-        using var frozenTeacher = job.Teacher is null || !FastPaths ? null
+        bool teacherTrains = job.Teacher is not null && job.Method.TeacherInTrainMode;
+        using var frozenTeacher = job.Teacher is null || !FastPaths || teacherTrains ? null
             : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
-        job = job with { Teacher = frozenTeacher?.Network ?? job.Teacher };
-        using var teacherOutputs = CacheTeacherOutputs ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
+        // A teacher in train mode updates its BatchNorm averages: it runs as a private copy, the caller's stays as it was.
+        using var trainingTeacher = teacherTrains ? TrainModeCopy(job) : null;
+        trainingTeacher?.to(device);
+        job = job with { Teacher = trainingTeacher ?? frozenTeacher?.Network ?? job.Teacher };
+        using var teacherOutputs = CacheTeacherOutputs && !teacherTrains ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
         _teacherOutputs = teacherOutputs;
 
         var run = new ActiveRun(job, network, identity, files, state);
@@ -161,6 +165,21 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         }
         if (best is not null && state.Best(job.Task.ScoreMetric) is not null) best.RestoreInto(network);
         return Finish(run, clock, cancelled: false);
+    }
+
+    /// <summary>The copy of the teacher that a train-mode method runs (<see cref="DistillationMethod.TeacherInTrainMode"/>).</summary>
+    private static ClassifierNet TrainModeCopy(TrainingJob job)
+    {
+        try
+        {
+            return ArchitectureRegistry.Clone(job.Teacher!);
+        }
+        catch (KdException e) when (e.ErrorId == KdErrorIds.ArchitectureUnknown)
+        {
+            throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
+                $"{job.Method.Name} runs its teacher in train mode on a private copy, but the teacher's architecture '{job.Teacher!.Architecture}' cannot be rebuilt to copy it; " +
+                "use -MethodOption @{ TeacherMode = 'Eval' }", "TeacherMode", e);
+        }
     }
 
     /// <summary>What the stages of one run share.</summary>
@@ -204,7 +223,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             if (job.FreezeBackbone && job.Student is MultiExitNet multi) multi.Backbone.eval();
             job.Method.Extras?.train();
             job.Method.PrepareEpoch(stage.Name);
-            job.Teacher?.eval();
+            job.Teacher?.train(job.Method.TeacherInTrainMode);
             var epochClock = Stopwatch.StartNew();
             using (var orderScope = torch.NewDisposeScope())
             {
@@ -227,7 +246,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     {
                         Timings.InputWait += Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
                         Timings.InputPreparation += inputs.PreparationSeconds;
-                        StepOrExplain(job, inputs, optimizer, run.Auxiliary, stage, state);
+                        StepOrExplain(job, inputs, optimizer, run.Auxiliary, stage, state, loader.BatchCount);
                     }
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
@@ -317,11 +336,11 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// became non-finite (a decomposition refuses non-finite input) has diverged; any other native failure is reported
     /// with its stage and position, never as a raw native exception.
     /// </summary>
-    private void StepOrExplain(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state)
+    private void StepOrExplain(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state, int batches)
     {
         try
         {
-            Step(job, prepared, optimizer, auxiliary, stage, state);
+            Step(job, prepared, optimizer, auxiliary, stage, state, batches);
         }
         catch (System.Runtime.InteropServices.ExternalException native)
         {
@@ -351,7 +370,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         return null;
     }
 
-    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state)
+    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state, int batches)
     {
         using var scope = torch.NewDisposeScope();
         prepared.AttachTo(scope);
@@ -383,6 +402,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (stage.TaskLossWeight != 0 && student is not null) terms.Add(TaskTerm, stage.TaskLossWeight * task.Loss(student, labels));
         var context = new StepContext(inputs, labels, prepared.Indices, student, teacher, state.Epoch, stage.Epochs, random)
         {
+            Batch = state.NextBatch,
+            Batches = batches,
             Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
         };
         stage.AddLosses(context, terms);
@@ -522,6 +543,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     private TrainingResult Finish(ActiveRun run, Stopwatch clock, bool cancelled)
     {
         var (job, state) = (run.Job, run.State);
+        Observer?.Finished(job);
         Timings.Total = clock.Elapsed.TotalSeconds;
         return new TrainingResult
         {

@@ -5,11 +5,47 @@ using KdTools.Core.Training;
 namespace KdTools.Core.Tests.Training;
 
 /// <summary>
-/// Issue 23: a quick (Default-recipe) run's pre-stages scale with its main stage, as RepDistiller's 30 of 240; paper
-/// recipes and lengths the caller gives are kept; RepDistiller's initialisation stages train at the student's rate.
+/// Issue 23: a quick (Default-recipe) run's pre-stages scale with its main stage, as RepDistiller's 30 of 240, and its
+/// warm-ups ramp step by step; paper recipes and values the caller gives are kept; RepDistiller's initialisation stages
+/// train at the student's rate.
 /// </summary>
-public class PreStageLengthTests
+public class QuickRunDefaultsTests
 {
+    [Theory]
+    [InlineData("DKD")]
+    [InlineData("ReviewKD")]
+    public void A_quick_run_ramps_the_warm_up_step_by_step_unless_the_caller_chose(string method)
+    {
+        using var quick = MethodRegistry.Create(method);
+        quick.Options.FitToQuickRun(3);
+        Assert.Contains("WarmupPerStep=true", quick.Options.ToCompactString());
+
+        using var chosen = MethodRegistry.Create(method, new Dictionary<string, object?> { ["WarmupPerStep"] = false });
+        chosen.Options.FitToQuickRun(3);
+        Assert.Contains("WarmupPerStep=false", chosen.Options.ToCompactString());
+
+        using var paper = MethodRegistry.Create(method);
+        Assert.DoesNotContain("WarmupPerStep", paper.Options.ToCompactString());
+    }
+
+    /// <summary>
+    /// 20 of 240 epochs is 1/4 epoch of a 3-epoch run: mdistiller's per-epoch factor is 1 from the first step, the
+    /// per-step line starts at (1/10 epoch) / (1/4 epoch) = 0.4 with 10 batches per epoch and reaches 1 at batch 3.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0, false, 1.0)]
+    [InlineData(0, 0, true, 0.4)]
+    [InlineData(0, 1, true, 0.8)]
+    [InlineData(0, 2, true, 1.0)]
+    [InlineData(1, 0, true, 1.0)]
+    public void The_per_step_warm_up_follows_mdistillers_line_within_an_epoch(int epoch, int batch, bool perStep, double expected)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var empty = TorchSharp.torch.zeros(1);
+        var step = new StepContext(empty, empty, empty, null, null, epoch, epochs: 3) { Batch = batch, Batches = 10 };
+        Assert.Equal(expected, EpochWarmup.Factor(step, 20, perStep), 12);
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 1)]
@@ -31,12 +67,12 @@ public class PreStageLengthTests
     public void Every_pre_stage_scales_unless_the_caller_sized_it(string method, string option)
     {
         using var scaled = MethodRegistry.Create(method);
-        scaled.Options.ScalePreStagesTo(16);
+        scaled.Options.FitToQuickRun(16);
         Assert.Contains($"{option}=2", scaled.Options.ToCompactString());
         Assert.Equal(2, scaled.PreStages.Single().Epochs);
 
         using var given = MethodRegistry.Create(method, new Dictionary<string, object?> { [option] = 7 });
-        given.Options.ScalePreStagesTo(16);
+        given.Options.FitToQuickRun(16);
         Assert.Equal(7, given.PreStages.Single().Epochs);
     }
 
