@@ -5,6 +5,7 @@ using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
+using KdTools.Core.Sweeps;
 using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Commands;
@@ -91,6 +92,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     private const string PlanSet = "Plan";
 
     private KdDataset _data = null!;
+    private SweepLedger? _ledger;
     private KdModelArgument? _commandLineTeacher;
     private KdModel? _resolvedTeacher;
 
@@ -160,9 +162,28 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter(Mandatory = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
+    /// <summary>
+    /// A sweep ledger (a CSV file, created when missing) that makes a sweep resumable: every run appends its row —
+    /// the plan row's key, Started/Completed/Failed/Stopped, the host, the checkpoint, the error or the results — as one
+    /// whole line under a lock, so runs in parallel (ForEach-Object -Parallel, processes, hosts writing to one shared
+    /// folder) never lose or tear lines. Run the same plan with the same ledger again and rows already completed are
+    /// skipped (nothing is written for them), rows whose run was killed or stopped resume from their checkpoint, and
+    /// failed rows run again. A row that fails (divergence, a bad option, I/O) is a non-terminating error recorded in
+    /// the ledger; the other rows go on. Checkpoints go to -CheckpointDirectory, or to the folder &lt;ledger&gt;-checkpoints
+    /// beside the ledger. Import-Csv the ledger and keep Status Completed for the sweep's results.
+    /// </summary>
+    /// <value>None: runs are not recorded, and a rerun runs every row again</value>
+    [Parameter]
+    public string? ResultPath { get; set; }
+
     protected override void BeginProcessing()
     {
         _data = ResolveDataset(Dataset).Dataset;
+        if (ResultPath is not null)
+        {
+            _ledger = new SweepLedger(ResolvePath(ResultPath));
+            Invoke(() => _ledger.Read(), ResultPath);
+        }
         // A -Teacher given on the command line is configuration: a bad one stops the cmdlet before any run.
         if (Teacher is not null) (_commandLineTeacher, _resolvedTeacher) = (Teacher, ResolveModel(Teacher, "Teacher"));
     }
@@ -189,7 +210,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         var teacher = descriptor.NeedsTeacher ? given : null;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
         var activity = $"{descriptor.Name}: {teacher?.Architecture ?? "no teacher"} → {architecture}";
-        var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
+        var request = new DistillationRequest
         {
             Dataset = data,
             StudentArchitecture = architecture,
@@ -201,9 +222,28 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Settings = settings,
             ResumeFrom = ResumePath,
             StartOver = Force,
-            Logger = logger,
-            Progress = progress,
-        }, Cancellation), activity, Method);
+        };
+        DistillationResult result;
+        if (_ledger is null)
+        {
+            result = Train((logger, progress) => Distillation.Run(request with { Logger = logger, Progress = progress }, Cancellation), activity, Method);
+        }
+        else
+        {
+            var outcome = TrainRow(_ledger, request, activity, Method);
+            if (outcome.Action == SweepAction.Skipped)
+            {
+                WriteVerbose($"Skipped (completed in the ledger '{_ledger.Path}' on {outcome.Entry.Host} at {outcome.Entry.Time}): {outcome.Key}");
+                return;
+            }
+            if (outcome.Failure is { } failure)
+            {
+                WriteError(ErrorRecords.From(failure, Method));
+                return;
+            }
+            if (outcome.Action == SweepAction.Resumed) WriteVerbose($"Resumed from '{outcome.Entry.Checkpoint}': {outcome.Key}");
+            result = outcome.Result!;
+        }
         WriteObject(RunFrom(result, teacher, given, data));
     }
 
@@ -214,7 +254,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     /// </summary>
     private KdModelArgument? ReadPlan()
     {
-        if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo)
+        if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo || ArgumentResolution.Unwrap(PlanRow) is PSObject)
         {
             if (Teacher is not null)
                 Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
