@@ -46,11 +46,24 @@ Describe 'A sweep with a ledger' {
     }
 
     It 'skips the completed rows when run again, and reruns the failed one' {
-        @($second | Where-Object { $_ -is [KdTools.KdRun] }) | Should -HaveCount 0
+        $skipped = @($second | Where-Object { $_ -is [KdTools.KdRun] })
+        $skipped.Status | Should -Be 'Skipped', 'Skipped'
+        $skipped.Method | Should -Be 'KD', 'CE'
+        $skipped[0].Top1 | Should -Be $first[0].Top1
+        $skipped[1].TrainLoss | Should -Be $first[1].TrainLoss
+        $skipped[0].LossTerms | Should -Be $first[0].LossTerms
+        $skipped[0].Checkpoint | Should -Be $first[0].Checkpoint
         ($second | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Skipped*' }) | Should -HaveCount 2
         @($secondErrors) | Should -HaveCount 1
         $new = $afterSecond | Select-Object -Skip $afterFirst.Count
         $new.Status | Should -Be 'Started', 'Failed'
+    }
+
+    It 'says where the network of a skipped row is when a cmdlet needs it' {
+        $second | Where-Object { $_ -is [KdTools.KdRun] } | Select-Object -First 1 |
+            Measure-Student -Dataset $data -ErrorVariable notLocal -ErrorAction SilentlyContinue
+        $notLocal[0].FullyQualifiedErrorId | Should -BeLike 'KdTools.Model.NotLocal*'
+        $notLocal[0].Exception.Message | Should -BeLike "*Import-KdModel '$($first[0].Checkpoint)'*"
     }
 
     It 'refuses a file that is not a ledger before any run' {

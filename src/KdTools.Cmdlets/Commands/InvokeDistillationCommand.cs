@@ -234,6 +234,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             if (outcome.Action == SweepAction.Skipped)
             {
                 WriteVerbose($"Skipped (completed in the ledger '{_ledger.Path}' on {outcome.Entry.Host} at {outcome.Entry.Time}): {outcome.Key}");
+                WriteObject(RunFromLedger(outcome.Entry, data));
                 return;
             }
             if (outcome.Failure is { } failure)
@@ -346,6 +347,45 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
                 Seconds = h.Duration.TotalSeconds,
             }).ToList(),
             EarlierRuns = result.EarlierRuns.Select(r => RunFrom(r, teacher, given, data)).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// The run of a row the ledger has completed, as the ledger recorded it: its results and settings, without the
+    /// network (Status Skipped; its student is in the checkpoint, which Import-KdModel loads).
+    /// </summary>
+    private static KdRun RunFromLedger(SweepEntry entry, KdDataset data)
+    {
+        string Text(string column) => entry.Results.GetValueOrDefault(column, "");
+        double Number(string column) => double.TryParse(Text(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+        long Whole(string column) => long.TryParse(Text(column), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+        var terms = Text("LossTerms").Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => t.Split('=', 2)).Where(t => t.Length == 2)
+            .ToDictionary(t => t[0], t => double.Parse(t[1], NumberStyles.Float, CultureInfo.InvariantCulture));
+        return new KdRun
+        {
+            Method = Text("Method"),
+            Student = Text("Student"),
+            Teacher = Text("Teacher"),
+            Dataset = data.Name,
+            Status = "Skipped",
+            Recipe = Text("Recipe"),
+            Epochs = (int)Whole("Epochs"),
+            BatchSize = (int)Whole("BatchSize"),
+            LearningRate = Number("LearningRate"),
+            Seed = Whole("Seed"),
+            Top1 = Number("Top1"),
+            Top5 = Number("Top5"),
+            BestTop1 = Number("BestTop1"),
+            BestTop5 = Number("BestTop5"),
+            BestEpoch = (int)Whole("BestEpoch"),
+            MeanIoU = Number("MeanIoU"),
+            BestMeanIoU = double.NaN,
+            TrainLoss = Number("TrainLoss"),
+            LossTerms = FormatTerms(terms),
+            Options = Text("Options"),
+            Seconds = Number("Seconds"),
+            Checkpoint = entry.Checkpoint,
         };
     }
 

@@ -49,6 +49,9 @@ namespace KdTools.Cmdlets.Infrastructure
             {
                 PSObject remote when IsDeserialized(remote) => throw NotLocal(remote, role),
                 KdModel model => model,
+                KdRun { StudentModel: null } r => throw new KdException(KdErrorIds.ModelNotLocal, KdErrorKind.ObjectNotFound,
+                    $"the {role.ToLowerInvariant()} is a run a sweep skipped (Status {r.Status}): its row was completed earlier, and the run carries " +
+                    $"what the ledger recorded, not the network; load the network from its checkpoint with Import-KdModel '{r.Checkpoint}'", r.Checkpoint),
                 KdRun r => r.StudentModel,
                 string path => ModelLoading.Load(resolvePath(path), role),
                 FileInfo file => ModelLoading.Load(file.FullName, role),
