@@ -78,7 +78,7 @@ Describe 'A killed sweep, run again' {
     BeforeAll {
         # The row a process is running when it is killed (kill -9: no cleanup, no ledger line).
         $row = Join-Path $TestDrive 'row.csv'
-        [pscustomobject]@{ Method = 'KD'; Seed = 3; Epochs = 5 } | Export-Csv $row
+        [pscustomobject]@{ Method = 'KD'; Seed = 3; Epochs = 8 } | Export-Csv $row
         $killedLedger = Join-Path $TestDrive 'killed.csv'
         $script = @"
 Import-Module '$manifest'
@@ -119,7 +119,7 @@ Import-Csv '$row' | Invoke-Distillation -Teacher '$teacherFile' -Dataset `$data 
 
     It 'resumes the killed row from its checkpoint and ends bit-identical to an uninterrupted run' {
         ($rerun | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Resumed*' }) | Should -HaveCount 1
-        $resumed.Epochs | Should -Be 5
+        $resumed.Epochs | Should -Be 8
         $resumed.Top1 | Should -Be $uninterrupted.Top1
         $resumed.TrainLoss | Should -Be $uninterrupted.TrainLoss
         $resumed.LossTerms | Should -Be $uninterrupted.LossTerms

@@ -25,7 +25,7 @@ public sealed record SweepEntry
     /// <summary>The ledger's columns, in file order: the row's bookkeeping, then the run's results.</summary>
     public static readonly IReadOnlyList<string> Columns =
     [
-        "Key", "Status", "Host", "Time", "Checkpoint", "ErrorId", "Error",
+        "Key", "Status", "Host", "Process", "Time", "Checkpoint", "ErrorId", "Error",
         .. SweepResults.Columns,
     ];
 
@@ -36,6 +36,9 @@ public sealed record SweepEntry
 
     /// <summary>The machine that wrote the entry.</summary>
     public string Host { get; init; } = Environment.MachineName;
+
+    /// <summary>The id of the process that wrote the entry (on <see cref="Host"/>): the one to look for when a row stays Started.</summary>
+    public int Process { get; init; } = Environment.ProcessId;
 
     /// <summary>When the entry was written (UTC, ISO 8601).</summary>
     public string Time { get; init; } = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
@@ -54,7 +57,7 @@ public sealed record SweepEntry
 
     /// <summary>The entry's cells in <see cref="Columns"/> order.</summary>
     public IEnumerable<string> Cells() =>
-        new[] { Key, Status.ToString(), Host, Time, Checkpoint, ErrorId, Error }
+        new[] { Key, Status.ToString(), Host, Process.ToString(System.Globalization.CultureInfo.InvariantCulture), Time, Checkpoint, ErrorId, Error }
             .Concat(SweepResults.Columns.Select(c => Results.GetValueOrDefault(c, "")));
 
     /// <summary>The entry of a ledger line, or null when the line is not one (a damaged or foreign line).</summary>
@@ -68,6 +71,7 @@ public sealed record SweepEntry
             Key = key,
             Status = status,
             Host = cells.GetValueOrDefault("Host", ""),
+            Process = int.TryParse(cells.GetValueOrDefault("Process"), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var process) ? process : 0,
             Time = cells.GetValueOrDefault("Time", ""),
             Checkpoint = cells.GetValueOrDefault("Checkpoint", ""),
             ErrorId = cells.GetValueOrDefault("ErrorId", ""),
