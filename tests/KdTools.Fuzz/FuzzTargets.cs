@@ -108,7 +108,7 @@ public static class FuzzTargets
             Description = "LabelMapPng.Read of a label map (palette or grey, 1-8 bits), then VOC's and Cityscapes' id mappings",
             Run = input =>
             {
-                var file = input.Write("label.png", input.Bytes);
+                var file = input.Write("label.png", ImageBytes.WithPngCrcs(input.Bytes));
                 var labels = LabelMapPng.Read(file);
                 foreach (var lookup in new[] { VocFormat.LabelLookup, CityscapesFormat.LabelLookup })
                 {
@@ -132,7 +132,7 @@ public static class FuzzTargets
             Description = "An image file through the image-folder loader (PNG, JPEG, BMP, TGA, GIF via StbImageSharp) to RGB, resized to 8x8",
             Run = input =>
             {
-                var image = ImageFolderReader.Decode(input.Write("image.img", input.Bytes));
+                var image = ImageFolderReader.Decode(input.Write("image.img", ImageBytes.WithPngCrcs(input.Bytes)));
                 ImageFolderReader.ToTensor(image, 8).Dispose();
             },
             Seeds = ImageSeeds,
@@ -145,8 +145,8 @@ public static class FuzzTargets
             Description = "Get-KdDataset -Path on a VOC folder of one image (part 1) and its label PNG (part 2): decoding, size checks, canvas",
             Run = input =>
             {
-                var image = input.Part(0);
-                var label = input.Part(1);
+                var image = ImageBytes.WithPngCrcs(input.Part(0));
+                var label = ImageBytes.WithPngCrcs(input.Part(1));
                 input.Write("JPEGImages/a.jpg", image);
                 input.Write("SegmentationClass/a.png", label);
                 input.Write("ImageSets/Segmentation/train.txt", "a\n"u8.ToArray());

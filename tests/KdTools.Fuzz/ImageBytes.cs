@@ -93,6 +93,27 @@ internal static class ImageBytes
         (byte)',', 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 1, 0, (byte)';',
     ];
 
+    /// <summary>
+    /// The bytes with every PNG chunk's CRC recomputed, so that a mutation inside a chunk reaches the code behind the CRC
+    /// check instead of stopping at it (libpng's fuzzers do the same). An input whose last byte is 0 keeps its CRCs as they
+    /// are, so the CRC check itself is still fuzzed; so does anything that is not a PNG.
+    /// </summary>
+    public static byte[] WithPngCrcs(byte[] bytes)
+    {
+        ReadOnlySpan<byte> signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        if (bytes.Length == 0 || bytes[^1] == 0 || !bytes.AsSpan().StartsWith(signature)) return bytes;
+        var fixedBytes = (byte[])bytes.Clone();
+        for (long at = signature.Length; at + 12 <= fixedBytes.Length;)
+        {
+            long length = BinaryPrimitives.ReadUInt32BigEndian(fixedBytes.AsSpan((int)at));
+            if (at + 12 + length > fixedBytes.Length) break;
+            var typeAndData = fixedBytes.AsSpan((int)at + 4, (int)length + 4);
+            BinaryPrimitives.WriteUInt32BigEndian(fixedBytes.AsSpan((int)(at + 8 + length)), Crc32.HashToUInt32(typeAndData));
+            at += 12 + length;
+        }
+        return fixedBytes;
+    }
+
     /// <summary>Pixels that are not all alike: value i·37 + channel, wrapping.</summary>
     public static byte[] Pattern(int count) => Enumerable.Range(0, count).Select(i => (byte)(i * 37 + i / 3)).ToArray();
 

@@ -150,13 +150,16 @@ public static class ImageFolderReader
     /// <exception cref="KdException"><see cref="KdErrorIds.DatasetFileCorrupt"/> when it is not a readable image.</exception>
     internal static ImageResult Decode(string file)
     {
+        var bytes = File.ReadAllBytes(file);
         try
         {
-            return ImageResult.FromMemory(File.ReadAllBytes(file), ColorComponents.RedGreenBlue);
+            RequirePlausibleSize(bytes, file);
+            return ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
         }
         // stb_image reports a bad file with a plain Exception naming the reason, or, for some damaged files (a PNG
-        // header without image data), with a message of NUL characters.
-        catch (Exception e) when (e is not (IOException or UnauthorizedAccessException or OutOfMemoryException))
+        // header without image data), with a message of NUL characters; a damaged PNG can also make it seek outside
+        // its data (IOException). Only running out of memory is not the file's fault.
+        catch (Exception e) when (e is not (KdException or OutOfMemoryException))
         {
             var said = new string(e.Message.Where(c => !char.IsControl(c)).ToArray()).Trim();
             var reason = said.Length == 0 ? "the decoder gave no reason: the file is truncated or damaged" : said;
@@ -164,6 +167,28 @@ public static class ImageFolderReader
                 $"'{file}' is not a readable image ({reason}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
         }
     }
+
+    /// <summary>
+    /// Refuses, before decoding, an image whose header declares more pixels than its file can hold: no decoder expands
+    /// its data by more than deflate's 1,032:1 (PNG; JPEG, BMP and TGA stay far below), so a 60-byte file that claims
+    /// 30,000 x 30,000 pixels is damaged or a decompression bomb, and decoding it would take gigabytes. Up to a megapixel is
+    /// always decoded, whatever the file's size.
+    /// </summary>
+    private static void RequirePlausibleSize(byte[] bytes, string file)
+    {
+        if (ImageInfo.FromStream(new MemoryStream(bytes, writable: false)) is not { } info) return; // the decoder says why
+        long decoded = 4L * info.Width * info.Height;
+        long limit = MinimumDecodableBytes + MaximumExpansion * bytes.LongLength;
+        if (info.Width > 0 && info.Height > 0 && decoded <= limit) return;
+        throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
+            $"'{file}' declares {info.Width}x{info.Height} pixels, more than its {bytes.Length:N0} bytes can hold: it is damaged " +
+            "(or built to exhaust memory); replace it with a PNG, JPEG, BMP or TGA file", file);
+    }
+
+    /// <summary>Deflate's largest expansion, the bound of <see cref="RequirePlausibleSize"/>.</summary>
+    internal const long MaximumExpansion = 1032;
+
+    private const long MinimumDecodableBytes = 4L << 20;
 
     /// <summary>The image files of a streamed split, each decoded and resized when read (on any thread).</summary>
     private sealed class ImageFolderSource(IReadOnlyList<string> files, int side) : IImageSource
