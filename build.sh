@@ -7,7 +7,7 @@
 #   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
-#   ./build.sh fuzz [--target NAME] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
+#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
 cd "$(dirname "$0")"

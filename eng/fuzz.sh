@@ -1,4 +1,4 @@
-# The fuzzing campaigns of `./build.sh fuzz [--target NAME] [--minutes N]` (docs/fuzzing.md), sourced by build.sh.
+# The fuzzing campaigns of `./build.sh fuzz [--target NAME[,NAME...]] [--minutes N]` (docs/fuzzing.md), sourced by build.sh.
 # Publishes tests/KdTools.Fuzz, instruments the assemblies under test with SharpFuzz (KdTools.Core's readers, and the
 # CsvHelper and StbImageSharp parsers they drive), then runs AFL++ on each target in turn, N minutes each (default 5),
 # from the committed seeds (tests/fuzz/corpus/<target>) plus every input that ever broke a reader
@@ -35,7 +35,10 @@ run_fuzz() {
 
   local all; all=$(dotnet "$bin/KdTools.Fuzz.dll" list | cut -f1)
   if [ -n "$targets" ]; then
-    grep -qx "$targets" <<<"$all" || { echo "build.sh fuzz: no target '$targets'; targets: $(echo $all)" >&2; return 2; }
+    targets=${targets//,/ }
+    for target in $targets; do
+      grep -qx "$target" <<<"$all" || { echo "build.sh fuzz: no target '$target'; targets: $(echo $all)" >&2; return 2; }
+    done
   else
     targets=$all
   fi

@@ -22,6 +22,26 @@ public static class FuzzContract
     /// JSON and CSV buffers, TorchSharp's wrappers).</summary>
     public const long FixedBudgetBytes = 32L << 20;
 
+    /// <summary>
+    /// <see cref="Check"/> on a thread of its own, failing when one input takes longer than <paramref name="limit"/> (a hang:
+    /// the thread cannot be stopped, so a hung input ends the run that found it, as it does under AFL++).
+    /// </summary>
+    public static FuzzOutcome CheckWithin(FuzzTarget target, byte[] bytes, string scratchRoot, TimeSpan limit)
+    {
+        FuzzOutcome? outcome = null;
+        Exception? failure = null;
+        var worker = new Thread(() =>
+        {
+            try { outcome = Check(target, bytes, scratchRoot); }
+            catch (Exception e) { failure = e; }
+        }, maxStackSize: 16 << 20) { IsBackground = true, Name = $"fuzz {target.Name}" };
+        worker.Start();
+        if (!worker.Join(limit))
+            throw new ContractViolation($"{target.Name}: a {bytes.Length:N0}-byte input took more than {limit.TotalSeconds:F0} s (a hang)");
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        return outcome!;
+    }
+
     /// <summary>Runs <paramref name="target"/> on <paramref name="bytes"/> in a fresh scratch folder under
     /// <paramref name="scratchRoot"/>; throws <see cref="ContractViolation"/> when the contract is broken.</summary>
     public static FuzzOutcome Check(FuzzTarget target, byte[] bytes, string scratchRoot)

@@ -17,7 +17,7 @@ public static class Mutator
     /// <summary>Mutates inputs drawn from <paramref name="corpus"/> until <paramref name="budget"/> has passed, checking each;
     /// stops at the first violation and returns it with the input that caused it.</summary>
     public static (int Executions, byte[]? Failing, ContractViolation? Violation) Run(
-        FuzzTarget target, IReadOnlyList<byte[]> corpus, TimeSpan budget, int seed, string scratchRoot)
+        FuzzTarget target, IReadOnlyList<byte[]> corpus, TimeSpan budget, int seed, string scratchRoot, TimeSpan inputLimit)
     {
         var random = new Random(seed);
         var clock = Stopwatch.StartNew();
@@ -28,7 +28,7 @@ public static class Mutator
             executions++;
             try
             {
-                FuzzContract.Check(target, input, scratchRoot);
+                FuzzContract.CheckWithin(target, input, scratchRoot, inputLimit);
             }
             catch (ContractViolation violation)
             {

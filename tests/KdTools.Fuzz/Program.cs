@@ -47,7 +47,7 @@ switch (args[0])
         {
             try
             {
-                var outcome = FuzzContract.Check(target, File.ReadAllBytes(file), scratch);
+                var outcome = FuzzContract.CheckWithin(target, File.ReadAllBytes(file), scratch, TimeSpan.FromSeconds(10));
                 Console.WriteLine($"{Path.GetFileName(file)}\t{(outcome.Accepted ? "read" : outcome.ErrorId)}\t{outcome.Elapsed.TotalMilliseconds:F0} ms");
             }
             catch (ContractViolation violation)
@@ -63,7 +63,7 @@ switch (args[0])
     {
         var target = FuzzTargets.Get(args[1]);
         var corpus = Files(args[4..]).Select(File.ReadAllBytes).ToList();
-        var (executions, failing, violation) = Mutator.Run(target, corpus, TimeSpan.FromSeconds(double.Parse(args[2])), int.Parse(args[3]), ScratchRoot());
+        var (executions, failing, violation) = Mutator.Run(target, corpus, TimeSpan.FromSeconds(double.Parse(args[2])), int.Parse(args[3]), ScratchRoot(), TimeSpan.FromSeconds(10));
         Console.WriteLine($"{target.Name}: {executions} executions");
         if (violation is null) return 0;
         var saved = Path.Combine(Path.GetTempPath(), $"kdfuzz-{target.Name}-{Guid.NewGuid():N}.bin");

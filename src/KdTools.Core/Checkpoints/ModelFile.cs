@@ -85,6 +85,7 @@ public static class ModelFile
         var classes = CheckpointMetadata.ReadInt(metadata, CheckpointMetadata.Classes, path);
         var normalization = ReadNormalization(metadata, path);
         var inputSize = ReadInputSize(metadata, path);
+        RequireRoomFor(architecture, classes, NetworkTensors(content, path), path);
         ClassifierNet model = ArchitectureRegistry.Create(architecture, classes);
         try
         {
@@ -111,6 +112,22 @@ public static class ModelFile
             throw;
         }
         return new LoadedModel(model, ReadProvenance(metadata), metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    /// <summary>
+    /// Refuses, before the network is built, a file whose network entries hold fewer values than
+    /// <paramref name="architecture"/> for <paramref name="classes"/> classes has: a strict load would fail anyway, and
+    /// building first would let an edited class count (a billion classes in a few-kilobyte file) allocate gigabytes.
+    /// </summary>
+    /// <exception cref="KdException"><see cref="KdErrorIds.CheckpointMismatch"/>.</exception>
+    public static void RequireRoomFor(string architecture, int classes, IReadOnlyDictionary<string, Tensor> network, string path)
+    {
+        long needed = ArchitectureRegistry.StateElements(architecture, classes);
+        long held = network.Values.Sum(tensor => tensor.numel());
+        if (held < needed)
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
+                $"checkpoint '{path}' holds {held:N0} network values, but a {architecture} for {classes:N0} classes has {needed:N0}: " +
+                "the file is damaged or holds another network; load it as the architecture and class count it was saved with", path);
     }
 
     /// <summary>
