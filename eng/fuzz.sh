@@ -6,7 +6,7 @@
 # resumes it); new crashes and hangs are copied into tests/fuzz/regressions/<target>/ to be fixed and committed, and each
 # target's executions, coverage and findings are printed and written to artifacts/fuzz/summary.tsv.
 
-FUZZ_DIR=artifacts/fuzz
+FUZZ_DIR=${KDTOOLS_FUZZ_DIR:-artifacts/fuzz}
 
 run_fuzz() {
   local targets="" minutes=5
