@@ -81,7 +81,9 @@ fuzz_target() {
     mkdir -p tests/fuzz/regressions/"$target"
     for file in "$out"/default/$kind/id:*; do
       [ -f "$file" ] || continue
-      cp "$file" tests/fuzz/regressions/"$target"/"${kind%es}-$(sha1sum "$file" | cut -c1-16)"
+      local prefix=hang; [ "$kind" = crashes ] && prefix=crash
+      local copy=tests/fuzz/regressions/"$target"/"$prefix-$(sha1sum "$file" | cut -c1-16)"
+      cp "$file" "$copy" && chmod 644 "$copy"
       found=$((found + 1))
     done
     rmdir tests/fuzz/regressions/"$target" 2>/dev/null || true
