@@ -44,7 +44,7 @@ public sealed class ReviewKdOptions : FeatureMethodOptions
 
     protected override void ApplyQuickRunDefaults(IReadOnlySet<string> given) => WarmupPerStep ??= true;
 
-    [Description("Upper bound of the fusion modules' middle width, min(this, the student's embedding width) (mdistiller hard-codes min(512, …); its REVIEWKD.MAX_MID_CHANNEL is unused).")]
+    [Description("Upper bound of the fusion modules' middle width, min(this, the student's embedding width) (mdistiller hard-codes 512 and leaves its REVIEWKD.MAX_MID_CHANNEL unused).")]
     public int MaxMidChannels { get; set; } = 512;
 
     public override void Validate()
