@@ -61,8 +61,9 @@ internal static class SafeTarGz
                 onProgress?.Invoke(file.Position);
             }
         }
+        // OverflowException: found by fuzzing, System.Formats.Tar throws it for a size or time field beyond 64 bits.
         catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException
-                                       or ArgumentException or InvalidOperationException)
+                                       or ArgumentException or InvalidOperationException or OverflowException)
         {
             throw Invalid(archive, $"it is damaged or not a .tar.gz archive ({ex.Message})", ex);
         }
@@ -79,7 +80,7 @@ internal static class SafeTarGz
             return tar.GetNextEntry()?.Name;
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or FormatException or ArgumentException
-                                       or InvalidOperationException or UnauthorizedAccessException)
+                                       or InvalidOperationException or UnauthorizedAccessException or OverflowException)
         {
             return null;
         }
@@ -97,6 +98,13 @@ internal static class SafeTarGz
             var target = Path.GetFullPath(Path.Combine(root, name));
             if (!target.StartsWith(root, StringComparison.Ordinal))
                 throw Invalid(archive, $"'{name}' would be written outside the destination folder");
+            // Found by fuzzing: a name given twice, or a file where a later entry needs a folder, made FileStream and
+            // CreateDirectory throw a raw IOException.
+            if (File.Exists(target) || Directory.Exists(target))
+                throw Invalid(archive, $"it holds '{name}' twice");
+            for (var parent = Path.GetDirectoryName(target)!; parent.Length >= root.Length; parent = Path.GetDirectoryName(parent)!)
+                if (File.Exists(parent))
+                    throw Invalid(archive, $"'{name}' lies in a folder that the archive also holds as a file");
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
             content.CopyTo(output);
