@@ -19,6 +19,9 @@ internal static class SafeTarGz
 
     internal const int MaxEntries = 10_000;
 
+    /// <summary>Longest relative name an entry may have.</summary>
+    internal const int MaxNameLength = 1024;
+
     /// <summary>One regular file of the archive: its relative name (forward slashes, no leading <c>./</c>) and its bytes.</summary>
     internal delegate void EntryHandler(string name, long length, Stream content);
 
@@ -120,6 +123,10 @@ internal static class SafeTarGz
         var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(part => part != ".").ToList();
         if (parts.Any(part => part == ".."))
             throw Invalid(archive, $"'{raw}' climbs out of the archive's folder with '..'");
+        // Found by fuzzing: a longer name made the file system throw PathTooLongException. 255 bytes is a file name's
+        // limit on Linux, Windows and macOS; a dataset's paths are far shorter than the total allowed.
+        if (parts.Any(part => System.Text.Encoding.UTF8.GetByteCount(part) > 255) || name.Length > MaxNameLength)
+            throw Invalid(archive, $"an entry's name is longer than a file system allows ({Math.Min(name.Length, 100)}+ characters)");
         return string.Join('/', parts);
     }
 
