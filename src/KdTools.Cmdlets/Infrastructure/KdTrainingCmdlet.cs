@@ -22,7 +22,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     private readonly HashSet<string> _planApplied = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD) whose settings
+    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD, SKD) whose settings
     /// the run starts from: epochs, learning rate and schedule, momentum, Nesterov, weight decay, batch size and
     /// augmentation. Parameters given explicitly override its values; the run records the recipe.
     /// </summary>
