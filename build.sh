@@ -26,6 +26,7 @@ rid() {
 build() {
   kd_ensure_dotnet
   kd_ensure_libstdcxx
+  kd_ensure_onnx_proto
   kd_ensure_pwsh
   kd_ensure_pester
   local r; r=$(rid)

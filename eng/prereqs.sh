@@ -56,6 +56,20 @@ kd_ensure_python_torch() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# The ONNX schema (onnx.proto) from which the build generates KdTools' ONNX protobuf types (src/KdTools.Core's
+# GenerateOnnxTypes target, with protoc from the Google.Protobuf.Tools package). Debian's libonnx-dev ships it.
+kd_ensure_onnx_proto() {
+  [ -f /usr/include/onnx/onnx.proto ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "build.sh: onnx.proto is missing. Install your distribution's ONNX headers (Debian: libonnx-dev) or build with -p:OnnxProto=/path/to/onnx.proto." >&2
+    exit 1
+  fi
+  kd_need_root "installing libonnx-dev (the onnx.proto schema of ONNX export)" "apt-get install libonnx-dev"
+  echo "build.sh: installing libonnx-dev (onnx.proto, the schema of ONNX export)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq libonnx-dev >/dev/null
+}
+
 # The NuGet package cache (global-packages), where restored tools and packages live.
 kd_nuget_packages() {
   dotnet nuget locals global-packages --list | sed -E 's/^global-packages: *//; s:/*$::'

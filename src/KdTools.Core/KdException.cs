@@ -90,4 +90,10 @@ public static class KdErrorIds
     public const string TrainingDiverged = "KdTools.Training.Diverged";
     public const string DeviceUnavailable = "KdTools.Device.Unavailable";
     public const string LossShapeMismatch = "KdTools.Loss.ShapeMismatch";
+
+    /// <summary>A network cannot be written as ONNX (a layer or setting the exporter does not know, no known input size).</summary>
+    public const string ExportUnsupported = "KdTools.Export.Unsupported";
+
+    /// <summary>A model run by ONNX Runtime (an imported .onnx file) was asked to train, or to teach.</summary>
+    public const string ModelInferenceOnly = "KdTools.Model.InferenceOnly";
 }

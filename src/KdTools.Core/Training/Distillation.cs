@@ -166,6 +166,8 @@ public static class Distillation
         var method = request.Method ?? MethodRegistry.Create(request.MethodName, request.MethodOptions, request.KdWeight);
         try
         {
+            Export.OnnxRuntimeNet.RequireTrainable(request.Student, "student");
+            Export.OnnxRuntimeNet.RequireTrainable(request.Teacher, "teacher");
             var teacher = method.NeedsTeacher ? request.Teacher : null;
             RequireOneTask(request, method, teacher);
             if (method.NeedsTeacher && teacher is null)
