@@ -10,6 +10,14 @@ kd_need_root() {
   fi
 }
 
+# The Debian mirror apt already uses (the first .../debian URI of its sources), or deb.debian.org.
+kd_debian_mirror() {
+  local mirror
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+    | grep -oE 'https?://[^ ]+/debian/?( |$)' | awk 'NR == 1 {print $1}') || true
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
 # TorchSharp 0.107's native library needs GLIBCXX_3.4.32 (GCC 13's libstdc++).
 # Debian 12 ships GCC 12, so take libstdc++6 from Debian 13 while bookworm stays the default release.
 kd_ensure_libstdcxx() {
@@ -24,9 +32,7 @@ kd_ensure_libstdcxx() {
   fi
   kd_need_root "installing libstdc++6 from Debian 13 (trixie)" "add trixie main to apt sources and 'apt-get install -t trixie libstdc++6'"
   local mirror
-  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
-    | grep -oE 'https?://[^ ]+/debian/?( |$)' | awk 'NR == 1 {print $1}') || true
-  mirror=${mirror:-http://deb.debian.org/debian}
+  mirror=$(kd_debian_mirror)
   echo "build.sh: installing libstdc++6 from Debian 13 (trixie) via $mirror (TorchSharp needs GLIBCXX_3.4.32)"
   cat > /etc/apt/sources.list.d/kdtools-trixie.sources <<SRC
 Types: deb
@@ -68,6 +74,38 @@ kd_ensure_onnx_proto() {
   echo "build.sh: installing libonnx-dev (onnx.proto, the schema of ONNX export)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq libonnx-dev >/dev/null
+}
+
+# Debian 13 (trixie) in a chroot at /opt/kdtools-trixie: PyTorch 2.6 for the bench's second PyTorch column, and the
+# ONNX checker (python3-onnx) and ONNX Runtime 1.21 (python3-onnxruntime) for ./build.sh onnx-check, the check of
+# KdTools' ONNX files outside .NET. Created once with debootstrap from the mirror apt already uses (into a .partial folder
+# renamed when complete, so an interrupted run starts over); an existing chroot only gets the packages it lacks.
+KD_TRIXIE_ROOT=/opt/kdtools-trixie
+kd_ensure_trixie_chroot() {
+  local root=$KD_TRIXIE_ROOT packages=(python3-torch libopenblas0-pthread python3-onnx python3-onnxruntime python3-numpy)
+  local missing=() package
+  for package in "${packages[@]}"; do
+    dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed ||
+      missing+=("$package")
+  done
+  [ -x "$root/usr/bin/python3" ] && [ ${#missing[@]} -eq 0 ] && return 0
+  kd_need_root "creating or completing the Debian 13 chroot $root (${missing[*]})" \
+    "debootstrap --variant=minbase trixie $root, then apt-get install ${packages[*]} inside it"
+  local mirror; mirror=$(kd_debian_mirror)
+  if [ ! -x "$root/usr/bin/apt-get" ]; then
+    command -v debootstrap >/dev/null 2>&1 ||
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq debootstrap >/dev/null
+    echo "build.sh: creating the Debian 13 chroot $root from $mirror (a few minutes, once)"
+    rm -rf "$root.partial"
+    local include; include=$(IFS=,; echo "${packages[*]}")
+    debootstrap --variant=minbase --include="$include" trixie "$root.partial" "$mirror" >/dev/null
+    mv "$root.partial" "$root"
+  else
+    echo "build.sh: installing ${missing[*]} into the Debian 13 chroot $root"
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive chroot '$root' apt-get install -y -qq --no-install-recommends ${missing[*]} >/dev/null"
+  fi
 }
 
 # The NuGet package cache (global-packages), where restored tools and packages live.
