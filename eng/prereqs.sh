@@ -78,8 +78,10 @@ kd_ensure_onnx_proto() {
 
 # Debian 13 (trixie) in a chroot at /opt/kdtools-trixie: PyTorch 2.6 for the bench's second PyTorch column, and the
 # ONNX checker (python3-onnx) and ONNX Runtime 1.21 (python3-onnxruntime) for ./build.sh onnx-check, the check of
-# KdTools' ONNX files outside .NET. Created once with debootstrap from the mirror apt already uses (into a .partial folder
-# renamed when complete, so an interrupted run starts over); an existing chroot only gets the packages it lacks.
+# KdTools' ONNX files outside .NET. Built once in a .partial folder, renamed when complete: debootstrap's minimal base
+# from the mirror apt already uses, then the packages by apt inside it (debootstrap's own --include does not resolve
+# virtual dependencies such as onnxruntime's libre2-11-absl20240722). An interrupted build continues from the partial
+# folder; an existing chroot only gets the packages it lacks.
 KD_TRIXIE_ROOT=/opt/kdtools-trixie
 kd_ensure_trixie_chroot() {
   local root=$KD_TRIXIE_ROOT packages=(python3-torch libopenblas0-pthread python3-onnx python3-onnxruntime python3-numpy)
@@ -91,21 +93,33 @@ kd_ensure_trixie_chroot() {
   [ -x "$root/usr/bin/python3" ] && [ ${#missing[@]} -eq 0 ] && return 0
   kd_need_root "creating or completing the Debian 13 chroot $root (${missing[*]})" \
     "debootstrap --variant=minbase trixie $root, then apt-get install ${packages[*]} inside it"
+  if [ -x "$root/usr/bin/apt-get" ]; then
+    echo "build.sh: installing ${missing[*]} into the Debian 13 chroot $root"
+    kd_chroot_install "$root" "${missing[@]}"
+    return 0
+  fi
   local mirror; mirror=$(kd_debian_mirror)
-  if [ ! -x "$root/usr/bin/apt-get" ]; then
+  if [ ! -x "$root.partial/usr/bin/apt-get" ]; then
     command -v debootstrap >/dev/null 2>&1 ||
       DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq debootstrap >/dev/null
-    echo "build.sh: creating the Debian 13 chroot $root from $mirror (a few minutes, once)"
+    echo "build.sh: creating the Debian 13 chroot $root from $mirror (several minutes, once)"
     rm -rf "$root.partial"
-    local include; include=$(IFS=,; echo "${packages[*]}")
-    debootstrap --variant=minbase --include="$include" trixie "$root.partial" "$mirror" >/dev/null
-    mv "$root.partial" "$root"
-  else
-    echo "build.sh: installing ${missing[*]} into the Debian 13 chroot $root"
-    cp /etc/resolv.conf "$root/etc/resolv.conf"
-    unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive chroot '$root' apt-get install -y -qq --no-install-recommends ${missing[*]} >/dev/null"
+    debootstrap --variant=minbase trixie "$root.partial" "$mirror" >/dev/null
   fi
+  echo "build.sh: installing ${packages[*]} into the Debian 13 chroot"
+  kd_chroot_install "$root.partial" "${packages[@]}"
+  mv "$root.partial" "$root"
+}
+
+# apt-get install in a chroot, in a private mount namespace (its /proc gone when done); finishes an interrupted install.
+kd_chroot_install() {
+  local root=$1; shift
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # dpkg --configure -a may fail on what an interrupted install left unresolved; apt-get -f install then resolves it.
+  unshare -m sh -c "mount -t proc proc '$root/proc' && { chroot '$root' dpkg --configure -a >/dev/null 2>&1 || true; } &&
+    chroot '$root' apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive chroot '$root' apt-get -f install -y -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive chroot '$root' apt-get install -y -qq --no-install-recommends $* >/dev/null"
 }
 
 # The NuGet package cache (global-packages), where restored tools and packages live.
