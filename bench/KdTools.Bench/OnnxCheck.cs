@@ -37,7 +37,8 @@ internal static class OnnxCheck
             Write(Path.Combine(folder, $"{info.Name}.logits.bin"), logits);
             entries.Add(new()
             {
-                ["architecture"] = info.Name, ["file"] = file,
+                // A registry alias (vgg8_bn) builds the network it aliases, which names itself (vgg8) in the metadata.
+                ["architecture"] = info.Name, ["network"] = network.Architecture, ["file"] = file,
                 ["input"] = $"{info.Name}.input.bin", ["input_shape"] = input.shape,
                 ["logits"] = $"{info.Name}.logits.bin", ["logits_shape"] = logits.shape,
             });

@@ -96,4 +96,7 @@ public static class KdErrorIds
 
     /// <summary>A model run by ONNX Runtime (an imported .onnx file) was asked to train, or to teach.</summary>
     public const string ModelInferenceOnly = "KdTools.Model.InferenceOnly";
+
+    /// <summary>ONNX Runtime failed to run a loaded ONNX model on a batch (a model from elsewhere with a broken graph).</summary>
+    public const string ModelRunFailed = "KdTools.Model.RunFailed";
 }

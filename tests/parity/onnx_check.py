@@ -29,7 +29,7 @@ def check(folder, entry):
     onnx.checker.check_model(model, full_check=True)
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     metadata = {p.key: p.value for p in model.metadata_props}
-    if metadata.get("architecture") != entry["architecture"]:
+    if metadata.get("architecture") != entry["network"]:
         raise ValueError(f"metadata names {metadata.get('architecture')!r}")
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     inputs = load(folder, entry["input"], entry["input_shape"])

@@ -83,12 +83,25 @@ public sealed class OnnxRuntimeNet : ClassifierNet
         using (var scope = NewDisposeScope())
             data = input.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(data, input.shape);
-        using var results = _session.Run(new RunOptions(), [_inputName], [value], _outputNames);
-        var logits = ToTensor(results[0], input.device);
-        var exits = new Dictionary<string, Tensor>();
-        for (int i = 1; i < _outputNames.Length; i++)
-            exits[_outputNames[i][(OnnxExport.OutputName.Length + 1)..]] = ToTensor(results[i], input.device);
-        return new ModelOutput(logits, new Dictionary<string, Tensor>(), exits);
+        using var options = new RunOptions();
+        IDisposableReadOnlyCollection<OrtValue> results;
+        try
+        {
+            results = _session.Run(options, [_inputName], [value], _outputNames);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new KdException(KdErrorIds.ModelRunFailed, KdErrorKind.InvalidOperation,
+                $"ONNX Runtime could not run '{Path}' on a [{string.Join(", ", input.shape)}] batch: {FirstLine(ex.Message)}", Path, ex);
+        }
+        using (results)
+        {
+            var logits = ToTensor(results[0], input.device);
+            var exits = new Dictionary<string, Tensor>();
+            for (int i = 1; i < _outputNames.Length; i++)
+                exits[_outputNames[i][(OnnxExport.OutputName.Length + 1)..]] = ToTensor(results[i], input.device);
+            return new ModelOutput(logits, new Dictionary<string, Tensor>(), exits);
+        }
     }
 
     private static Tensor ToTensor(OrtValue value, Device device) =>
@@ -155,6 +168,7 @@ public sealed class OnnxRuntimeNet : ClassifierNet
         var dims = input.Dimensions;
         if (input.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float || dims.Length != 4 || dims[1] < 1)
             throw Unsupported(path, $"its input '{inputName}' is not a float32 [N, C, H, W] image batch with a fixed channel count");
+        if (session.OutputNames.Count == 0) throw Unsupported(path, "it has no outputs");
         var outputNames = session.OutputNames.Contains(OnnxExport.OutputName)
             ? session.OutputNames.Where(n => n == OnnxExport.OutputName || n.StartsWith(OnnxExport.OutputName + "_", StringComparison.Ordinal))
                 .OrderBy(n => n == OnnxExport.OutputName ? 0 : 1).ToArray()
