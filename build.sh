@@ -9,10 +9,12 @@
 #                       ONNX Runtime 1.21 in the chroot /opt/kdtools-trixie (created on first use; needs root)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
+#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
 cd "$(dirname "$0")"
 source eng/prereqs.sh
+source eng/fuzz.sh
 
 CONFIG=${KDTOOLS_CONFIG:-Release}
 BACKEND=${KDTOOLS_BACKEND:-cpu}
@@ -110,12 +112,13 @@ run_bench() {
 case "${1:-build}" in
   build) build ;;
   demo) build; pwsh_file examples/quickstart.ps1 ;;
-  test) build; kd_ensure_python_torch; run_tests ;;
+  test) build; kd_ensure_python_torch; kd_ensure_sweep_hosts; run_tests ;;
   parity) build; kd_ensure_python_torch; run_parity ;;
   onnx-check) build; kd_ensure_trixie_chroot; run_onnx_check ;;
   bench)
     shift; build
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
-  -h|--help|help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench]" >&2; exit 2 ;;
+  fuzz) shift; run_fuzz "$@" ;;
+  -h|--help|help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz]" >&2; exit 2 ;;
 esac

@@ -88,7 +88,11 @@ public static class KdErrorIds
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";
+    public const string TrainingStepFailed = "KdTools.Training.StepFailed";
     public const string DeviceUnavailable = "KdTools.Device.Unavailable";
+    public const string SweepLedgerWriteFailed = "KdTools.Sweep.LedgerWriteFailed";
+    public const string SweepLedgerUnreadable = "KdTools.Sweep.LedgerUnreadable";
+    public const string ModelNotLocal = "KdTools.Model.NotLocal";
     public const string LossShapeMismatch = "KdTools.Loss.ShapeMismatch";
 
     /// <summary>A network cannot be written as ONNX (a layer or setting the exporter does not know, no known input size).</summary>

@@ -100,7 +100,7 @@ public abstract class KdCmdlet : PSCmdlet, IDisposable
     /// <summary>A pipeline item as a model (and the run it came from, if any); a failure is a non-terminating error.</summary>
     protected bool TryResolveModel(object? item, string role, out KdModel model, out KdRun? run)
     {
-        var value = item is PSObject ps ? ps.BaseObject : item;
+        var value = ArgumentResolution.Unwrap(item);
         KdRun? from = null;
         bool resolved = TryInvoke(() => ArgumentResolution.Model(value, role, ResolvePath, out from), value, out model);
         run = from;
@@ -145,7 +145,6 @@ public static class ErrorRecords
         [KdErrorIds.MethodNeedsTeacherHeads] = "$teacher | Add-IntermediateHead -Dataset $data | Invoke-Distillation -Method DIH …",
         [KdErrorIds.DeviceUnavailable] = "use -Device cpu",
         [KdErrorIds.CheckpointUnfinished] = "continue it with -Resume <that file>, or pass -Force to start a new run beside it",
-        [KdErrorIds.TrainingDiverged] = "-LearningRate sets the rate; -MethodOption the method's weights",
     };
 
     public static ErrorRecord From(KdException ex, object? target = null)

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using KdTools.Core;
 using KdTools.Core.Data;
+using KdTools.Core.Sweeps;
 using KdTools.Core.Training;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +22,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     private readonly HashSet<string> _planApplied = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD) whose settings
+    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD, SKD) whose settings
     /// the run starts from: epochs, learning rate and schedule, momentum, Nesterov, weight decay, batch size and
     /// augmentation. Parameters given explicitly override its values; the run records the recipe.
     /// </summary>
@@ -291,6 +292,32 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         {
             CompleteProgress(activity);
         }
+        return Finished(result, target);
+    }
+
+    /// <summary>
+    /// Runs one row of a sweep against its ledger (Core's <see cref="Sweep"/> decides: skip, resume or run) with the same
+    /// progress and log bridge as <see cref="Train"/>. The row's failure is in the outcome, for a non-terminating error;
+    /// a ledger that cannot be read or written stops the cmdlet.
+    /// </summary>
+    protected SweepOutcome TrainRow(SweepLedger ledger, DistillationRequest request, string activity, object? target)
+    {
+        SweepOutcome outcome;
+        try
+        {
+            outcome = Invoke(() => Sweep.Run(ledger, request with { Logger = CreateLogger(), Progress = p => ReportProgress(activity, p) }, Cancellation), target);
+        }
+        finally
+        {
+            CompleteProgress(activity);
+        }
+        if (outcome.Result is { } result) Finished(result, target);
+        return outcome;
+    }
+
+    /// <summary>A stopped run stops the pipeline (naming its checkpoint); a failed checkpoint write is reported.</summary>
+    private DistillationResult Finished(DistillationResult result, object? target)
+    {
         if (result.Cancelled)
         {
             AnnounceStop(result);

@@ -53,6 +53,13 @@ public sealed record DistillationRequest
     /// </summary>
     public bool StartOver { get; init; }
 
+    /// <summary>
+    /// The name of the run's checkpoint files (<c>&lt;name&gt;-last.safetensors</c>) instead of one made from the method,
+    /// student, seed, start time and a random suffix; a sweep names a row's run by its key so a rerun finds it. A method's
+    /// earlier runs (TAKD's assistant) keep generated names.
+    /// </summary>
+    public string? RunName { get; init; }
+
     /// <summary>Receives the engine's per-epoch log (Information), cancellation notes (Warning).</summary>
     public ILogger? Logger { get; init; }
 
@@ -168,6 +175,9 @@ public static class Distillation
         {
             Export.OnnxRuntimeNet.RequireTrainable(request.Student, "student");
             Export.OnnxRuntimeNet.RequireTrainable(request.Teacher, "teacher");
+            // A quick recipe's run is short by design: pre-stages the caller did not size scale with it.
+            if (request.Method is null && TrainingRecipes.ScalesPreStages(request.Settings.Recipe))
+                method.Options.FitToQuickRun(request.Settings.Epochs);
             var teacher = method.NeedsTeacher ? request.Teacher : null;
             RequireOneTask(request, method, teacher);
             if (method.NeedsTeacher && teacher is null)
@@ -203,6 +213,7 @@ public static class Distillation
                 Dataset = request.Dataset,
                 ResumeFrom = request.ResumeFrom,
                 StartOver = request.StartOver,
+                RunName = request.RunName,
             }, request.Settings, request.Logger, request.Progress, run: "", cancellation);
             return final with { EarlierRuns = earlier };
         }

@@ -19,6 +19,13 @@ public sealed record TrainingRecipe(string Name, string Source, TrainingSettings
     /// <summary>The task the recipe's reference trains (its augmentation is that task's).</summary>
     public PredictionTask Task { get; init; } = PredictionTask.Classification;
 
+    /// <summary>
+    /// A quick recipe: the methods' pre-stages that the caller does not size run for a share of the main stage
+    /// (<see cref="Methods.MethodOptions.QuickPreStageEpochs"/>, RepDistiller's 30 of 240); a paper's recipe keeps
+    /// the paper's lengths.
+    /// </summary>
+    public bool PreStagesScaleWithRun { get; init; }
+
     /// <summary>The recipe's settings for the registered <paramref name="studentArchitecture"/>.</summary>
     public TrainingSettings SettingsFor(string studentArchitecture) => SettingsFor(ArchitectureRegistry.Get(studentArchitecture));
 
@@ -37,8 +44,8 @@ public static class TrainingRecipes
     /// <summary>Every recipe, in listing order.</summary>
     public static IReadOnlyList<TrainingRecipe> All { get; } =
     [
-        new(DefaultName, "KdTools' defaults: RepDistiller's optimizer, schedule shape and augmentation over 10 epochs, a quick run rather than a paper's length",
-            new TrainingSettings()),
+        new(DefaultName, "KdTools' defaults: RepDistiller's optimizer, schedule shape and augmentation over 10 epochs, a quick run rather than a paper's length; the methods' pre-stages run 1/8 of the main stage (RepDistiller's 30 of 240), at least 1 epoch",
+            new TrainingSettings()) { PreStagesScaleWithRun = true },
         new("RepDistiller", "HobbitLong/RepDistiller train_student.py / train_teacher.py (Tian et al., CRD, ICLR 2020), the common CIFAR-100 KD benchmark",
             new TrainingSettings
             {
@@ -92,6 +99,10 @@ public static class TrainingRecipes
                 SegmentationAugmentation = SegmentationAugmentationPolicy.Standard,
             }) { Task = PredictionTask.Segmentation },
     ];
+
+    /// <summary>Whether the recipe called <paramref name="name"/> is a quick one (<see cref="TrainingRecipe.PreStagesScaleWithRun"/>); false for an unknown name.</summary>
+    public static bool ScalesPreStages(string name) =>
+        All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))?.PreStagesScaleWithRun ?? false;
 
     /// <summary>The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones.</summary>
     public static TrainingRecipe Get(string name) =>
