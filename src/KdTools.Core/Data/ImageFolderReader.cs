@@ -197,7 +197,7 @@ public static class ImageFolderReader
         if (!bytes.AsSpan().StartsWith(signature)) return;
         for (long at = signature.Length; at < bytes.Length;)
         {
-            if (at + 12 > bytes.Length) break; // a partial chunk header: stb_image reports it without allocating
+            if (at + 8 > bytes.Length) break; // no complete length and type: stb_image reports it without allocating
             long length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan((int)at));
             if (at + 12 + length > bytes.Length)
                 throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
