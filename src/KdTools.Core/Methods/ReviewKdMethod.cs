@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Methods;
 
 /// <summary>ReviewKD's options: mdistiller's <c>CFG.REVIEWKD</c> defaults and the authors' per-pair weights as presets.</summary>
-public sealed class ReviewKdOptions : FeatureMethodOptions
+internal sealed class ReviewKdOptions : FeatureMethodOptions
 {
     private const string Script = "dvlab-research/ReviewKD CIFAR-100/script/reviewKD.sh --kd-loss-weight";
 

@@ -18,6 +18,7 @@ namespace KdTools.Core.Models;
 /// 1280-channel output of <c>conv2</c>, not the pooled last stage.
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class MobileNetV2 : ClassifierNet
 {
     private const string Family = "mobilenetv2";

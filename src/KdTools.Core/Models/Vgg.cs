@@ -19,6 +19,7 @@ namespace KdTools.Core.Models;
 /// <c>vgg11</c> is not DIH's VGG-11 experiment.
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class Vgg : ClassifierNet
 {
     private const string Family = "vgg";

@@ -20,6 +20,7 @@ namespace KdTools.Core.Models;
 /// move twice; its values are the same).
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class WideResNet : ClassifierNet
 {
     private const string Family = "wrn";
