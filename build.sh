@@ -100,7 +100,7 @@ run_bench() {
 case "${1:-build}" in
   build) build ;;
   demo) build; pwsh_file examples/quickstart.ps1 ;;
-  test) build; kd_ensure_python_torch; run_tests ;;
+  test) build; kd_ensure_python_torch; kd_ensure_sweep_hosts; run_tests ;;
   parity) build; kd_ensure_python_torch; run_parity ;;
   bench)
     shift; build

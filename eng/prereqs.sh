@@ -89,3 +89,23 @@ kd_ensure_dotnet() {
   echo "build.sh: the .NET 10 SDK is missing. Install it (https://dot.net) and run again." >&2
   exit 1
 }
+
+# The second hosts of the sweep tests (tests/pester/RemoteSweep.Tests.ps1, SlurmSweep.Tests.ps1): an sshd the test
+# starts on the loopback with pwsh's SSH subsystem, and a single-node Slurm cluster (slurmctld, slurmd, munge) the
+# test starts and stops itself. Debian's packages; no service is enabled or started here.
+kd_ensure_sweep_hosts() {
+  [ "$(uname -s)" = Linux ] || return 0
+  local missing=() package
+  for package in openssh-server openssh-client slurm-wlm munge; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  kd_need_root "installing ${missing[*]} (the SSH and Slurm hosts of the sweep tests)" "apt-get install ${missing[*]}"
+  echo "build.sh: installing ${missing[*]} for the remote and Slurm sweep tests"
+  apt-get update -qq
+  # policy-rc.d refuses service starts during the install: the tests start their own daemons, on their own ports.
+  local policy=/usr/sbin/policy-rc.d created=
+  [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$created" ] || rm -f "$policy"
+}

@@ -89,5 +89,8 @@ public static class KdErrorIds
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";
     public const string DeviceUnavailable = "KdTools.Device.Unavailable";
+    public const string SweepLedgerWriteFailed = "KdTools.Sweep.LedgerWriteFailed";
+    public const string SweepLedgerUnreadable = "KdTools.Sweep.LedgerUnreadable";
+    public const string ModelNotLocal = "KdTools.Model.NotLocal";
     public const string LossShapeMismatch = "KdTools.Loss.ShapeMismatch";
 }

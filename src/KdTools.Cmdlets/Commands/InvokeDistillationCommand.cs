@@ -5,6 +5,7 @@ using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
+using KdTools.Core.Sweeps;
 using KdTools.Core.Training;
 
 namespace KdTools.Cmdlets.Commands;
@@ -91,6 +92,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     private const string PlanSet = "Plan";
 
     private KdDataset _data = null!;
+    private SweepLedger? _ledger;
     private KdModelArgument? _commandLineTeacher;
     private KdModel? _resolvedTeacher;
 
@@ -160,9 +162,28 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     [Parameter(Mandatory = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
+    /// <summary>
+    /// A sweep ledger (a CSV file, created when missing) that makes a sweep resumable: every run appends its row —
+    /// the plan row's key, Started/Completed/Failed/Stopped, the host, the checkpoint, the error or the results — as one
+    /// whole line under a lock, so runs in parallel (ForEach-Object -Parallel, processes, hosts writing to one shared
+    /// folder) never lose or tear lines. Run the same plan with the same ledger again and rows already completed are
+    /// skipped (nothing is written for them), rows whose run was killed or stopped resume from their checkpoint, and
+    /// failed rows run again. A row that fails (divergence, a bad option, I/O) is a non-terminating error recorded in
+    /// the ledger; the other rows go on. Checkpoints go to -CheckpointDirectory, or to the folder &lt;ledger&gt;-checkpoints
+    /// beside the ledger. Import-Csv the ledger and keep Status Completed for the sweep's results.
+    /// </summary>
+    /// <value>None: runs are not recorded, and a rerun runs every row again</value>
+    [Parameter]
+    public string? ResultPath { get; set; }
+
     protected override void BeginProcessing()
     {
         _data = ResolveDataset(Dataset).Dataset;
+        if (ResultPath is not null)
+        {
+            _ledger = new SweepLedger(ResolvePath(ResultPath));
+            Invoke(() => _ledger.Read(), ResultPath);
+        }
         // A -Teacher given on the command line is configuration: a bad one stops the cmdlet before any run.
         if (Teacher is not null) (_commandLineTeacher, _resolvedTeacher) = (Teacher, ResolveModel(Teacher, "Teacher"));
     }
@@ -186,7 +207,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         if (!TryTeacher(teacherArgument, out var given)) return;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
         var activity = $"{Method}: {given?.Architecture ?? "no teacher"} → {architecture}";
-        var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
+        var request = new DistillationRequest
         {
             Dataset = data,
             StudentArchitecture = architecture,
@@ -199,9 +220,29 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             Overrides = Overrides(),
             ResumeFrom = ResumePath,
             StartOver = Force,
-            Logger = logger,
-            Progress = progress,
-        }, Cancellation), activity, Method);
+        };
+        DistillationResult result;
+        if (_ledger is null)
+        {
+            result = Train((logger, progress) => Distillation.Run(request with { Logger = logger, Progress = progress }, Cancellation), activity, Method);
+        }
+        else
+        {
+            var outcome = TrainRow(_ledger, request, activity, Method);
+            if (outcome.Action == SweepAction.Skipped)
+            {
+                WriteVerbose($"Skipped (completed in the ledger '{_ledger.Path}' on {outcome.Entry.Host} at {outcome.Entry.Time}): {outcome.Key}");
+                WriteObject(RunFromLedger(outcome.Entry, data));
+                return;
+            }
+            if (outcome.Failure is { } failure)
+            {
+                WriteError(ErrorRecords.From(failure, Method));
+                return;
+            }
+            if (outcome.Action == SweepAction.Resumed) WriteVerbose($"Resumed from '{outcome.Entry.Checkpoint}': {outcome.Key}");
+            result = outcome.Result!;
+        }
         // The teacher column names the teacher the method learned from: none for a teacher-free method (CE, BYOT).
         var teacher = result.Teacher is null ? null : given;
         WriteObject(RunFrom(result, teacher, given, data));
@@ -214,7 +255,7 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     /// </summary>
     private KdModelArgument? ReadPlan()
     {
-        if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo)
+        if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo || ArgumentResolution.Unwrap(PlanRow) is PSObject)
         {
             if (Teacher is not null)
                 Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
@@ -306,6 +347,45 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
                 Seconds = h.Duration.TotalSeconds,
             }).ToList(),
             EarlierRuns = result.EarlierRuns.Select(r => RunFrom(r, teacher, given, data)).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// The run of a row the ledger has completed, as the ledger recorded it: its results and settings, without the
+    /// network (Status Skipped; its student is in the checkpoint, which Import-KdModel loads).
+    /// </summary>
+    private static KdRun RunFromLedger(SweepEntry entry, KdDataset data)
+    {
+        string Text(string column) => entry.Results.GetValueOrDefault(column, "");
+        double Number(string column) => double.TryParse(Text(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+        long Whole(string column) => long.TryParse(Text(column), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+        var terms = Text("LossTerms").Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => t.Split('=', 2)).Where(t => t.Length == 2)
+            .ToDictionary(t => t[0], t => double.Parse(t[1], NumberStyles.Float, CultureInfo.InvariantCulture));
+        return new KdRun
+        {
+            Method = Text("Method"),
+            Student = Text("Student"),
+            Teacher = Text("Teacher"),
+            Dataset = data.Name,
+            Status = "Skipped",
+            Recipe = Text("Recipe"),
+            Epochs = (int)Whole("Epochs"),
+            BatchSize = (int)Whole("BatchSize"),
+            LearningRate = Number("LearningRate"),
+            Seed = Whole("Seed"),
+            Top1 = Number("Top1"),
+            Top5 = Number("Top5"),
+            BestTop1 = Number("BestTop1"),
+            BestTop5 = Number("BestTop5"),
+            BestEpoch = (int)Whole("BestEpoch"),
+            MeanIoU = Number("MeanIoU"),
+            BestMeanIoU = double.NaN,
+            TrainLoss = Number("TrainLoss"),
+            LossTerms = FormatTerms(terms),
+            Options = Text("Options"),
+            Seconds = Number("Seconds"),
+            Checkpoint = entry.Checkpoint,
         };
     }
 

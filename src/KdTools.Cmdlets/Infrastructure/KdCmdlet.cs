@@ -100,7 +100,7 @@ public abstract class KdCmdlet : PSCmdlet, IDisposable
     /// <summary>A pipeline item as a model (and the run it came from, if any); a failure is a non-terminating error.</summary>
     protected bool TryResolveModel(object? item, string role, out KdModel model, out KdRun? run)
     {
-        var value = item is PSObject ps ? ps.BaseObject : item;
+        var value = ArgumentResolution.Unwrap(item);
         KdRun? from = null;
         bool resolved = TryInvoke(() => ArgumentResolution.Model(value, role, ResolvePath, out from), value, out model);
         run = from;

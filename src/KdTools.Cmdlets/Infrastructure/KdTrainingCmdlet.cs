@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using KdTools.Core;
 using KdTools.Core.Data;
+using KdTools.Core.Sweeps;
 using KdTools.Core.Training;
 using Microsoft.Extensions.Logging;
 
@@ -265,6 +266,32 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         {
             CompleteProgress(activity);
         }
+        return Finished(result, target);
+    }
+
+    /// <summary>
+    /// Runs one row of a sweep against its ledger (Core's <see cref="Sweep"/> decides: skip, resume or run) with the same
+    /// progress and log bridge as <see cref="Train"/>. The row's failure is in the outcome, for a non-terminating error;
+    /// a ledger that cannot be read or written stops the cmdlet.
+    /// </summary>
+    protected SweepOutcome TrainRow(SweepLedger ledger, DistillationRequest request, string activity, object? target)
+    {
+        SweepOutcome outcome;
+        try
+        {
+            outcome = Invoke(() => Sweep.Run(ledger, request with { Logger = CreateLogger(), Progress = p => ReportProgress(activity, p) }, Cancellation), target);
+        }
+        finally
+        {
+            CompleteProgress(activity);
+        }
+        if (outcome.Result is { } result) Finished(result, target);
+        return outcome;
+    }
+
+    /// <summary>A stopped run stops the pipeline (naming its checkpoint); a failed checkpoint write is reported.</summary>
+    private DistillationResult Finished(DistillationResult result, object? target)
+    {
         if (result.Cancelled)
         {
             AnnounceStop(result);

@@ -13,8 +13,8 @@ namespace KdTools
     /// </summary>
     public sealed class KdModelArgument(object? value)
     {
-        /// <summary>The value as passed (unwrapped from its PSObject).</summary>
-        public object? Value { get; } = value is PSObject ps ? ps.BaseObject : value;
+        /// <summary>The value as passed (unwrapped from its PSObject, unless it is a deserialised KdTools object).</summary>
+        public object? Value { get; } = Cmdlets.Infrastructure.ArgumentResolution.Unwrap(value);
 
         public override string ToString() => Value?.ToString() ?? "";
     }
@@ -47,7 +47,11 @@ namespace KdTools.Cmdlets.Infrastructure
             run = value as KdRun;
             return value switch
             {
+                PSObject remote when IsDeserialized(remote) => throw NotLocal(remote, role),
                 KdModel model => model,
+                KdRun { StudentModel: null } r => throw new KdException(KdErrorIds.ModelNotLocal, KdErrorKind.ObjectNotFound,
+                    $"the {role.ToLowerInvariant()} is a run a sweep skipped (Status {r.Status}): its row was completed earlier, and the run carries " +
+                    $"what the ledger recorded, not the network; load the network from its checkpoint with Import-KdModel '{r.Checkpoint}'", r.Checkpoint),
                 KdRun r => r.StudentModel,
                 string path => ModelLoading.Load(resolvePath(path), role),
                 FileInfo file => ModelLoading.Load(file.FullName, role),
@@ -67,6 +71,32 @@ namespace KdTools.Cmdlets.Infrastructure
             _ => throw new KdException(KdErrorIds.DatasetArgumentInvalid, KdErrorKind.InvalidArgument,
                 $"expected a dataset (Get-KdDataset output) or the path of a dataset folder, got {Describe(value)}", value),
         };
+
+        /// <summary>A pipeline value without its PSObject wrapper, except a deserialised KdTools object (kept to be recognised).</summary>
+        public static object? Unwrap(object? value) => value is PSObject ps && !IsDeserialized(ps) ? ps.BaseObject : value;
+
+        /// <summary>A KdRun or KdModel that came back from remoting, a job or Import-Clixml: its properties without its network.</summary>
+        private static bool IsDeserialized(PSObject value) =>
+            value.TypeNames.Any(t => t.StartsWith("Deserialized.KdTools.", StringComparison.Ordinal));
+
+        /// <summary>
+        /// The error for a deserialised run or model: its network stayed where it was trained; the message says how to fetch
+        /// its checkpoint from that host and load it.
+        /// </summary>
+        private static KdException NotLocal(PSObject value, string role)
+        {
+            var kind = value.TypeNames[0].EndsWith(".KdRun", StringComparison.Ordinal) ? "run" : "model";
+            var file = (value.Properties["Checkpoint"]?.Value ?? value.Properties["Path"]?.Value)?.ToString() is { Length: > 0 } path ? path : null;
+            var host = value.Properties["PSComputerName"]?.Value?.ToString() is { Length: > 0 } computer ? computer : null;
+            var fetch = file is null
+                ? "it has no checkpoint: run it with -CheckpointDirectory (or -ResultPath) on that host, or save its model there with Save-KdModel, then fetch the file"
+                : host is null
+                    ? $"load its checkpoint where the file is with Import-KdModel '{file}' (copy it here first if it is on another machine)"
+                    : $"fetch its checkpoint with $s = New-PSSession -HostName {host}; Copy-Item -FromSession $s -Path '{file}' -Destination . ; then Import-KdModel ./{Path.GetFileName(file)}";
+            return new KdException(KdErrorIds.ModelNotLocal, KdErrorKind.ObjectNotFound,
+                $"the {role.ToLowerInvariant()} is a deserialised {kind} (it came back from {host ?? "remoting, a job or Import-Clixml"}): " +
+                $"its properties survived, its network did not; {fetch}", file);
+        }
 
         private static string Describe(object? value) => value is null ? "nothing" : $"a {value.GetType().Name} ('{value}')";
     }

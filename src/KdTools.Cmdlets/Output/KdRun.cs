@@ -15,7 +15,10 @@ public sealed class KdRun
     public string Teacher { get; init; } = "";
     public string Dataset { get; init; } = "";
 
-    /// <summary>Completed / Cancelled.</summary>
+    /// <summary>
+    /// Completed; or Skipped: a row of a sweep whose ledger (Invoke-Distillation -ResultPath) had it completed, carrying
+    /// what the ledger recorded and no network (Import-KdModel its Checkpoint).
+    /// </summary>
     public string Status { get; init; } = "";
 
     /// <summary>The recipe the settings came from (Get-KdRecipe); explicit parameters override its values.</summary>

@@ -36,6 +36,8 @@ public static class MethodRegistry
 
     public static MethodDescriptor Get(string name) => Entries.Get(name);
 
+    public static bool TryGet(string name, out MethodDescriptor descriptor) => Entries.TryGet(name, out descriptor);
+
     /// <summary>Creates a method with options bound from <paramref name="options"/> (unknown keys fail).</summary>
     /// <param name="kdWeight">
     /// Weight α of the method's Hinton KD term: its KdWeight option (feature methods) or its Alpha (KD, TAKD); it

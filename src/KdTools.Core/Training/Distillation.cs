@@ -55,6 +55,7 @@ public static class Distillation
                 Dataset = request.Dataset,
                 ResumeFrom = request.ResumeFrom,
                 StartOver = request.StartOver,
+                RunName = request.RunName,
             }, settings, request.Logger, request.Progress, run: "", cancellation);
             return final with { EarlierRuns = earlier };
         }

@@ -70,6 +70,13 @@ public sealed record DistillationRequest
     /// </summary>
     public bool StartOver { get; init; }
 
+    /// <summary>
+    /// The name of the run's checkpoint files (<c>&lt;name&gt;-last.safetensors</c>) instead of one made from the method,
+    /// student, seed, start time and a random suffix; a sweep names a row's run by its key so a rerun finds it. A method's
+    /// earlier runs (TAKD's assistant) keep generated names.
+    /// </summary>
+    public string? RunName { get; init; }
+
     /// <summary>Receives the engine's per-epoch log (Information), cancellation notes (Warning).</summary>
     public ILogger? Logger { get; init; }
 

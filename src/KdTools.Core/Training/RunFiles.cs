@@ -37,6 +37,7 @@ internal sealed class RunFiles(string? folder, string name)
     {
         if (job.ResumeFrom is { } resumed && Path.GetFileName(resumed) is { } file && file.EndsWith(LastSuffix, StringComparison.Ordinal))
             return new RunFiles(settings.CheckpointDirectory ?? Path.GetDirectoryName(Path.GetFullPath(resumed)), file[..^LastSuffix.Length]);
+        if (job.RunName is { } given) return new RunFiles(settings.CheckpointDirectory, given);
         var student = job.Student is Models.MultiExitNet multi ? multi.Backbone.Architecture : job.Student.Architecture;
         var name = string.Create(CultureInfo.InvariantCulture,
             $"{job.Method.Name}-{student}-seed{settings.Seed}-{DateTime.Now:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");

@@ -27,6 +27,9 @@ internal sealed record TrainingJob
     /// </summary>
     public bool StartOver { get; init; }
 
+    /// <summary>The run's file name stem; null for a generated one (<see cref="RunFiles.For"/>).</summary>
+    public string? RunName { get; init; }
+
     /// <summary>
     /// For a <see cref="MultiExitNet"/> student: keep its backbone in eval mode (BN statistics untouched) so only the
     /// heads learn. The caller also turns off the backbone's requires_grad, which keeps autograd out of it entirely.
