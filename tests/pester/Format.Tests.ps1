@@ -20,7 +20,7 @@ Describe 'The default table of <Type>' -ForEach @(
     @{ Type = 'KdMethodInfo'; Objects = { Get-KdMethod }; Columns = 'Name', 'Teacher', 'Summary'; Wide = 'Summary'; Key = 'Name' }
     @{ Type = 'KdMethodOptionInfo'; Objects = { Get-KdMethod -Option }; Columns = 'Method', 'Option', 'Default', 'Description'; Wide = 'Description'; Key = 'Method', 'Name' }
     @{ Type = 'KdArchitectureInfo'; Objects = { Get-KdArchitecture }; Columns = 'Name', 'Family', 'Heads', 'Description'; Wide = 'Description'; Key = 'Name' }
-    @{ Type = 'KdRecipeInfo'; Objects = { Get-KdRecipe }; Columns = 'Name', 'Task', 'Epochs', 'LR', 'Nesterov', 'Batch', 'Schedule', 'Augmentation'; Key = 'Name', 'Task', 'Schedule', 'Augmentation' }
+    @{ Type = 'KdRecipeInfo'; Objects = { Get-KdRecipe }; Columns = 'Name', 'Epochs', 'LR', 'Nesterov', 'Batch', 'Schedule', 'Augmentation'; Key = 'Name', 'Schedule', 'Augmentation' }
     @{ Type = 'KdDatasetInfo'; Objects = { $data }; Columns = 'Name', 'Classes', 'TrainCount', 'TestCount', 'Size', 'Source' }
     @{ Type = 'KdModel'; Objects = { $teacher; New-Student deeplabv3_resnet50_w16 -Classes 4 }; Columns = 'Role', 'Architecture', 'Classes', 'Parameters', 'TrainedWith', 'Epochs', 'Top1'; Key = 'Architecture' }
     @{ Type = 'KdRun'; Objects = { $run }; Columns = 'Method', 'Teacher', 'Student', 'Epochs', 'Top1', 'BestTop1', 'BestEpoch', 'Seconds' }

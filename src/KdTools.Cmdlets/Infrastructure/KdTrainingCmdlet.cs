@@ -37,28 +37,28 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// they move with them. A method's pre-stages (FitNet's hints, FT's paraphraser, ...) take their epochs from its
     /// options.
     /// </summary>
-    /// <value>{default}, the default classification recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0, 100_000)]
     public int Epochs { get; set; } = 10;
 
     /// <summary>Training images per SGD step. A smaller batch needs less memory; scale -LearningRate with it.</summary>
-    /// <value>{default}, the default classification recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
 
     /// <summary>SGD's base learning rate of the main stage, moved by -LrSchedule.</summary>
     /// <value>
-    /// {default}, the default classification recipe's (0.01 for a lightweight student, and on a segmentation dataset);
-    /// another -Recipe brings its own (Get-KdRecipe)
+    /// {default}, the default recipe's; a training cmdlet's default for a lightweight student (MobileNetV2, ShuffleV1,
+    /// ShuffleV2) and on a segmentation dataset is 0.01; another -Recipe brings its own (Get-KdRecipe)
     /// </value>
     [Parameter]
     [ValidateRange(1e-8, 100.0)]
     public double LearningRate { get; set; } = 0.05;
 
     /// <summary>SGD momentum, 0 to 0.999 (0 turns momentum off).</summary>
-    /// <value>{default}, the default classification recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0.0, 0.999)]
     public double Momentum { get; set; } = 0.9;
@@ -67,12 +67,12 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// Use Nesterov momentum instead of classical momentum (needs -Momentum above 0). -Nesterov:$false turns off a
     /// recipe's Nesterov.
     /// </summary>
-    /// <value>{default}, the default classification recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     public SwitchParameter Nesterov { get; set; }
 
     /// <summary>L2 weight decay SGD applies to every trained weight (0 turns it off).</summary>
-    /// <value>{default}, the default classification recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0.0, 1.0)]
     public double WeightDecay { get; set; } = 5e-4;
@@ -96,7 +96,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     public double[]? LrMilestones { get; set; } = [.. new TrainingSettings().Schedule.MilestoneFractions!];
 
     /// <summary>The factor the learning rate is multiplied by at each of -LrMilestones.</summary>
-    /// <value>{default}, the default classification recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(1e-6, 1.0)]
     public double LrDecay { get; set; } = 0.1;
