@@ -7,10 +7,12 @@
 #   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
+#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
 cd "$(dirname "$0")"
 source eng/prereqs.sh
+source eng/fuzz.sh
 
 CONFIG=${KDTOOLS_CONFIG:-Release}
 BACKEND=${KDTOOLS_BACKEND:-cpu}
@@ -105,6 +107,7 @@ case "${1:-build}" in
   bench)
     shift; build
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
-  -h|--help|help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|bench]" >&2; exit 2 ;;
+  fuzz) shift; run_fuzz "$@" ;;
+  -h|--help|help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|bench|fuzz]" >&2; exit 2 ;;
 esac

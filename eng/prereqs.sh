@@ -56,6 +56,16 @@ kd_ensure_python_torch() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# AFL++ (Debian's afl++), for `./build.sh fuzz` only: the coverage-guided campaigns over the readers (docs/fuzzing.md).
+# CI's short fuzz is a managed mutation loop and does not need it.
+kd_ensure_afl() {
+  command -v afl-fuzz >/dev/null 2>&1 && return 0
+  kd_need_root "installing afl++ (the fuzzer of ./build.sh fuzz)" "apt-get install afl++"
+  echo "build.sh: installing afl++ for the fuzzing campaigns"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq afl++ >/dev/null
+}
+
 # The NuGet package cache (global-packages), where restored tools and packages live.
 kd_nuget_packages() {
   dotnet nuget locals global-packages --list | sed -E 's/^global-packages: *//; s:/*$::'

@@ -20,32 +20,10 @@
     passes references between the runspaces of one process, and a teacher only ever runs forward). Memory grows with
     the runs in flight: each holds its student, optimizer state and a batch's activations.
 
-    ACROSS MACHINES (PowerShell remoting over SSH). Not run by this script or its tests, since it needs other
-    machines: each needs PowerShell 7 with SSH remoting (sshd_config: Subsystem powershell /usr/bin/pwsh -sshs
-    -NoLogo), KdTools in a folder of its PSModulePath, and the dataset and teacher file at the same paths. Split the
-    plan's rows over the hosts and run each share there; what comes back is the runs' flat properties (deserialised
-    objects, without the networks), which is exactly what Export-Csv writes:
-
-        $hosts = 'node1', 'node2'
-        $plan  = Import-Csv ./plan.csv                        # Method, Seed, Options, ... one run per row
-        $jobs  = for ($i = 0; $i -lt $hosts.Count; $i++) {
-            $share = for ($r = $i; $r -lt $plan.Count; $r += $hosts.Count) { $plan[$r] }
-            Invoke-Command -HostName $hosts[$i] -AsJob -ArgumentList (, $share) -ScriptBlock {
-                param($rows)
-                Import-Module KdTools
-                $data    = Get-KdDataset -Path ~/data/cifar-100-binary
-                $teacher = Import-KdModel ~/models/resnet56.safetensors
-                $rows | ForEach-Object -ThrottleLimit ([Environment]::ProcessorCount) -Parallel {
-                    Import-Module KdTools
-                    $_ | Invoke-Distillation -Teacher $using:teacher -Dataset $using:data -Student resnet20 -Threads 1 `
-                        -CheckpointDirectory ~/runs/$($_.Method)-$($_.Seed)
-                }
-            }
-        }
-        $jobs | Receive-Job -Wait -AutoRemoveJob | Export-Csv sweep.csv
-
-    The students stay on their hosts (their checkpoints in -CheckpointDirectory; Copy-Item -FromSession brings a file
-    back). Each host trains its share in parallel as above; a share's runs are as reproducible as anywhere else.
+    ACROSS MACHINES: examples/remote-sweep.ps1 splits a plan over SSH hosts (PowerShell remoting), and
+    examples/slurm/ submits it to a Slurm cluster as a job array; both keep a ledger (Invoke-Distillation -ResultPath)
+    so a sweep that dies halfway finishes when run again. Their tests start a real sshd and a single-node Slurm
+    cluster on this machine (tests/pester/RemoteSweep.Tests.ps1, SlurmSweep.Tests.ps1).
 .EXAMPLE
     ./parallel-sweep.ps1 -Method KD, DKD, CE -Seed 1, 2, 3 -OutputPath seeds.csv
 

@@ -88,6 +88,7 @@ public static class KdErrorIds
     public const string TrainingSettingInvalid = "KdTools.Training.SettingInvalid";
     public const string RecipeUnknown = "KdTools.Recipe.Unknown";
     public const string TrainingDiverged = "KdTools.Training.Diverged";
+    public const string TrainingStepFailed = "KdTools.Training.StepFailed";
     public const string DeviceUnavailable = "KdTools.Device.Unavailable";
     public const string SweepLedgerWriteFailed = "KdTools.Sweep.LedgerWriteFailed";
     public const string SweepLedgerUnreadable = "KdTools.Sweep.LedgerUnreadable";

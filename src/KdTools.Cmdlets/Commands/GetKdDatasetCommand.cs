@@ -149,10 +149,10 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     public string Path { get; set; } = "";
 
     /// <summary>
-    /// The folder's layout, one of the registered dataset formats: Cifar, Csv, ImageFolder, Voc, Cityscapes (Tab
-    /// completes them). Auto detects it, trying CIFAR files, then train.csv and test.csv, then Pascal VOC's and
-    /// Cityscapes' folders, then train/ and test/ image folders; name one to get an error that says what is missing for
-    /// that layout.
+    /// The folder's layout, one of the registered dataset formats, in detection order: Shard, Cifar, Csv, Voc,
+    /// Cityscapes, ImageFolder (Tab completes them). Auto detects it, trying them in that order: train.kdshard and
+    /// test.kdshard, then CIFAR files, then train.csv and test.csv, then Pascal VOC's and Cityscapes' folders, then
+    /// train/ and test/ image folders; name one to get an error that says what is missing for that layout.
     /// </summary>
     [Parameter(ParameterSetName = PathSet)]
     [ArgumentCompleter(typeof(DatasetFormatCompleter))]

@@ -145,7 +145,6 @@ public static class ErrorRecords
         [KdErrorIds.MethodNeedsTeacherHeads] = "$teacher | Add-IntermediateHead -Dataset $data | Invoke-Distillation -Method DIH …",
         [KdErrorIds.DeviceUnavailable] = "use -Device cpu",
         [KdErrorIds.CheckpointUnfinished] = "continue it with -Resume <that file>, or pass -Force to start a new run beside it",
-        [KdErrorIds.TrainingDiverged] = "-LearningRate sets the rate; -MethodOption the method's weights",
     };
 
     public static ErrorRecord From(KdException ex, object? target = null)

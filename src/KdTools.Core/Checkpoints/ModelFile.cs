@@ -85,6 +85,7 @@ public static class ModelFile
         var classes = CheckpointMetadata.ReadInt(metadata, CheckpointMetadata.Classes, path);
         var normalization = ReadNormalization(metadata, path);
         var inputSize = ReadInputSize(metadata, path);
+        RequireRoomFor(architecture, classes, NetworkTensors(content, path), path);
         ClassifierNet model = ArchitectureRegistry.Create(architecture, classes);
         try
         {
@@ -112,6 +113,26 @@ public static class ModelFile
         }
         return new LoadedModel(model, ReadProvenance(metadata), metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
+
+    /// <summary>
+    /// Refuses, before the network is built, a file whose network entries hold far fewer values than
+    /// <paramref name="architecture"/> for <paramref name="classes"/> classes has (more than 4 times theirs, beyond the
+    /// first <see cref="AlwaysBuiltValues"/>): building first would let an edited class count (a billion classes in a
+    /// few-kilobyte file) allocate gigabytes. A smaller shortfall is left to the strict load, whose error lists the keys.
+    /// </summary>
+    /// <exception cref="KdException"><see cref="KdErrorIds.CheckpointMismatch"/>.</exception>
+    public static void RequireRoomFor(string architecture, int classes, IReadOnlyDictionary<string, Tensor> network, string path)
+    {
+        long needed = ArchitectureRegistry.StateElements(architecture, classes);
+        long held = network.Values.Sum(tensor => tensor.numel());
+        if (needed > AlwaysBuiltValues + 4 * held)
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
+                $"checkpoint '{path}' holds {held:N0} network values, but a {architecture} for {classes:N0} classes has {needed:N0}: " +
+                "the file is damaged or holds another network; load it as the architecture and class count it was saved with", path);
+    }
+
+    /// <summary>Networks up to this many values (16 MB of float32) are built whatever the file holds.</summary>
+    private const long AlwaysBuiltValues = 4_000_000;
 
     /// <summary>
     /// Copies a file's network into <paramref name="network"/>, built for it: the unprefixed entries into the network

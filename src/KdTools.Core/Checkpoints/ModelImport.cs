@@ -87,6 +87,8 @@ public static class ModelImport
         }
 
         using var content = SafeTensorsFile.Read(path);
+        if (!request.SkipClassifier)
+            ModelFile.RequireRoomFor(architecture, classes, isKdTools ? ModelFile.NetworkTensors(content, path) : content.Tensors, path);
         var model = ArchitectureRegistry.Create(architecture, classes, request.Seed);
         try
         {

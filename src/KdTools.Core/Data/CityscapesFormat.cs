@@ -37,11 +37,19 @@ public sealed class CityscapesFormat : DatasetFormat
 
     public override KdDataset Read(string folder, DatasetReadOptions options)
     {
+        return SegmentationFolderReader.Create("cityscapes", folder, ClassNames,
+            () => SegmentationFolderReader.ReadSplit(SplitFiles(folder, "train"), options.ImageSize, LabelLookup),
+            () => SegmentationFolderReader.ReadSplit(SplitFiles(folder, "val"), options.ImageSize, LabelLookup));
+    }
+
+    /// <summary>The train id of each label id; every other id is the ignore label.</summary>
+    internal static IReadOnlyList<int> LabelLookup { get; } = BuildLookup();
+
+    private static int[] BuildLookup()
+    {
         var lookup = Enumerable.Repeat(LabelMaps.IgnoreIndex, 256).ToArray();
         for (int trainId = 0; trainId < LabelIdOfTrainId.Length; trainId++) lookup[LabelIdOfTrainId[trainId]] = trainId;
-        return SegmentationFolderReader.Create("cityscapes", folder, ClassNames,
-            () => SegmentationFolderReader.ReadSplit(SplitFiles(folder, "train"), options.ImageSize, lookup),
-            () => SegmentationFolderReader.ReadSplit(SplitFiles(folder, "val"), options.ImageSize, lookup));
+        return lookup;
     }
 
     private static List<LabelledImageFile> SplitFiles(string root, string split)

@@ -64,8 +64,7 @@ public static class CsvImageReader
             var (test, testRows) = ReadSplit(testPath, channels, height, width);
             try
             {
-                var classes = (int)Math.Max(trainRows.Keys.Max(), testRows.Keys.Max()) + 1;
-                RequireTrainingImages(classes, trainRows, testRows, trainPath, testPath);
+                var classes = RequireTrainingImages(trainRows, testRows, trainPath, testPath);
                 var (mean, std) = ChannelStatistics.Compute(train);
                 return new KdDataset("csv", source ?? $"{trainPath}, {testPath}", classes, train, test, mean, std);
             }
@@ -85,39 +84,47 @@ public static class CsvImageReader
     /// <summary>
     /// Every class from 0 to the largest label must have training images: a class without any cannot be learned, and
     /// is almost always a typo'd label that inflated the class count. The error names the empty classes and the rows of
-    /// the labels beyond the first of them.
+    /// the labels beyond the first of them. Returns the class count. The empty classes are found from the gaps between
+    /// the labels present, never by counting up to the largest label (a label of 2,000,000,000 in a 51-byte file would
+    /// otherwise take minutes and gigabytes to report).
     /// </summary>
-    private static void RequireTrainingImages(int classes, IReadOnlyDictionary<long, List<long>> trainRows,
+    private static int RequireTrainingImages(IReadOnlyDictionary<long, List<long>> trainRows,
         IReadOnlyDictionary<long, List<long>> testRows, string trainPath, string testPath)
     {
-        var empty = Enumerable.Range(0, classes).Where(c => !trainRows.ContainsKey(c)).ToList();
-        if (empty.Count == 0) return;
+        long largest = Math.Max(trainRows.Keys.Max(), testRows.Keys.Max());
+        var present = trainRows.Keys.Order().ToList();
+        var empty = new List<(long First, long Last)>();
+        long previous = -1;
+        foreach (var label in present.Append(largest + 1))
+        {
+            if (label > previous + 1) empty.Add((previous + 1, label - 1));
+            previous = label;
+        }
+        // Labels are at least 0 and distinct, so no empty class means they are exactly 0..present.Count - 1.
+        if (empty.Count == 0) return present.Count;
+
+        long firstEmpty = empty[0].First;
         var suspects = trainRows.Select(r => (File: trainPath, Label: r.Key, Rows: r.Value))
             .Concat(testRows.Select(r => (File: testPath, Label: r.Key, Rows: r.Value)))
-            .Where(r => r.Label > empty[0])
+            .Where(r => r.Label > firstEmpty)
             .OrderByDescending(r => r.Label)
             .Take(5)
             .Select(r => $"label {r.Label} in {Path.GetFileName(r.File)} row{(r.Rows.Count > 1 ? "s" : "")} {DescribeRows(r.Rows)}")
             .ToList();
-        var culprits = suspects.Count > 0 ? $"; the labels above {empty[0]} are {string.Join(", ", suspects)}" : "";
+        var culprits = suspects.Count > 0 ? $"; the labels above {firstEmpty} are {string.Join(", ", suspects)}" : "";
+        bool one = empty.Count == 1 && empty[0].First == empty[0].Last;
         throw new KdException(KdErrorIds.DatasetInvalid, KdErrorKind.InvalidData,
-            $"{DescribeClasses(empty)} of the {classes} classes (0..{classes - 1}, from the largest label) ha{(empty.Count == 1 ? "s" : "ve")} " +
+            $"{DescribeClasses(empty)} of the {largest + 1} classes (0..{largest}, from the largest label) ha{(one ? "s" : "ve")} " +
             $"no training images in '{trainPath}'{culprits}; fix the labels (classes are numbered 0..C-1 and each needs training images)",
             trainPath);
     }
 
     /// <summary>"class 3" or "classes 3..69, 71".</summary>
-    private static string DescribeClasses(IReadOnlyList<int> classes)
+    private static string DescribeClasses(IReadOnlyList<(long First, long Last)> runs)
     {
-        var runs = new List<string>();
-        for (int i = 0; i < classes.Count;)
-        {
-            int j = i;
-            while (j + 1 < classes.Count && classes[j + 1] == classes[j] + 1) j++;
-            runs.Add(j == i ? $"{classes[i]}" : $"{classes[i]}..{classes[j]}");
-            i = j + 1;
-        }
-        return (classes.Count == 1 ? "class " : "classes ") + string.Join(", ", runs.Take(5)) + (runs.Count > 5 ? ", …" : "");
+        bool one = runs.Count == 1 && runs[0].First == runs[0].Last;
+        var text = runs.Take(5).Select(run => run.First == run.Last ? $"{run.First}" : $"{run.First}..{run.Last}");
+        return (one ? "class " : "classes ") + string.Join(", ", text) + (runs.Count > 5 ? ", …" : "");
     }
 
     private static string DescribeRows(List<long> rows) =>
@@ -138,25 +145,36 @@ public static class CsvImageReader
         var pixels = new byte[pixelsPerImage * 64];
         var labels = new List<long>();
         var rowsByLabel = new Dictionary<long, List<long>>();
-        using (var reader = new StreamReader(file))
-        using (var parser = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = false }))
+        long row = 0;
+        try
         {
-            while (parser.Read())
+            using (var reader = new StreamReader(file))
+            using (var parser = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = false }))
             {
-                if (parser.Row == 1 && !long.TryParse(parser[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
-                    continue;
-                if (parser.Count != pixelsPerImage + 1)
-                    throw Corrupt(file, $"row {parser.Row} has {parser.Count} columns, expected {pixelsPerImage + 1} " +
-                                        $"(a label and {channels}x{height}x{width} pixels)");
-                var label = ParseLabel(file, parser);
-                labels.Add(label);
-                if (!rowsByLabel.TryGetValue(label, out var rows)) rowsByLabel[label] = rows = [];
-                rows.Add(parser.Row);
-                var offset = (labels.Count - 1) * pixelsPerImage;
-                if (offset + pixelsPerImage > pixels.Length)
-                    Array.Resize(ref pixels, pixels.Length * 2);
-                ParsePixels(file, parser, pixels.AsSpan(offset, pixelsPerImage));
+                while (parser.Read())
+                {
+                    row = parser.Row;
+                    if (parser.Row == 1 && !long.TryParse(parser[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+                        continue;
+                    if (parser.Count != pixelsPerImage + 1)
+                        throw Corrupt(file, $"row {parser.Row} has {parser.Count} columns, expected {pixelsPerImage + 1} " +
+                                            $"(a label and {channels}x{height}x{width} pixels)");
+                    var label = ParseLabel(file, parser);
+                    labels.Add(label);
+                    if (!rowsByLabel.TryGetValue(label, out var rows)) rowsByLabel[label] = rows = [];
+                    rows.Add(parser.Row);
+                    var offset = (labels.Count - 1) * pixelsPerImage;
+                    if (offset + pixelsPerImage > pixels.Length)
+                        Array.Resize(ref pixels, pixels.Length * 2);
+                    ParsePixels(file, parser, pixels.AsSpan(offset, pixelsPerImage));
+                }
             }
+        }
+        catch (CsvHelperException e)
+        {
+            // A field CsvHelper cannot parse (a stray quote inside an unquoted field, an unclosed quote) is the file's error.
+            throw Corrupt(file, $"row {Math.Max(row, 1)} is not valid CSV ({e.Message.Split('\n', 2)[0].Trim()}); a field that holds a quote, " +
+                                "comma or line break must be in double quotes, with the quotes inside it doubled");
         }
 
         if (labels.Count == 0)
@@ -176,6 +194,8 @@ public static class CsvImageReader
             throw Corrupt(file, $"row {parser.Row}, column 1: label '{text}' is not an integer");
         if (label < 0)
             throw Corrupt(file, $"row {parser.Row}, column 1: label {label} is negative; labels are class numbers from 0");
+        if (label >= int.MaxValue)
+            throw Corrupt(file, $"row {parser.Row}, column 1: label {label} is no class number (a dataset has at most {int.MaxValue:N0} classes)");
         return label;
     }
 

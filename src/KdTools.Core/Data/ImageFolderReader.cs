@@ -151,13 +151,16 @@ public static class ImageFolderReader
     /// <exception cref="KdException"><see cref="KdErrorIds.DatasetFileCorrupt"/> when it is not a readable image.</exception>
     internal static ImageResult Decode(string file)
     {
+        var bytes = File.ReadAllBytes(file);
         try
         {
-            return ImageResult.FromMemory(File.ReadAllBytes(file), ColorComponents.RedGreenBlue);
+            RequirePlausibleSize(bytes, file);
+            return ImageResult.FromStream(new EndClampedStream(bytes), ColorComponents.RedGreenBlue);
         }
         // stb_image reports a bad file with a plain Exception naming the reason, or, for some damaged files (a PNG
-        // header without image data), with a message of NUL characters.
-        catch (Exception e) when (e is not (IOException or UnauthorizedAccessException or OutOfMemoryException))
+        // header without image data), with a message of NUL characters; a damaged PNG can also make it seek outside
+        // its data (IOException). Only running out of memory is not the file's fault.
+        catch (Exception e) when (e is not (KdException or OutOfMemoryException))
         {
             var said = new string(e.Message.Where(c => !char.IsControl(c)).ToArray()).Trim();
             var reason = said.Length == 0 ? "the decoder gave no reason: the file is truncated or damaged" : said;
@@ -165,6 +168,66 @@ public static class ImageFolderReader
                 $"'{file}' is not a readable image ({reason}); remove it or replace it with a PNG, JPEG, BMP, TGA or GIF file", file);
         }
     }
+
+    /// <summary>
+    /// Refuses, before decoding, an image whose header declares more pixels than its file can hold: no decoder expands
+    /// its data by more than deflate's 1,032:1 (PNG; JPEG, BMP and TGA stay far below), so a 60-byte file that claims
+    /// 30,000 x 30,000 pixels is damaged or a decompression bomb, and decoding it would take gigabytes. Up to a megapixel is
+    /// always decoded, whatever the file's size.
+    /// </summary>
+    private static void RequirePlausibleSize(byte[] bytes, string file)
+    {
+        RequireCompletePngChunks(bytes, file);
+        if (ImageInfo.FromStream(new EndClampedStream(bytes)) is not { } info) return; // the decoder says why
+        long decoded = 4L * info.Width * info.Height;
+        long limit = MinimumDecodableBytes + MaximumExpansion * bytes.LongLength;
+        if (info.Width > 0 && info.Height > 0 && decoded <= limit) return;
+        throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
+            $"'{file}' declares {info.Width}x{info.Height} pixels, more than its {bytes.Length:N0} bytes can hold: it is damaged " +
+            "(or built to exhaust memory); replace it with a PNG, JPEG, BMP or TGA file", file);
+    }
+
+    /// <summary>
+    /// stb_image allocates a PNG chunk's declared length (twice, in managed and native memory) before it finds that the
+    /// file is shorter, so a 46-byte file declaring a 134 MB chunk took 400 MB; a PNG whose chunks run past its end is
+    /// refused here instead.
+    /// </summary>
+    private static void RequireCompletePngChunks(byte[] bytes, string file)
+    {
+        ReadOnlySpan<byte> signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        if (!bytes.AsSpan().StartsWith(signature)) return;
+        for (long at = signature.Length; at < bytes.Length;)
+        {
+            if (at + 12 > bytes.Length) break; // a partial chunk header: stb_image reports it without allocating
+            long length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan((int)at));
+            if (at + 12 + length > bytes.Length)
+                throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
+                    $"'{file}' is truncated: a {length:N0}-byte PNG chunk at byte {at:N0} runs past the end of the file; " +
+                    "replace it with a complete copy", file);
+            if (bytes.AsSpan((int)at + 4, 4).SequenceEqual("IEND"u8)) break;
+            at += 12 + length;
+        }
+    }
+
+    /// <summary>
+    /// The file's bytes for stb_image, with seeks past the end stopping at the end. stb_image skips a segment by seeking
+    /// over its declared length and tests for the end of the data with <c>Position == Length</c>, so a JPEG segment that
+    /// claims more bytes than the file has would leave it past the end, reading zeros forever (a 48-byte file hung the
+    /// reader); stopped at the end, it sees the end and reports the file as truncated.
+    /// </summary>
+    private sealed class EndClampedStream(byte[] bytes) : MemoryStream(bytes, writable: false)
+    {
+        public override long Seek(long offset, SeekOrigin loc)
+        {
+            long target = loc switch { SeekOrigin.Current => Position + offset, SeekOrigin.End => Length + offset, _ => offset };
+            return base.Seek(Math.Min(target, Length), SeekOrigin.Begin);
+        }
+    }
+
+    /// <summary>Deflate's largest expansion, the bound of <see cref="RequirePlausibleSize"/>.</summary>
+    internal const long MaximumExpansion = 1032;
+
+    private const long MinimumDecodableBytes = 4L << 20;
 
     /// <summary>The image files of a streamed split, each decoded and resized when read (on any thread).</summary>
     private sealed class ImageFolderSource(IReadOnlyList<string> files, int side) : IImageSource

@@ -63,8 +63,13 @@ public static class LabelMapPng
         }
         if (!sawHeader || compressed.Length == 0) throw Corrupt(source, "has no IHDR header or no image data");
 
-        int rowBytes = (width * bitDepth + 7) / 8;
-        var filtered = Inflate(compressed, (long)height * (rowBytes + 1), source);
+        int rowBytes = (int)(((long)width * bitDepth + 7) / 8);
+        long expected = (long)height * (rowBytes + 1);
+        // Deflate expands at most 1,032:1, so more rows than the data can hold mean a damaged file (or a decompression
+        // bomb); refusing before allocating keeps a 60-byte file from claiming gigabytes.
+        if (expected > ImageFolderReader.MaximumExpansion * compressed.Length + 1024)
+            throw Corrupt(source, $"declares {width}x{height} pixels, more than its {compressed.Length:N0} bytes of compressed image data can hold");
+        var filtered = Inflate(compressed, expected, source);
         return new LabelImage(width, height, Unpack(Unfilter(filtered, height, rowBytes, source), width, height, rowBytes, bitDepth));
     }
 
@@ -159,7 +164,7 @@ public static class LabelMapPng
         var rows = new byte[(long)height * rowBytes];
         for (int y = 0; y < height; y++)
         {
-            int input = y * (rowBytes + 1), row = y * rowBytes, previous = row - rowBytes;
+            long input = (long)y * (rowBytes + 1), row = (long)y * rowBytes, previous = row - rowBytes;
             byte filter = data[input];
             for (int x = 0; x < rowBytes; x++)
             {
@@ -193,13 +198,13 @@ public static class LabelMapPng
     private static byte[] Unpack(byte[] rows, int width, int height, int rowBytes, int bitDepth)
     {
         if (bitDepth == 8) return rows;
-        var values = new byte[width * height];
+        var values = new byte[(long)width * height];
         int mask = (1 << bitDepth) - 1;
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)
             {
-                int bit = x * bitDepth;
-                values[y * width + x] = (byte)((rows[y * rowBytes + bit / 8] >> (8 - bitDepth - bit % 8)) & mask);
+                long bit = (long)x * bitDepth;
+                values[(long)y * width + x] = (byte)((rows[(long)y * rowBytes + bit / 8] >> (int)(8 - bitDepth - bit % 8)) & mask);
             }
         return values;
     }

@@ -95,17 +95,24 @@ internal static class SegmentationFolderReader
                 $"label map '{file.Label}' is {labelMap.Width}x{labelMap.Height} but its image '{file.Image}' is " +
                 $"{image.Width}x{image.Height}; a label map must annotate every pixel of its image", file.Label);
 
+        return (image, ToClasses(labelMap, labelLookup, file.Label));
+    }
+
+    /// <summary>The class number (or the ignore label) of every stored value of <paramref name="labelMap"/>.</summary>
+    /// <exception cref="KdException"><see cref="KdErrorIds.DatasetFileCorrupt"/> naming the first value that is no class.</exception>
+    public static byte[] ToClasses(LabelImage labelMap, IReadOnlyList<int> labelLookup, string file)
+    {
         var classes = new byte[labelMap.Values.Length];
         for (int p = 0; p < classes.Length; p++)
         {
             int value = labelLookup[labelMap.Values[p]];
             if (value == InvalidLabel)
                 throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,
-                    $"label map '{file.Label}' has the value {labelMap.Values[p]} at pixel ({p % labelMap.Width}, {p / labelMap.Width}), " +
-                    $"which is no class of this dataset and not the ignore label {LabelMaps.IgnoreIndex}", file.Label);
+                    $"label map '{file}' has the value {labelMap.Values[p]} at pixel ({p % labelMap.Width}, {p / labelMap.Width}), " +
+                    $"which is no class of this dataset and not the ignore label {LabelMaps.IgnoreIndex}", file);
             classes[p] = (byte)value;
         }
-        return (image, classes);
+        return classes;
     }
 
     /// <summary>Scales <paramref name="pixels"/> [3, H, W] and <paramref name="labelMap"/> [H, W] onto the canvas views.</summary>

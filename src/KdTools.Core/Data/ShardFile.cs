@@ -155,8 +155,13 @@ public static class ShardFile
             throw Corrupt(path, $"its header is not readable ({e.Message})");
         }
         if (header.Count < 0 || header.Channels < 1 || header.Height < 1 || header.Width < 1 || header.Classes < 2
-            || header.Mean?.Length != header.Channels || header.Std?.Length != header.Channels || header.ClassNames?.Count != header.Classes)
-            throw Corrupt(path, "its header describes no valid dataset (counts, shape, classes or statistics are missing or inconsistent)");
+            || header.Mean?.Length != header.Channels || header.Std?.Length != header.Channels || header.ClassNames?.Count != header.Classes
+            || header.ClassNames.Any(name => name is null) || header.Name is null || header.Source is null || header.Split is null
+            || !header.Mean.All(float.IsFinite) || !header.Std.All(std => float.IsFinite(std) && std > 0))
+            throw Corrupt(path, "its header describes no valid dataset (counts, shape, classes, names or statistics are missing or inconsistent)");
+        // One image must fit a managed buffer; the product is checked before RecordBytes multiplies it in 32 bits.
+        if ((long)header.Channels * header.Height * header.Width > Array.MaxLength)
+            throw Corrupt(path, $"its header declares {header.Channels}x{header.Height}x{header.Width} images, larger than an image can be");
 
         long labelsAt = PrefixBytes + headerBytes, checksumsAt = labelsAt + 8L * header.Count, recordsAt = checksumsAt + 4L * header.Count;
         long expected = recordsAt + (long)header.Count * header.RecordBytes;

@@ -56,15 +56,17 @@ public sealed class ShardFormat : DatasetFormat
     {
         if (stream) return new ImageSet(ShardFile.Open(reader.Path), tensor(reader.Labels.ToArray()), streaming);
         var images = empty([reader.Count, reader.Channels, reader.Height, reader.Width], ScalarType.Byte);
-        var buffer = new byte[ChunkImages * reader.Header.RecordBytes];
-        for (int start = 0; start < reader.Count; start += ChunkImages)
+        // Whole images, up to ChunkBytes at a time (one image when an image is larger).
+        int chunkImages = (int)Math.Clamp(ChunkBytes / reader.Header.RecordBytes, 1, Math.Max(1, reader.Count));
+        var buffer = new byte[(long)chunkImages * reader.Header.RecordBytes];
+        for (int start = 0; start < reader.Count; start += chunkImages)
         {
-            int count = Math.Min(ChunkImages, reader.Count - start);
+            int count = Math.Min(chunkImages, reader.Count - start);
             for (int i = 0; i < count; i++) reader.Read(start + i, buffer.AsSpan(i * reader.Header.RecordBytes));
             images.data<byte>().CopyFrom(new ReadOnlySpan<byte>(buffer, 0, count * reader.Header.RecordBytes), 0, (long)start * reader.Header.RecordBytes);
         }
         return new ImageSet(images, tensor(reader.Labels.ToArray()));
     }
 
-    private const int ChunkImages = 1024;
+    private const long ChunkBytes = 16L << 20;
 }

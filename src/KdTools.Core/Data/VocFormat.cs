@@ -37,13 +37,15 @@ public sealed class VocFormat : DatasetFormat
         var root = Locate(folder) ?? throw new KdException(KdErrorIds.DatasetFileMissing, KdErrorKind.ObjectNotFound,
             $"'{folder}' is not a Pascal VOC folder: it needs {ImageFolder}/ and {LabelFolder}/ (directly, or in a VOC2012 " +
             "or VOCdevkit/VOC2012 subfolder)", folder);
-        var lookup = Enumerable.Range(0, 256)
-            .Select(value => value < ClassNames.Count || value == LabelMaps.IgnoreIndex ? value : SegmentationFolderReader.InvalidLabel)
-            .ToArray();
         return SegmentationFolderReader.Create("voc2012", root, ClassNames,
-            () => SegmentationFolderReader.ReadSplit(ListedFiles(root, "train"), options.ImageSize, lookup),
-            () => SegmentationFolderReader.ReadSplit(ListedFiles(root, "val"), options.ImageSize, lookup));
+            () => SegmentationFolderReader.ReadSplit(ListedFiles(root, "train"), options.ImageSize, LabelLookup),
+            () => SegmentationFolderReader.ReadSplit(ListedFiles(root, "val"), options.ImageSize, LabelLookup));
     }
+
+    /// <summary>What each stored palette index means: classes 0..20 and the ignore label 255; anything else is invalid.</summary>
+    internal static IReadOnlyList<int> LabelLookup { get; } = Enumerable.Range(0, 256)
+        .Select(value => value < ClassNames.Count || value == LabelMaps.IgnoreIndex ? value : SegmentationFolderReader.InvalidLabel)
+        .ToArray();
 
     private static string? Locate(string folder) =>
         Subfolders.Select(sub => Path.Combine(folder, sub)).Prepend(folder)

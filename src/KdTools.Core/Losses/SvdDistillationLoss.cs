@@ -6,7 +6,7 @@ namespace KdTools.Core.Losses;
 /// <summary>How a [B, C, H, W] map becomes the per-sample matrix whose right singular vectors are compared.</summary>
 public enum SvdLayout
 {
-    /// <summary>An (H·W)×C matrix: right singular vectors over the channels, as the authors' TensorFlow code (NHWC).</summary>
+    /// <summary>An (H·W)×C matrix: right singular vectors over the channels, as RepDistiller's port and the authors' TensorFlow code (NHWC).</summary>
     Channels,
 
     /// <summary>A (C·H)×W matrix: right singular vectors over the width, as mdistiller's <c>feat.view(B, C·H, W)</c>.</summary>
@@ -14,7 +14,7 @@ public enum SvdLayout
 }
 
 /// <summary>
-/// Self-supervised KD with singular value decomposition (Lee, Kim, Song, ECCV 2018), as mdistiller's KDSVD: the
+/// Self-supervised KD with singular value decomposition (Lee, Kim, Song, ECCV 2018), as RepDistiller's and mdistiller's KDSVD, with the authors' SVD gradient: the
 /// leading right singular vectors of each stage, weighted by the teacher's normalised singular values, are related
 /// between consecutive stages by a Gaussian kernel, and the student's relations are matched to the teacher's.
 /// </summary>
@@ -71,7 +71,7 @@ public static class SvdDistillationLoss
     /// <summary>
     /// The n leading singular values (normalised to unit length per sample, [B, n]) and right singular vectors
     /// (unit columns, [B, D, n]) of each sample's matrix; non-finite entries become 0 as in the reference. n is capped
-    /// at the matrix rank bound.
+    /// at the matrix rank bound. The decomposition back-propagates the authors' way (<see cref="SvdWithAuthorsGradient"/>).
     /// </summary>
     public static (Tensor Values, Tensor Vectors) Decompose(Tensor feature, int n, SvdLayout layout)
     {
@@ -79,9 +79,9 @@ public static class SvdDistillationLoss
         using var scope = NewDisposeScope();
         long b = feature.shape[0], c = feature.shape[1], h = feature.shape[2], w = feature.shape[3];
         var matrix = layout == SvdLayout.Channels ? feature.reshape(b, c, h * w).transpose(1, 2) : feature.reshape(b, c * h, w);
-        var (_, values, vh) = linalg.svd(matrix, fullMatrices: false);
+        var (values, rightVectors) = SvdWithAuthorsGradient.Decompose(matrix);
         long kept = Math.Min(n, values.shape[1]);
-        var vectors = Finite(vh.transpose(1, 2)).narrow(2, 0, kept);
+        var vectors = Finite(rightVectors).narrow(2, 0, kept);
         var leading = Finite(values).narrow(1, 0, kept);
         return (normalize(leading, dim: 1).MoveToOuterDisposeScope(), normalize(vectors, dim: 1).MoveToOuterDisposeScope());
     }

@@ -18,8 +18,10 @@ internal sealed class ActivationBoundaryOptions : FeatureMethodOptions
     [Description("Epochs of the initialisation stage that trains the student and the connectors on the AB loss alone; 0 = none.")]
     public int InitEpochs { get; set; } = 30;
 
-    [Description("Learning rate of the initialisation stage.")]
-    public double InitLearningRate { get; set; } = 0.05;
+    [Description("Learning rate of the initialisation stage; empty = the run's learning rate, the student's, as RepDistiller's pretrain.py (0.05, 0.01 for lightweight students).")]
+    public double? InitLearningRate { get; set; }
+
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(InitEpochs)];
 
     [Description("Learn a 1×1 conv + BN connector for every stage pair, also where student and teacher shapes already " +
                  "match; false (default) uses the identity there, as the AB authors and RepDistiller do.")]
@@ -30,7 +32,7 @@ internal sealed class ActivationBoundaryOptions : FeatureMethodOptions
         base.Validate();
         Require(Margin > 0, nameof(Margin), "must be > 0", Margin);
         Require(InitEpochs >= 0, nameof(InitEpochs), "must be ≥ 0", InitEpochs);
-        Require(InitLearningRate > 0, nameof(InitLearningRate), "must be > 0", InitLearningRate);
+        if (InitLearningRate is { } rate) Require(rate > 0 && double.IsFinite(rate), nameof(InitLearningRate), "must be a finite number > 0", rate);
     }
 }
 
@@ -77,7 +79,10 @@ internal sealed class ActivationBoundaryMethod(ActivationBoundaryOptions options
     public override IReadOnlyList<PreStage> PreStages =>
     [
         new PreStage("init", Options.InitEpochs, Options.InitLearningRate, () => _connectors!.parameters(),
-            (step, terms) => terms.Add("ab", Boundary(step)), TrainsStudent: true),
+            (step, terms) => terms.Add("ab", Boundary(step)), TrainsStudent: true)
+        {
+            LearningRateOption = nameof(Options.InitLearningRate), EpochsOption = nameof(Options.InitEpochs),
+        },
     ];
 
     protected override void AddMethodLosses(StepContext step, LossTerms terms) => terms.Add("ab", Options.Beta * Boundary(step));

@@ -70,10 +70,10 @@ internal sealed class ByotMethod(ByotOptions options) : DistillationMethod<ByotO
             FeatureLossCoefficient = Options.FeatureLossCoefficient,
         });
         terms.Add("ce", parts.DeepestCrossEntropy);
-        terms.Add("soft_ce", Options.LossCoefficient * Sum(parts.Heads.Select(h => h.SoftCrossEntropy)));
+        terms.Add("soft_ce", Options.LossCoefficient * Sum(parts.Heads.Select(h => h.SoftCrossEntropy)), nameof(Options.LossCoefficient));
         terms.Add("branch_ce", (1 - Options.LossCoefficient) * Sum(parts.Heads.Select(h => h.CrossEntropy)));
         var distances = parts.Heads.Select(h => h.FeatureDistance).OfType<Tensor>().ToList();
-        if (distances.Count > 0) terms.Add("feature", Options.FeatureLossCoefficient * Sum(distances));
+        if (distances.Count > 0) terms.Add("feature", Options.FeatureLossCoefficient * Sum(distances), nameof(Options.FeatureLossCoefficient));
     }
 
     private static Tensor Sum(IEnumerable<Tensor> values) => torch.stack(values.ToList()).sum();

@@ -30,5 +30,5 @@ internal sealed class CwdOptions : MethodOptions
 internal sealed class CwdMethod(CwdOptions options) : DistillationMethod<CwdOptions>(options)
 {
     public override void AddLosses(StepContext step, LossTerms terms) =>
-        terms.Add("cwd", Options.Weight * ChannelWiseDistillationLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature));
+        terms.Add("cwd", Options.Weight * ChannelWiseDistillationLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature), nameof(Options.Weight));
 }

@@ -56,7 +56,7 @@ internal sealed class DistMethod(DistOptions options) : DistillationMethod<DistO
         bool standardize = Options.LogitStandardization;
         var parts = DistLoss.Parts(LogitStandardization.ZScoreIf(standardize, step.Student.Logits),
             LogitStandardization.ZScoreIf(standardize, step.RequireTeacher().Logits), Options.Temperature);
-        terms.Add("dist_inter", Options.DistWeight * Options.Beta * parts.Inter);
-        terms.Add("dist_intra", Options.DistWeight * Options.Gamma * parts.Intra);
+        terms.Add("dist_inter", Options.DistWeight * Options.Beta * parts.Inter, nameof(Options.Beta));
+        terms.Add("dist_intra", Options.DistWeight * Options.Gamma * parts.Intra, nameof(Options.Gamma));
     }
 }

@@ -73,6 +73,13 @@ public abstract class DistillationMethod : IDisposable
     /// </summary>
     public virtual AuxiliaryUpdate? AuxiliaryUpdate => null;
 
+    /// <summary>
+    /// True when the method's reference runs the teacher in train mode (BatchNorm on batch statistics, running averages
+    /// updated: OFD's references). The engine then runs a private copy of the teacher in train mode, under no_grad,
+    /// without the folded-BatchNorm and cached-output shortcuts; the caller's teacher is untouched.
+    /// </summary>
+    public virtual bool TeacherInTrainMode => false;
+
     /// <summary>Weight of the hard-label cross-entropy the engine adds (1 unless the method rebalances it, as KD does).</summary>
     public virtual double TaskLossWeight => 1.0;
 
@@ -252,7 +259,7 @@ public sealed class MethodSetup
 /// </summary>
 /// <param name="Name">Shown in progress and as its own rows in the history (for example <c>hint</c>).</param>
 /// <param name="Epochs">How long it runs; 0 skips it.</param>
-/// <param name="LearningRate">Its SGD learning rate.</param>
+/// <param name="LearningRate">Its SGD learning rate; null = the main stage's (the student's rate, as RepDistiller's pre-training).</param>
 /// <param name="ExtraParameters">The method's own parameters it trains (evaluated when the stage starts).</param>
 /// <param name="AddLosses">Its loss terms for one batch.</param>
 /// <param name="TrainsStudent">
@@ -263,13 +270,22 @@ public sealed class MethodSetup
 public sealed record PreStage(
     string Name,
     int Epochs,
-    double LearningRate,
+    double? LearningRate,
     Func<IEnumerable<TorchSharp.Modules.Parameter>> ExtraParameters,
     Action<StepContext, LossTerms> AddLosses,
     bool TrainsStudent)
 {
     /// <summary>The stage's schedule over its own epochs; never the main stage's milestones.</summary>
     public Training.LearningRateSchedule Schedule { get; init; } = Training.LearningRateSchedule.Constant;
+
+    /// <summary>
+    /// The method option that sets <see cref="LearningRate"/> (<c>ParaphraserLearningRate</c>): what a divergence in
+    /// this stage tells the user to lower, since the run's <c>-LearningRate</c> does not reach it.
+    /// </summary>
+    public string? LearningRateOption { get; init; }
+
+    /// <summary>The method option that sets <see cref="Epochs"/> (<c>HintEpochs</c>), for messages and listings.</summary>
+    public string? EpochsOption { get; init; }
 }
 
 /// <summary>

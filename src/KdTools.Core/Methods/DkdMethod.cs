@@ -35,8 +35,13 @@ internal sealed class DkdOptions : MethodOptions
     [Description(EpochWarmup.Description + " mdistiller: DKD.WARMUP 20.")]
     public double WarmupEpochs { get; set; } = 20;
 
+    [Description(EpochWarmup.PerStepDescription)]
+    public bool? WarmupPerStep { get; set; }
+
     [Description(Losses.LogitStandardization.OptionDescription)]
     public bool LogitStandardization { get; set; }
+
+    protected override void ApplyQuickRunDefaults(IReadOnlySet<string> given) => WarmupPerStep ??= true;
 
     public override void Validate()
     {
@@ -65,8 +70,8 @@ internal sealed class DkdMethod(DkdOptions options) : DistillationMethod<DkdOpti
         bool standardize = Options.LogitStandardization;
         var parts = DkdLoss.Parts(LogitStandardization.ZScoreIf(standardize, step.Student.Logits),
             LogitStandardization.ZScoreIf(standardize, step.RequireTeacher().Logits), step.Labels, Options.Temperature);
-        double warmup = EpochWarmup.Factor(step, Options.WarmupEpochs);
-        terms.Add("tckd", warmup * Options.Alpha * parts.TargetClass);
-        terms.Add("nckd", warmup * Options.Beta * parts.NonTargetClass);
+        double warmup = EpochWarmup.Factor(step, Options.WarmupEpochs, Options.WarmupPerStep ?? false);
+        terms.Add("tckd", warmup * Options.Alpha * parts.TargetClass, nameof(Options.Alpha));
+        terms.Add("nckd", warmup * Options.Beta * parts.NonTargetClass, nameof(Options.Beta));
     }
 }

@@ -9,13 +9,23 @@ internal static class EpochWarmup
     /// <summary>mdistiller's CIFAR-100 run length (<c>SOLVER.EPOCHS</c>), the scale of the warm-up options.</summary>
     public const int ReferenceEpochs = 240;
 
-    /// <summary>The factor of this step's epoch; 1 when <paramref name="warmupEpochs"/> is 0.</summary>
-    public static double Factor(StepContext step, double warmupEpochs)
+    /// <summary>The factor of this step; 1 when <paramref name="warmupEpochs"/> is 0.</summary>
+    /// <param name="perStep">
+    /// False: mdistiller's factor, one per epoch (1-based), so a run shorter than its warm-up's reach is at full
+    /// weight from its first step. True: the same line followed step by step, <c>min(done / warm-up, 1)</c> with
+    /// <c>done</c> the epochs completed after this step, so a short run still starts near 0.
+    /// </param>
+    public static double Factor(StepContext step, double warmupEpochs, bool perStep = false)
     {
         if (warmupEpochs <= 0) return 1;
         double warmup = warmupEpochs * step.Epochs / ReferenceEpochs;
-        return Math.Min((step.Epoch + 1) / warmup, 1.0);
+        double done = perStep ? step.Epoch + (step.Batch + 1.0) / Math.Max(1, step.Batches) : step.Epoch + 1;
+        return Math.Min(done / warmup, 1.0);
     }
+
+    /// <summary>The description the per-step options share.</summary>
+    public const string PerStepDescription =
+        "Follow the warm-up step by step rather than mdistiller's one factor per epoch; empty = per step in the Default recipe (a quick run would otherwise be at full weight from its first step), per epoch in the paper recipes.";
 
     /// <summary>The description the warm-up options share.</summary>
     public const string Description =

@@ -51,6 +51,8 @@ internal sealed class FactorTransferOptions : FeatureMethodOptions
         if (!given.Contains(nameof(Reconstruction))) Reconstruction = "l1";
     }
 
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(ParaphraserEpochs)];
+
     public override void Validate()
     {
         base.Validate();
@@ -102,7 +104,10 @@ internal sealed class FactorTransferMethod(FactorTransferOptions options) : Feat
                 var feature = step.RequireTeacher().Feature(_feature);
                 var error = _paraphraser!.call(feature) - feature;
                 terms.Add("reconstruction", Options.Reconstruction == "l1" ? error.abs().mean() : error.square().mean());
-            }, TrainsStudent: false),
+            }, TrainsStudent: false)
+        {
+            LearningRateOption = nameof(Options.ParaphraserLearningRate), EpochsOption = nameof(Options.ParaphraserEpochs),
+        },
     ];
 
     /// <summary>The paraphraser is trained only in its pre-stage; afterwards it is frozen (and kept in eval mode).</summary>

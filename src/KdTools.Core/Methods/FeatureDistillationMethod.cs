@@ -33,8 +33,9 @@ public abstract class FeatureDistillationMethod<TOptions>(TOptions options) : Di
     public sealed override void AddLosses(StepContext step, LossTerms terms)
     {
         if (Options.KdWeight > 0)
-            terms.Add("kd", Options.KdWeight * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature));
+            terms.Add("kd", Options.KdWeight * KdLoss.Compute(step.Student.Logits, step.RequireTeacher().Logits, Options.Temperature), nameof(Options.KdWeight));
         AddMethodLosses(step, terms);
+        terms.DefaultWeightOption(nameof(Options.Beta));
     }
 
     /// <summary>The method's own terms, each already multiplied by <see cref="FeatureMethodOptions.Beta"/>.</summary>

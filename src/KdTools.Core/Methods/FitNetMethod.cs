@@ -18,6 +18,8 @@ internal sealed class FitNetOptions : FeatureMethodOptions
     [Description("Learning rate of the hint stage.")]
     public double HintLearningRate { get; set; } = 0.05;
 
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(HintEpochs)];
+
     public override void Validate()
     {
         base.Validate();
@@ -51,7 +53,10 @@ internal sealed class FitNetMethod(FitNetOptions options) : FeatureDistillationM
     public override IReadOnlyList<PreStage> PreStages =>
     [
         // The whole student is offered; only the layers up to the guided one receive gradients, the rest keep none.
-        new PreStage("hint", Options.HintEpochs, Options.HintLearningRate, () => _regressor!.parameters(), AddHintLoss, TrainsStudent: true),
+        new PreStage("hint", Options.HintEpochs, Options.HintLearningRate, () => _regressor!.parameters(), AddHintLoss, TrainsStudent: true)
+        {
+            LearningRateOption = nameof(Options.HintLearningRate), EpochsOption = nameof(Options.HintEpochs),
+        },
     ];
 
     protected override void AddMethodLosses(StepContext step, LossTerms terms) =>

@@ -11,14 +11,16 @@ internal sealed class FspOptions : FeatureMethodOptions
     [Description("Epochs of the initialisation stage that trains the student on the FSP loss alone (RepDistiller --init_epochs 30); 0 = none.")]
     public int InitEpochs { get; set; } = 30;
 
-    [Description("Learning rate of the initialisation stage (RepDistiller's pretrain.py: the main learning rate, 0.05).")]
-    public double InitLearningRate { get; set; } = 0.05;
+    [Description("Learning rate of the initialisation stage; empty = the run's learning rate, the student's, as RepDistiller's pretrain.py (0.05, 0.01 for lightweight students).")]
+    public double? InitLearningRate { get; set; }
+
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(InitEpochs)];
 
     public override void Validate()
     {
         base.Validate();
         Require(InitEpochs >= 0, nameof(InitEpochs), "must be ≥ 0", InitEpochs);
-        Require(InitLearningRate > 0, nameof(InitLearningRate), "must be > 0", InitLearningRate);
+        if (InitLearningRate is { } rate) Require(rate > 0 && double.IsFinite(rate), nameof(InitLearningRate), "must be a finite number > 0", rate);
     }
 }
 
@@ -48,7 +50,10 @@ internal sealed class FspMethod(FspOptions options) : FeatureDistillationMethod<
     public override IReadOnlyList<PreStage> PreStages =>
     [
         new PreStage("init", Options.InitEpochs, Options.InitLearningRate, () => [], (step, terms) => terms.Add("fsp", Flow(step)),
-            TrainsStudent: true),
+            TrainsStudent: true)
+        {
+            LearningRateOption = nameof(Options.InitLearningRate), EpochsOption = nameof(Options.InitEpochs),
+        },
     ];
 
     /// <summary>RepDistiller's main stage has no FSP term (its -b 50 has no effect); Beta adds one.</summary>

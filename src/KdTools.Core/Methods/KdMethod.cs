@@ -60,6 +60,6 @@ internal sealed class KdMethod(KdOptions options) : DistillationMethod<KdOptions
     {
         bool standardize = options.LogitStandardization;
         terms.Add("kd", options.Alpha * KdLoss.Compute(LogitStandardization.ZScoreIf(standardize, step.Student.Logits),
-            LogitStandardization.ZScoreIf(standardize, step.RequireTeacher().Logits), options.Temperature));
+            LogitStandardization.ZScoreIf(standardize, step.RequireTeacher().Logits), options.Temperature), nameof(options.Alpha));
     }
 }

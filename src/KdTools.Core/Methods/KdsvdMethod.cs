@@ -12,7 +12,7 @@ internal sealed class KdsvdOptions : FeatureMethodOptions
     [Description("Singular vectors per stage (mdistiller KDSVD.K 1); the student offers k + 3 candidates for the alignment.")]
     public int K { get; set; } = SvdDistillationLoss.DefaultK;
 
-    [Description("How a stage map becomes a matrix: Channels ((H·W)×C, vectors over channels, as the authors' TensorFlow code) or Width ((C·H)×W, mdistiller's view).")]
+    [Description("How a stage map becomes a matrix: Channels ((H·W)×C, vectors over channels, as RepDistiller and the authors' TensorFlow code) or Width ((C·H)×W, mdistiller's view).")]
     public SvdLayout Layout { get; set; } = SvdLayout.Channels;
 
     public override void Validate()

@@ -9,14 +9,29 @@ namespace KdTools.Core.Methods;
 public sealed class LossTerms
 {
     private readonly List<KeyValuePair<string, Tensor>> _terms = [];
+    private readonly Dictionary<string, string> _weightOptions = [];
 
     public IReadOnlyList<KeyValuePair<string, Tensor>> Items => _terms;
 
-    public void Add(string name, Tensor weightedValue)
+    /// <param name="weightOption">
+    /// The method option that weights this term (<c>Beta</c>, <c>Alpha</c>, …), named by a divergence message as the
+    /// knob to turn; null for a term without one.
+    /// </param>
+    public void Add(string name, Tensor weightedValue, string? weightOption = null)
     {
         if (_terms.Any(t => t.Key == name))
             throw new InvalidOperationException($"loss term '{name}' added twice in one step");
         _terms.Add(new(name, weightedValue));
+        if (weightOption is not null) _weightOptions[name] = weightOption;
+    }
+
+    /// <summary>The option that weights each term that named one.</summary>
+    public IReadOnlyDictionary<string, string> WeightOptions => _weightOptions;
+
+    /// <summary>Gives <paramref name="option"/> to every term added so far without one (a method family's common weight).</summary>
+    internal void DefaultWeightOption(string option)
+    {
+        foreach (var term in _terms) _weightOptions.TryAdd(term.Key, option);
     }
 
     public Tensor Sum()

@@ -58,6 +58,41 @@ public abstract class MethodOptions
     {
     }
 
+    /// <summary>The names of the options the caller gave (set by the binder); null for options built in code.</summary>
+    internal IReadOnlySet<string>? Given { get; set; }
+
+    /// <summary>
+    /// A pre-stage's share of the main stage in a quick recipe: RepDistiller runs its pre-stages for 30 of 240 epochs,
+    /// so 1/8 of the main stage, at least 1 and never more than the paper's length.
+    /// </summary>
+    public static int QuickPreStageEpochs(int paperEpochs, int mainEpochs) =>
+        Math.Min(paperEpochs, Math.Max(1, (int)Math.Round(mainEpochs / 8.0, MidpointRounding.AwayFromZero)));
+
+    /// <summary>
+    /// Fits the options the caller did not give to a quick run of <paramref name="mainEpochs"/> (the <c>Default</c>
+    /// recipe; paper recipes keep the paper's values): pre-stages shrink to <see cref="QuickPreStageEpochs"/>, and
+    /// <see cref="ApplyQuickRunDefaults"/> sets what else a short run needs. Options built in code are left as they are.
+    /// </summary>
+    public void FitToQuickRun(int mainEpochs)
+    {
+        if (Given is not { } given) return;
+        foreach (var option in PreStageEpochOptions.Where(o => !given.Contains(o)))
+        {
+            var property = GetType().GetProperty(option)!;
+            property.SetValue(this, QuickPreStageEpochs((int)property.GetValue(this)!, mainEpochs));
+        }
+        ApplyQuickRunDefaults(given);
+        Validate();
+    }
+
+    /// <summary>Quick-run values of options the caller did not give (<paramref name="given"/>), besides the pre-stage lengths.</summary>
+    protected virtual void ApplyQuickRunDefaults(IReadOnlySet<string> given)
+    {
+    }
+
+    /// <summary>The options that set a pre-stage's epochs (<c>HintEpochs</c>); empty for single-stage methods.</summary>
+    protected virtual IReadOnlyList<string> PreStageEpochOptions => [];
+
     protected static void Require(bool condition, string option, string rule, object value)
     {
         if (!condition)
@@ -162,6 +197,7 @@ public static class MethodOptionBinder
         }
         options.ApplyDependentDefaults(given);
         options.Validate();
+        options.Given = given;
         return options;
     }
 

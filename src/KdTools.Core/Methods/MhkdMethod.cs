@@ -69,7 +69,7 @@ internal sealed class MhkdMethod(MhkdOptions options) : TeacherHeadMethod<MhkdOp
     {
         var (teacher, modules) = (step.RequireTeacher(), Modules);
         double alpha = Options.Alpha, temperature = Options.Temperature;
-        terms.Add("kd", alpha * KdLoss.Compute(step.Student.Logits, teacher.Logits, temperature));
+        terms.Add("kd", alpha * KdLoss.Compute(step.Student.Logits, teacher.Logits, temperature), nameof(Options.Alpha));
         var crossEntropies = new List<Tensor>(HeadStages.Length);
         var distillations = new List<Tensor>(HeadStages.Length);
         for (int i = 0; i < HeadStages.Length; i++)
@@ -81,8 +81,8 @@ internal sealed class MhkdMethod(MhkdOptions options) : TeacherHeadMethod<MhkdOp
             crossEntropies.Add(nn.functional.cross_entropy(studentLogits, step.Labels));
             distillations.Add(KdLoss.Compute(studentLogits, teacherLogits, temperature));
         }
-        terms.Add("head_ce", Options.HeadWeight * (1 - alpha) * torch.stack(crossEntropies).sum());
-        terms.Add("head_kd", Options.HeadWeight * alpha * torch.stack(distillations).sum());
+        terms.Add("head_ce", Options.HeadWeight * (1 - alpha) * torch.stack(crossEntropies).sum(), nameof(Options.HeadWeight));
+        terms.Add("head_kd", Options.HeadWeight * alpha * torch.stack(distillations).sum(), nameof(Options.HeadWeight));
     }
 
     private MhkdModules Modules => _modules ?? throw new InvalidOperationException("MHKD was not initialised");

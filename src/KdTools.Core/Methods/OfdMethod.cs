@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using KdTools.Core.Losses;
 using KdTools.Core.Methods.Modules;
 using KdTools.Core.Models;
@@ -7,10 +8,23 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
+/// <summary>The mode the teacher runs in during distillation.</summary>
+public enum TeacherMode
+{
+    /// <summary>BatchNorm with its running statistics, frozen: KdTools' rule for every method.</summary>
+    Eval,
+
+    /// <summary>BatchNorm with each batch's statistics, updating its running averages (on the run's private copy).</summary>
+    Train,
+}
+
 /// <summary>OFD's options: the feature weight β is mdistiller's <c>OFD.LOSS.FEAT_WEIGHT</c> 0.001.</summary>
 internal sealed class OfdOptions : FeatureMethodOptions
 {
     public OfdOptions() => Beta = 0.001;
+
+    [Description("The teacher's mode while distilling: Train, as both references (mdistiller's OFD overrides train() without the base distiller's teacher.eval(); clovaai/overhaul-distillation's train_with_distillation.py calls train() on the distiller, teacher included), so its BatchNorms use batch statistics — on a private copy, the caller's teacher is untouched; or Eval, KdTools' rule for the other methods.")]
+    public TeacherMode TeacherMode { get; set; } = TeacherMode.Train;
 }
 
 /// <summary>
@@ -24,6 +38,8 @@ internal sealed class OfdOptions : FeatureMethodOptions
     Paper = "Heo, Kim, Yun, Park, Kwak, Choi. A Comprehensive Overhaul of Feature Distillation. ICCV 2019")]
 internal sealed class OfdMethod(OfdOptions options) : FeatureDistillationMethod<OfdOptions>(options)
 {
+    public override bool TeacherInTrainMode => Options.TeacherMode == TeacherMode.Train;
+
     private (int Student, int Teacher)[] _levels = [];
     private ModuleList<Connector>? _connectors;
     private LevelBuffers? _margins;

@@ -24,5 +24,5 @@ internal sealed class PixelKdOptions : MethodOptions
 internal sealed class PixelKdMethod(PixelKdOptions options) : DistillationMethod<PixelKdOptions>(options)
 {
     public override void AddLosses(StepContext step, LossTerms terms) =>
-        terms.Add("pi", Options.Weight * StructuredKdLoss.PixelWise(step.Student.Logits, step.RequireTeacher().Logits));
+        terms.Add("pi", Options.Weight * StructuredKdLoss.PixelWise(step.Student.Logits, step.RequireTeacher().Logits), nameof(Options.Weight));
 }

@@ -8,7 +8,10 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-/// <summary>ReviewKD's options: mdistiller's <c>CFG.REVIEWKD</c> defaults and the authors' per-pair weights as presets.</summary>
+/// <summary>
+/// ReviewKD's options: mdistiller's CIFAR-100 setting (<c>configs/cifar100/reviewkd.yaml</c>: weight 5 over
+/// <c>CFG.REVIEWKD</c>'s generic 1, which its ImageNet configs keep) and the authors' per-pair weights as presets.
+/// </summary>
 internal sealed class ReviewKdOptions : FeatureMethodOptions
 {
     private const string Script = "dvlab-research/ReviewKD CIFAR-100/script/reviewKD.sh --kd-loss-weight";
@@ -25,14 +28,23 @@ internal sealed class ReviewKdOptions : FeatureMethodOptions
         MethodPreset.Of("resnet110-resnet32", Script + " 1.0", (nameof(Beta), 1.0)),
     ];
 
-    public ReviewKdOptions() => Beta = 1;
+    /// <summary>
+    /// β = 5: the weight of mdistiller's one CIFAR-100 config and of 5 of the authors' 8 CIFAR pairs; the Default recipe
+    /// trains CIFAR-sized images. <c>cfg.py</c>'s 1.0 is what its ImageNet configs use.
+    /// </summary>
+    public ReviewKdOptions() => Beta = 5;
 
     public override IReadOnlyList<MethodPreset> Presets => ReferencePresets;
 
     [Description(EpochWarmup.Description + " mdistiller: REVIEWKD.WARMUP_EPOCHS 20.")]
     public double WarmupEpochs { get; set; } = 20;
 
-    [Description("Upper bound of the fusion modules' middle width, min(this, the student's embedding width) (mdistiller REVIEWKD.MAX_MID_CHANNEL 512).")]
+    [Description(EpochWarmup.PerStepDescription)]
+    public bool? WarmupPerStep { get; set; }
+
+    protected override void ApplyQuickRunDefaults(IReadOnlySet<string> given) => WarmupPerStep ??= true;
+
+    [Description("Upper bound of the fusion modules' middle width, min(this, the student's embedding width) (mdistiller hard-codes min(512, …); its REVIEWKD.MAX_MID_CHANNEL is unused).")]
     public int MaxMidChannels { get; set; } = 512;
 
     public override void Validate()
@@ -90,7 +102,7 @@ internal sealed class ReviewKdMethod(ReviewKdOptions options) : FeatureDistillat
         }
         var targets = StageFeatures.Collect(teacher, _stages, FeatureNames.StagePreActivation);
         targets.Add(AsMap(teacher.Feature(FeatureNames.Embedding)));
-        double warmup = EpochWarmup.Factor(step, Options.WarmupEpochs);
+        double warmup = EpochWarmup.Factor(step, Options.WarmupEpochs, Options.WarmupPerStep ?? false);
         terms.Add("reviewkd", warmup * Options.Beta * HierarchicalContextLoss.Compute(fused, targets));
     }
 

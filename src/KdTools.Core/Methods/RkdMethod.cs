@@ -42,7 +42,7 @@ internal sealed class RkdMethod(RkdOptions options) : FeatureDistillationMethod<
     {
         var rkd = RkdLoss.Compute(step.Student.Feature(FeatureNames.Embedding), step.RequireTeacher().Feature(FeatureNames.Embedding),
             Options.DistanceWeight, Options.AngleWeight);
-        terms.Add("rkd_distance", Options.Beta * Options.DistanceWeight * rkd.Distance);
-        terms.Add("rkd_angle", Options.Beta * Options.AngleWeight * rkd.Angle);
+        terms.Add("rkd_distance", Options.Beta * Options.DistanceWeight * rkd.Distance, nameof(Options.DistanceWeight));
+        terms.Add("rkd_angle", Options.Beta * Options.AngleWeight * rkd.Angle, nameof(Options.AngleWeight));
     }
 }

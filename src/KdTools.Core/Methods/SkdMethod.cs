@@ -123,12 +123,12 @@ internal sealed class SkdMethod(SkdOptions options) : DistillationMethod<SkdOpti
     {
         var teacher = step.RequireTeacher();
         if (Options.PixelWise)
-            terms.Add("pi", Options.PixelWeight * StructuredKdLoss.PixelWise(step.Student.Logits, teacher.Logits));
+            terms.Add("pi", Options.PixelWeight * StructuredKdLoss.PixelWise(step.Student.Logits, teacher.Logits), nameof(Options.PixelWeight));
         if (Options.PairWise)
             terms.Add("pa", Options.PairWeight * StructuredKdLoss.PairWise(step.Student.Feature(FeatureNames.FinalMap),
-                teacher.Feature(FeatureNames.FinalMap), Options.PoolScale));
+                teacher.Feature(FeatureNames.FinalMap), Options.PoolScale), nameof(Options.PairWeight));
         if (_critic is not null)
-            terms.Add("ho", Options.HolisticWeight * HolisticDistillationLoss.Student(_critic.Score(step.Student.Logits, Image(step))));
+            terms.Add("ho", Options.HolisticWeight * HolisticDistillationLoss.Student(_critic.Score(step.Student.Logits, Image(step))), nameof(Options.HolisticWeight));
     }
 
     /// <summary>The critic's loss on the step's detached logits, teacher first as in the official discriminator_backward.</summary>

@@ -24,6 +24,12 @@ public sealed class StepContext
         Epoch = epoch;
     }
 
+    /// <summary>0-based index of this step's batch in its epoch (continuous warm-ups read it).</summary>
+    public int Batch { get; init; }
+
+    /// <summary>Batches per epoch of the stage; 1 when unknown (tests).</summary>
+    public int Batches { get; init; } = 1;
+
     /// <summary>Normalised (and augmented) images on the training device.</summary>
     public Tensor Inputs { get; }
 

@@ -14,6 +14,8 @@ public abstract class TeacherHeadOptions : MethodOptions
     [Description("Learning rate of the teacher-head stage (DIH's head fine-tuning: 0.1).")]
     public double HeadLearningRate { get; set; } = 0.1;
 
+    protected override IReadOnlyList<string> PreStageEpochOptions => [nameof(HeadEpochs)];
+
     public override void Validate()
     {
         Require(HeadEpochs >= 1, nameof(HeadEpochs), "must be ≥ 1 (the student learns from the teacher's heads, so they must be trained)", HeadEpochs);
@@ -55,7 +57,10 @@ internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : Distilla
     public override IReadOnlyList<PreStage> PreStages =>
     [
         new PreStage(TeacherHeadStage, Options.HeadEpochs, Options.HeadLearningRate, () => TeacherHeads.parameters(),
-            AddTeacherHeadLoss, TrainsStudent: false),
+            AddTeacherHeadLoss, TrainsStudent: false)
+        {
+            LearningRateOption = nameof(Options.HeadLearningRate), EpochsOption = nameof(Options.HeadEpochs),
+        },
     ];
 
     public override void PrepareEpoch(string stage)

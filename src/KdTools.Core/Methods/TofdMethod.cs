@@ -81,7 +81,7 @@ internal sealed class TofdMethod(TofdOptions options) : TeacherHeadMethod<TofdOp
     {
         var (teacher, modules) = (step.RequireTeacher(), Modules);
         double temperature = Options.TemperatureAt(step.Epoch);
-        terms.Add("kd", Options.KdWeight * Kl(step.Student.Logits, teacher.Logits, temperature));
+        terms.Add("kd", Options.KdWeight * Kl(step.Student.Logits, teacher.Logits, temperature), nameof(Options.KdWeight));
         var crossEntropies = new List<Tensor>(HeadStages.Length);
         var distillations = new List<Tensor>(HeadStages.Length);
         var distances = new List<Tensor>(HeadStages.Length + 1);
@@ -98,9 +98,9 @@ internal sealed class TofdMethod(TofdOptions options) : TeacherHeadMethod<TofdOp
         distances.Add(FeatureResizer.Distance(modules.Resizers[^1].call(step.Student.Feature(FeatureNames.Embedding)),
             teacher.Feature(FeatureNames.Embedding)));
         terms.Add("head_ce", torch.stack(crossEntropies).sum());
-        terms.Add("head_kd", Options.KdWeight * torch.stack(distillations).sum());
-        terms.Add("feature", Options.FeatureWeight * torch.stack(distances).sum());
-        terms.Add("orthogonal", Options.OrthogonalWeight * torch.stack(modules.Resizers.Select(r => r.OrthogonalityPenalty()).ToList()).sum());
+        terms.Add("head_kd", Options.KdWeight * torch.stack(distillations).sum(), nameof(Options.KdWeight));
+        terms.Add("feature", Options.FeatureWeight * torch.stack(distances).sum(), nameof(Options.FeatureWeight));
+        terms.Add("orthogonal", Options.OrthogonalWeight * torch.stack(modules.Resizers.Select(r => r.OrthogonalityPenalty()).ToList()).sum(), nameof(Options.OrthogonalWeight));
     }
 
     /// <summary>KL at temperature T, batch mean, without the T² factor (the official soft cross-entropy has none).</summary>

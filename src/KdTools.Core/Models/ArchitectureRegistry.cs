@@ -91,6 +91,35 @@ public static class ArchitectureRegistry
         foreach (var (key, value) in source.state_dict()) targetState[key].copy_(value);
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Base, long PerClass)> StateSizes =
+        new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// How many values the state dict of <paramref name="name"/> built for <paramref name="numClasses"/> classes holds
+    /// (parameters and buffers, BatchNorm's <c>num_batches_tracked</c> counters left out as a PyTorch file may omit them),
+    /// without building it for that class count: a network's state grows linearly with its class count (the classifier),
+    /// so two builds for 2 and 3 classes, once per architecture, give it. A loader compares it with the values a file
+    /// holds before building, so a class count edited to a billion is refused instead of allocated.
+    /// </summary>
+    public static long StateElements(string name, int numClasses)
+    {
+        var info = Get(name);
+        RequireClasses(numClasses);
+        var (baseCount, perClass) = StateSizes.GetOrAdd(info.Name, _ =>
+        {
+            long Count(int classes)
+            {
+                using var network = GlobalGenerator.Exclusive(() => info.Create(classes));
+                return network.state_dict()
+                    .Where(entry => !entry.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+                    .Sum(entry => entry.Value.numel());
+            }
+            long two = Count(2), three = Count(3);
+            return (two - 2 * (three - two), three - two);
+        });
+        return baseCount + perClass * numClasses;
+    }
+
     private static void RequireClasses(int numClasses)
     {
         if (numClasses < 2)

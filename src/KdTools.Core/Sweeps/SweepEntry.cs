@@ -26,8 +26,16 @@ public sealed record SweepEntry
     public static readonly IReadOnlyList<string> Columns =
     [
         "Key", "Status", "Host", "Process", "Time", "Checkpoint", "ErrorId", "Error",
-        .. SweepResults.Columns,
+        .. SweepResults.Columns, EndColumn,
     ];
+
+    /// <summary>
+    /// The last column, always <see cref="EndMark"/>: a line cut short by a crash (and closed by the next append) lacks
+    /// it, and is not an entry.
+    /// </summary>
+    public const string EndColumn = "End";
+
+    public const string EndMark = ".";
 
     /// <summary>The plan row's identity (<see cref="SweepKey"/>): the same row of the same plan has the same key.</summary>
     public required string Key { get; init; }
@@ -58,12 +66,13 @@ public sealed record SweepEntry
     /// <summary>The entry's cells in <see cref="Columns"/> order.</summary>
     public IEnumerable<string> Cells() =>
         new[] { Key, Status.ToString(), Host, Process.ToString(System.Globalization.CultureInfo.InvariantCulture), Time, Checkpoint, ErrorId, Error }
-            .Concat(SweepResults.Columns.Select(c => Results.GetValueOrDefault(c, "")));
+            .Concat(SweepResults.Columns.Select(c => Results.GetValueOrDefault(c, "")))
+            .Append(EndMark);
 
     /// <summary>The entry of a ledger line, or null when the line is not one (a damaged or foreign line).</summary>
     internal static SweepEntry? FromCells(IReadOnlyDictionary<string, string> cells)
     {
-        if (!cells.TryGetValue("Key", out var key) || key.Length == 0
+        if (cells.GetValueOrDefault(EndColumn) != EndMark || !cells.TryGetValue("Key", out var key) || key.Length == 0
             || !Enum.TryParse<SweepStatus>(cells.GetValueOrDefault("Status"), ignoreCase: false, out var status))
             return null;
         return new SweepEntry

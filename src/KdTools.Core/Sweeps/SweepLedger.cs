@@ -11,7 +11,8 @@ namespace KdTools.Core.Sweeps;
 /// share-none open on Windows) and write the line in one append-mode write that is flushed to disk before the lock is
 /// released, so any number of writers — runspaces of one process, processes, hosts on one shared folder whose file
 /// system honours locks (local disks; NFS v4) — never lose or interleave lines. A line cut short by a crash or power loss
-/// (the file does not end in a newline) is ignored when read and closed before the next append.
+/// lacks the end mark of its last column (<see cref="SweepEntry.EndColumn"/>): it is ignored when read, and closed
+/// with a newline before the next append.
 /// </summary>
 public sealed class SweepLedger
 {
@@ -122,7 +123,8 @@ public sealed class SweepLedger
             while (csv.Read())
             {
                 var cells = new Dictionary<string, string>(StringComparer.Ordinal);
-                for (int i = 0; i < header.Length && i < csv.Parser.Count; i++) cells[header[i]] = csv.Parser[i] ?? "";
+                if (csv.Parser.Count != header.Length) continue;
+                for (int i = 0; i < header.Length; i++) cells[header[i]] = csv.Parser[i] ?? "";
                 if (SweepEntry.FromCells(cells) is { } entry) entries.Add(entry);
             }
         }

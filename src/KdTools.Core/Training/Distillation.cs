@@ -20,6 +20,9 @@ public static class Distillation
         var method = request.Method ?? MethodRegistry.Create(request.MethodName, request.MethodOptions, request.KdWeight);
         try
         {
+            // A quick recipe's run is short by design: pre-stages the caller did not size scale with it.
+            if (request.Method is null && TrainingRecipes.ScalesPreStages(settings.Recipe))
+                method.Options.FitToQuickRun(settings.Epochs);
             var teacher = method.NeedsTeacher ? request.Teacher : null;
             RequireOneTask(request, method, teacher);
             if (method.NeedsTeacher && teacher is null)

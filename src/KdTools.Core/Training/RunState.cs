@@ -14,6 +14,9 @@ internal sealed class RunState
 
     public double? StageStartTaskLoss { get; set; }
 
+    /// <summary>The terms of the stage's first step, to name the one that grew (not saved: after a resume the largest is named).</summary>
+    public IReadOnlyDictionary<string, double>? StageStartTerms { get; set; }
+
     /// <summary>The resumable checkpoint that holds the run's current state; null when none does (not written, or the last write failed).</summary>
     public string? LastCheckpoint { get; set; }
 
@@ -31,6 +34,7 @@ internal sealed class RunState
         Accumulator = new EpochAccumulator();
         StageStartLoss = null;
         StageStartTaskLoss = null;
+        StageStartTerms = null;
     }
 
     /// <summary>The last evaluated main-stage epoch.</summary>

@@ -82,10 +82,13 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     private sealed record Stage(
         string Name, int Index, int Epochs, double LearningRate, LearningRateSchedule Schedule,
         Func<IEnumerable<(string Name, Parameter Parameter)>> Parameters, Action<StepContext, LossTerms> AddLosses,
-        bool TrainsStudent, double TaskLossWeight)
+        bool TrainsStudent, double TaskLossWeight, string? LearningRateOption = null)
     {
         public bool IsMain => Name == MainStage;
     }
+
+    /// <summary>The option that weights each loss term seen in this run (<see cref="LossTerms.WeightOptions"/>), for divergence messages.</summary>
+    private readonly Dictionary<string, string> _termWeights = [];
 
     public TrainingResult Run(TrainingJob job, CancellationToken cancellation = default)
     {
@@ -121,10 +124,14 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
         // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
-        using var frozenTeacher = job.Teacher is null || !FastPaths ? null
+        bool teacherTrains = job.Teacher is not null && job.Method.TeacherInTrainMode;
+        using var frozenTeacher = job.Teacher is null || !FastPaths || teacherTrains ? null
             : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
-        job = job with { Teacher = frozenTeacher?.Network ?? job.Teacher };
-        using var teacherOutputs = CacheTeacherOutputs ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
+        // A teacher in train mode updates its BatchNorm averages: it runs as a private copy, the caller's stays as it was.
+        using var trainingTeacher = teacherTrains ? TrainModeCopy(job) : null;
+        trainingTeacher?.to(device);
+        job = job with { Teacher = trainingTeacher ?? frozenTeacher?.Network ?? job.Teacher };
+        using var teacherOutputs = CacheTeacherOutputs && !teacherTrains ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
         _teacherOutputs = teacherOutputs;
 
         var run = new ActiveRun(job, network, identity, files, state);
@@ -134,7 +141,12 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         // Writing the starting point first proves the folder takes checkpoints before any work can be lost to it.
         if (files.Folder is not null) SaveResumable(run, files.Last, optimizer: null, completedEpoch: false, tolerateFailure: false);
 
+        _termWeights.Clear();
         var stages = Stages(job);
+        var lengths = job.Method.PreStages.Where(p => p.Epochs > 0).ToDictionary(p => p.Name, p => p.EpochsOption);
+        _log.LogInformation("{Method} stages: {Stages}", job.Method.Name, string.Join(", ", stages.Select(s =>
+            $"{s.Name} {s.Epochs} epoch(s) at lr {s.LearningRate:G3}" +
+            (lengths.GetValueOrDefault(s.Name) is { } option ? $" ({option} = {s.Epochs}, recipe {_settings.Recipe})" : ""))));
         int first = Math.Max(0, stages.FindIndex(s => s.Name == state.Stage));
         for (int i = first; i < stages.Count; i++)
         {
@@ -155,6 +167,21 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         return Finish(run, clock, cancelled: false);
     }
 
+    /// <summary>The copy of the teacher that a train-mode method runs (<see cref="DistillationMethod.TeacherInTrainMode"/>).</summary>
+    private static ClassifierNet TrainModeCopy(TrainingJob job)
+    {
+        try
+        {
+            return ArchitectureRegistry.Clone(job.Teacher!);
+        }
+        catch (KdException e) when (e.ErrorId == KdErrorIds.ArchitectureUnknown)
+        {
+            throw new KdException(KdErrorIds.MethodOptionInvalid, KdErrorKind.InvalidArgument,
+                $"{job.Method.Name} runs its teacher in train mode on a private copy, but the teacher's architecture '{job.Teacher!.Architecture}' cannot be rebuilt to copy it; " +
+                "use -MethodOption @{ TeacherMode = 'Eval' }", "TeacherMode", e);
+        }
+    }
+
     /// <summary>What the stages of one run share.</summary>
     private sealed record ActiveRun(TrainingJob Job, ClassifierNet Network, RunIdentity Identity, RunFiles Files, RunState State)
     {
@@ -171,8 +198,9 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         var stages = method.PreStages
             .Select((p, k) => (PreStage: p, Index: 1 + k))
             .Where(p => p.PreStage.Epochs > 0)
-            .Select(p => new Stage(p.PreStage.Name, p.Index, p.PreStage.Epochs, p.PreStage.LearningRate, p.PreStage.Schedule,
-                () => PreStageParameters(job, p.PreStage), p.PreStage.AddLosses, p.PreStage.TrainsStudent, TaskLossWeight: 0))
+            .Select(p => new Stage(p.PreStage.Name, p.Index, p.PreStage.Epochs, p.PreStage.LearningRate ?? _settings.LearningRate, p.PreStage.Schedule,
+                () => PreStageParameters(job, p.PreStage), p.PreStage.AddLosses, p.PreStage.TrainsStudent, TaskLossWeight: 0,
+                p.PreStage.LearningRateOption))
             .ToList();
         stages.Add(new Stage(MainStage, 0, _settings.Epochs, _settings.LearningRate, _settings.Schedule,
             () => MainParameters(job), method.AddLosses, TrainsStudent: true, method.TaskLossWeight));
@@ -195,7 +223,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             if (job.FreezeBackbone && job.Student is MultiExitNet multi) multi.Backbone.eval();
             job.Method.Extras?.train();
             job.Method.PrepareEpoch(stage.Name);
-            job.Teacher?.eval();
+            job.Teacher?.train(job.Method.TeacherInTrainMode);
             var epochClock = Stopwatch.StartNew();
             using (var orderScope = torch.NewDisposeScope())
             {
@@ -218,7 +246,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     {
                         Timings.InputWait += Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
                         Timings.InputPreparation += inputs.PreparationSeconds;
-                        Step(job, inputs, optimizer, run.Auxiliary, stage, state);
+                        StepOrExplain(job, inputs, optimizer, run.Auxiliary, stage, state, loader.BatchCount);
                     }
                     Progress?.Invoke(new TrainingProgress(stage.Name, state.Epoch + 1, stage.Epochs, state.NextBatch + 1, loader.BatchCount,
                         state.Accumulator.MeanLoss, optimizer.LearningRate, TimeSpan.FromSeconds(state.Accumulator.Seconds) + epochClock.Elapsed));
@@ -262,13 +290,87 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                       $"while its objective did not fall (mean {record.TrainLoss:G3})";
         }
         if (why is null) return;
+        var grown = GrownTerm(record.Terms, state.StageStartTerms);
         throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
-            $"the {job.Method.Name} run diverged in {stage.Name} epoch {record.Epoch}: {why}, with the learning rate at {learningRate:G3}; " +
-            "lower the learning rate (start 10 times lower), or the method's loss weights if only its own terms grow " +
-            $"(epoch terms: {string.Join(", ", record.Terms.Select(t => $"{t.Key}={t.Value:G3}"))})");
+            $"the {job.Method.Name} run diverged in stage '{stage.Name}' epoch {record.Epoch}: {why}, with the learning rate at {learningRate:G3}" +
+            (grown is null ? "" : $"; the term that grew most is '{grown}'") +
+            $" (epoch terms: {string.Join(", ", record.Terms.Select(t => $"{t.Key}={t.Value:G3}"))}); {Remedy(job, stage, grown, learningRate)}", stage.Name);
     }
 
-    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state)
+    /// <summary>
+    /// The term whose epoch mean grew most against the stage's first step (the largest one when those are unknown,
+    /// after a resume), or null without terms.
+    /// </summary>
+    private static string? GrownTerm(IReadOnlyDictionary<string, double> terms, IReadOnlyDictionary<string, double>? start)
+    {
+        if (terms.Count == 0) return null;
+        var nonFinite = terms.FirstOrDefault(t => !double.IsFinite(t.Value));
+        if (nonFinite.Key is not null) return nonFinite.Key;
+        double Growth(KeyValuePair<string, double> t) =>
+            start is not null && start.TryGetValue(t.Key, out var first) ? Math.Abs(t.Value) / Math.Max(Math.Abs(first), 1e-12) : Math.Abs(t.Value);
+        return terms.MaxBy(Growth).Key;
+    }
+
+    /// <summary>
+    /// What to change: in a pre-stage its own learning-rate option (the run's -LearningRate does not reach it); in the
+    /// main stage -LearningRate, and the option that weights the term that grew.
+    /// </summary>
+    private string Remedy(TrainingJob job, Stage stage, string? term, double learningRate)
+    {
+        string lower = (learningRate / 10).ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+        if (!stage.IsMain)
+            return stage.LearningRateOption is { } option
+                ? $"lower the {stage.Name} stage's own learning rate, -MethodOption @{{ {option} = {lower} }} (the run's -LearningRate does not set it), or skip the stage with its epochs option at 0"
+                : $"lower the {stage.Name} stage's learning rate (Get-KdMethod {job.Method.Name} lists its options)";
+        var weight = term is null || term == TaskTerm ? null : _termWeights.GetValueOrDefault(term);
+        return $"lower -LearningRate (try {lower})" + (weight is not null
+            ? $", or the weight of term '{term}', -MethodOption @{{ {weight} = … }} below its current value ({Describe(job.Method.Options, weight)})"
+            : term is not null && term != TaskTerm ? $", or the method's weight of term '{term}' (Get-KdMethod {job.Method.Name} lists its options)" : "");
+    }
+
+    private static string Describe(MethodOptions options, string option) =>
+        options.GetType().GetProperty(option)?.GetValue(options) is { } value ? $"{option} = {MethodOptions.Format(value)}" : option;
+
+    /// <summary>
+    /// Runs a step, turning a native failure into a <see cref="KdException"/>: a step that fails because the weights
+    /// became non-finite (a decomposition refuses non-finite input) has diverged; any other native failure is reported
+    /// with its stage and position, never as a raw native exception.
+    /// </summary>
+    private void StepOrExplain(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state, int batches)
+    {
+        try
+        {
+            Step(job, prepared, optimizer, auxiliary, stage, state, batches);
+        }
+        catch (System.Runtime.InteropServices.ExternalException native)
+        {
+            string detail = native.Message.Split('\n')[0].Trim();
+            string where = $"stage '{stage.Name}' epoch {state.Epoch + 1}, batch {state.NextBatch + 1}";
+            if (NonFiniteParameters(stage) is { } poisoned)
+            {
+                var grown = GrownTerm(state.Accumulator.MeanTerms, state.StageStartTerms);
+                throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
+                    $"the {job.Method.Name} run diverged in {where}: the previous step made '{poisoned}' non-finite, so libtorch refused the next one ({detail})" +
+                    (grown is null ? "" : $"; the term that grew most this epoch is '{grown}'") + $"; {Remedy(job, stage, grown, optimizer.LearningRate)}",
+                    stage.Name, native);
+            }
+            throw new KdException(KdErrorIds.TrainingStepFailed, KdErrorKind.InvalidOperation,
+                $"the {job.Method.Name} step failed in libtorch at {where} with finite weights: {detail}; " +
+                "check the inputs (Get-KdDataset) and the method's options, and report it with the run's settings if they are valid", stage.Name, native);
+        }
+    }
+
+    /// <summary>The name of the first parameter the stage trains that holds a non-finite value, or null.</summary>
+    private static string? NonFiniteParameters(Stage stage)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        foreach (var (name, parameter) in stage.Parameters())
+            if (!parameter.isfinite().all().ToBoolean()) return name;
+        return null;
+    }
+
+    private void Step(TrainingJob job, StepInputs prepared, SgdOptimizer optimizer, AuxiliaryOptimizer? auxiliary, Stage stage, RunState state, int batches)
     {
         using var scope = torch.NewDisposeScope();
         prepared.AttachTo(scope);
@@ -300,9 +402,12 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         if (stage.TaskLossWeight != 0 && student is not null) terms.Add(TaskTerm, stage.TaskLossWeight * task.Loss(student, labels));
         var context = new StepContext(inputs, labels, prepared.Indices, student, teacher, state.Epoch, stage.Epochs, random)
         {
+            Batch = state.NextBatch,
+            Batches = batches,
             Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
         };
         stage.AddLosses(context, terms);
+        foreach (var (term, option) in terms.WeightOptions) _termWeights[term] = option;
         var total = terms.Sum();
 
         optimizer.ZeroGrad();
@@ -318,14 +423,19 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
         double loss = total.ToDouble();
         if (!double.IsFinite(loss) || !values.All(t => double.IsFinite(t.Value)))
+        {
+            var grown = values.FirstOrDefault(t => !double.IsFinite(t.Value)).Key;
             throw new KdException(KdErrorIds.TrainingDiverged, KdErrorKind.InvalidOperation,
-                $"the {job.Method.Name} loss became {loss} at {state.Stage} epoch {state.Epoch + 1}, batch {state.NextBatch + 1} " +
-                $"(terms: {string.Join(", ", values.Select(t => $"{t.Key}={t.Value:G4}"))}); lower the learning rate or the method's loss weights");
+                $"the {job.Method.Name} loss became {loss} in stage '{state.Stage}' epoch {state.Epoch + 1}, batch {state.NextBatch + 1}" +
+                (grown is null ? "" : $": term '{grown}' is non-finite") +
+                $" (terms: {string.Join(", ", values.Select(t => $"{t.Key}={t.Value:G4}"))}); {Remedy(job, stage, grown, optimizer.LearningRate)}", stage.Name);
+        }
         var hits = student is null ? ((long, long)?)null : task.Hits(student, labels);
         state.Accumulator.Add(hits, loss, values);
         if (state.StageStartLoss is null)
         {
             state.StageStartLoss = loss;
+            state.StageStartTerms = values.ToDictionary(v => v.Key, v => v.Value);
             if (stage.TaskLossWeight != 0 && values.FirstOrDefault(v => v.Key == TaskTerm) is { Key: not null } first)
                 state.StageStartTaskLoss = first.Value / stage.TaskLossWeight;
         }
@@ -433,6 +543,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     private TrainingResult Finish(ActiveRun run, Stopwatch clock, bool cancelled)
     {
         var (job, state) = (run.Job, run.State);
+        Observer?.Finished(job);
         Timings.Total = clock.Elapsed.TotalSeconds;
         return new TrainingResult
         {

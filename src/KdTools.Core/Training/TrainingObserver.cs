@@ -16,6 +16,14 @@ internal interface ITrainingObserver
 
     /// <summary>Called after every step's update. The trace's tensors die with the step: copy what you keep.</summary>
     void StepCompleted(StepTrace trace);
+
+    /// <summary>
+    /// Called once when the run ends, with the job as it ran: its teacher is the network that computed the teacher's
+    /// outputs (a train-mode method's private copy, whose BatchNorm averages moved).
+    /// </summary>
+    void Finished(TrainingJob job)
+    {
+    }
 }
 
 /// <summary>What one training step consumed and produced.</summary>

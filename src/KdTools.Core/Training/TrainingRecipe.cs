@@ -19,6 +19,13 @@ public sealed record TrainingRecipe(string Name, string Source, TrainingSettings
     /// <summary>The task the recipe's reference trains (its augmentation is that task's).</summary>
     public PredictionTask Task { get; init; } = PredictionTask.Classification;
 
+    /// <summary>
+    /// A quick recipe: the methods' pre-stages that the caller does not size run for a share of the main stage
+    /// (<see cref="Methods.MethodOptions.QuickPreStageEpochs"/>, RepDistiller's 30 of 240); a paper's recipe keeps
+    /// the paper's lengths.
+    /// </summary>
+    public bool PreStagesScaleWithRun { get; init; }
+
     /// <summary>The recipe's settings for the registered <paramref name="studentArchitecture"/>.</summary>
     public TrainingSettings SettingsFor(string studentArchitecture) => SettingsFor(ArchitectureRegistry.Get(studentArchitecture));
 
@@ -44,13 +51,14 @@ public static class TrainingRecipes
     /// <summary>Every recipe, in listing order.</summary>
     public static IReadOnlyList<TrainingRecipe> All { get; } =
     [
-        new(DefaultName, "KdTools' classification defaults: RepDistiller's optimizer, schedule shape, augmentation and lightweight-student rate over 10 epochs, a quick run rather than a paper's length",
+        new(DefaultName, "KdTools' classification defaults: RepDistiller's optimizer, schedule shape, augmentation and lightweight-student rate over 10 epochs, a quick run rather than a paper's length; the methods' pre-stages run 1/8 of the main stage (RepDistiller's 30 of 240), at least 1 epoch",
             new TrainingSettings())
         {
             LightweightLearningRate = 0.01,
+            PreStagesScaleWithRun = true,
         },
         new(DefaultName, "KdTools' segmentation defaults: SKD's optimizer (SGD lr 0.01, momentum 0.9, weight decay 1e-4), poly 0.9 per step, batch 8 and random scale 0.5–2.0, crop and flip, over 10 epochs, a quick run rather than the paper's length",
-            SkdSettings with { Recipe = DefaultName, Epochs = 10 }) { Task = PredictionTask.Segmentation },
+            SkdSettings with { Recipe = DefaultName, Epochs = 10 }) { Task = PredictionTask.Segmentation, PreStagesScaleWithRun = true },
         new("RepDistiller", "HobbitLong/RepDistiller train_student.py / train_teacher.py (Tian et al., CRD, ICLR 2020), the common CIFAR-100 KD benchmark",
             new TrainingSettings
             {
@@ -99,6 +107,10 @@ public static class TrainingRecipes
         new("SKD", "irfanICMLL/structure_knowledge_distillation (Liu et al., SKD, segmentation), train_options' defaults: SGD lr 0.01 (--lr-g), momentum 0.9, weight decay 1e-4 (the authors' run_train_val.sh passes 5e-4), poly 0.9 per step over the run, batch 8, random scale 0.5–2.0 in steps of 0.1, crop (512 on Cityscapes; here the stored image size) and flip; 40000 steps of 8 images, which is 108 epochs of Cityscapes' 2975 training images. The critic's own SGD is set by the SKD method's options",
             SkdSettings) { Task = PredictionTask.Segmentation },
     ];
+
+    /// <summary>Whether the recipe called <paramref name="name"/> is a quick one (<see cref="TrainingRecipe.PreStagesScaleWithRun"/>); false for an unknown name.</summary>
+    public static bool ScalesPreStages(string name) =>
+        All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))?.PreStagesScaleWithRun ?? false;
 
     /// <summary>
     /// The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones; a name with

@@ -88,6 +88,70 @@ public class SvdDistillationLossTests
         }
     }
 
+    /// <summary>
+    /// The real-data failure (issue 23): a rank-deficient stage (dead or repeated channels, as a grayscale image gives)
+    /// has equal singular values, where the plain SVD gradient divides by s_i² − s_j² = 0. Its non-finite gradient
+    /// poisoned the weights, and the next forward pass stopped in linalg.svd with a native "non-finite values"
+    /// exception. The authors' gradient (sseung0703's SVP) zeroes those entries: the gradient stays finite, an SGD
+    /// step on it keeps the features finite, and the next decomposition succeeds.
+    /// </summary>
+    [Theory]
+    [InlineData(SvdLayout.Channels)]
+    [InlineData(SvdLayout.Width)]
+    public void A_rank_deficient_stage_gives_a_finite_gradient_and_the_next_step_decomposes(SvdLayout layout)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        // Stage 1: one channel repeated 8 times (rank 1: seven equal zero singular values); stage 2: all zeros but one.
+        var first = nn.functional.relu(randn([4, 1, 4, 4], generator: generator)).repeat(1, 8, 1, 1).requires_grad_(true);
+        var second = zeros(4, 8, 4, 4);
+        second[.., 0] = nn.functional.relu(randn([4, 4, 4], generator: generator));
+        second.requires_grad_(true);
+        var teacher = new[] { nn.functional.relu(randn([4, 8, 4, 4], generator: generator)), nn.functional.relu(randn([4, 8, 4, 4], generator: generator)) };
+        SvdDistillationLoss.Compute([first, second], teacher, layout: layout).backward();
+        foreach (var stage in new[] { first, second })
+        {
+            Assert.True(stage.grad!.isfinite().all().ToBoolean(), "the gradient of a rank-deficient stage must be finite");
+            using var noGrad = no_grad();
+            stage.sub_(stage.grad * 0.1);
+        }
+        double next = SvdDistillationLoss.Compute([first, second], teacher, layout: layout).ToDouble();
+        Assert.True(double.IsFinite(next));
+    }
+
+    /// <summary>
+    /// Where the singular values are distinct the authors' gradient is the SVD's own: it matches a central finite
+    /// difference of the loss in float64 (tall (H·W)×C matrices and wide ones, whose gradient has the extra
+    /// (I − VVᵀ) term).
+    /// </summary>
+    [Theory]
+    [InlineData(SvdLayout.Channels, 8, 4)]
+    [InlineData(SvdLayout.Channels, 16, 2)]
+    [InlineData(SvdLayout.Width, 8, 4)]
+    public void Where_singular_values_are_distinct_the_gradient_matches_finite_differences(SvdLayout layout, int channels, int size)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(12);
+        var student = new[] { randn([2, channels, size, size], ScalarType.Float64, generator: generator), randn([2, channels, size, size], ScalarType.Float64, generator: generator) };
+        var teacher = new[] { randn([2, channels, size, size], ScalarType.Float64, generator: generator), randn([2, channels, size, size], ScalarType.Float64, generator: generator) };
+        foreach (var s in student) s.requires_grad_(true);
+        SvdDistillationLoss.Compute(student, teacher, layout: layout).backward();
+        var analytic = student[0].grad!.flatten();
+        var flat = student[0].detach().flatten();
+        const double h = 1e-6;
+        foreach (long i in new long[] { 0, 3, flat.shape[0] / 2, flat.shape[0] - 1 })
+        {
+            double Loss(double delta)
+            {
+                var moved = flat.clone();
+                moved[i] = moved[i] + delta;
+                return SvdDistillationLoss.Compute([moved.reshape(student[0].shape), student[1].detach()], teacher, layout: layout).ToDouble();
+            }
+            double numeric = (Loss(h) - Loss(-h)) / (2 * h);
+            GoldenAssert.Close(numeric, analytic[i].ToDouble(), $"d loss / d x[{i}]", 1e-6, 1e-4);
+        }
+    }
+
     [Fact]
     public void Different_compared_dimensions_fail_with_the_loss_shape_id()
     {

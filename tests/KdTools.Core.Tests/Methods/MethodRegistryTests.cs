@@ -17,11 +17,11 @@ public class MethodRegistryTests
     }
 
     [Theory]
-    [InlineData("DKD", "Alpha=1;Beta=8;Temperature=4;CeWeight=1;WarmupEpochs=20;LogitStandardization=false;Preset=")]
+    [InlineData("DKD", "Alpha=1;Beta=8;Temperature=4;CeWeight=1;WarmupEpochs=20;WarmupPerStep=;LogitStandardization=false;Preset=")]
     [InlineData("DIST", "Beta=1;Gamma=1;Temperature=4;DistWeight=2;CeWeight=1;LogitStandardization=false")]
-    [InlineData("FSP", "InitEpochs=30;InitLearningRate=0.05;Beta=0;KdWeight=0;Temperature=4")]
-    [InlineData("ReviewKD", "WarmupEpochs=20;MaxMidChannels=512;Beta=1;KdWeight=0;Temperature=4;Preset=")]
-    [InlineData("OFD", "Beta=0.001;KdWeight=0;Temperature=4")]
+    [InlineData("FSP", "InitEpochs=30;InitLearningRate=;Beta=0;KdWeight=0;Temperature=4")]
+    [InlineData("ReviewKD", "WarmupEpochs=20;WarmupPerStep=;MaxMidChannels=512;Beta=5;KdWeight=0;Temperature=4;Preset=")]
+    [InlineData("OFD", "TeacherMode=Train;Beta=0.001;KdWeight=0;Temperature=4")]
     [InlineData("KDSVD", "K=1;Layout=Channels;Beta=1;KdWeight=0;Temperature=4")]
     [InlineData("CRD", "Sampling=Exact;FeatureDim=128;Negatives=16384;NceTemperature=0.07;NceMomentum=0.5;Beta=0.8;KdWeight=0;Temperature=4;Preset=")]
     public void Each_method_is_listed_with_its_reference_codes_defaults(string name, string defaults)

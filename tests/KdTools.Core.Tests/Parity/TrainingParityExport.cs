@@ -44,7 +44,6 @@ internal static class TrainingParityExport
         var job = new TrainingJob { Student = student, Teacher = teacher, Method = method, Dataset = data };
         using var recorder = new TrainingRecorder();
         new Trainer(settings) { Observer = recorder, StopOnDivergence = false, FastPaths = false }.Run(job);
-        recorder.Finished(job);
         recorder.Keep("dataset/labels", data.Train.Labels);
         recorder.Write(folder, new Dictionary<string, object?>
         {

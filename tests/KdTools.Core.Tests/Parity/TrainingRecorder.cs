@@ -39,7 +39,10 @@ internal sealed class TrainingRecorder : ITrainingObserver, IDisposable
         });
     }
 
-    /// <summary>Keeps the states after the run (the teacher's too: it must not have changed).</summary>
+    /// <summary>
+    /// Keeps the states after the run, with the teacher that ran: it must not have changed, except a train-mode
+    /// method's copy (OFD), whose BatchNorm averages moved as PyTorch's do.
+    /// </summary>
     public void Finished(TrainingJob job) => Capture("final", job);
 
     /// <summary>Writes <c>run.json</c> (<paramref name="run"/> plus the steps) and <c>tensors.safetensors</c>.</summary>

@@ -268,8 +268,56 @@ public class RunSafetyTests
         }));
 
         Assert.Equal(KdErrorIds.TrainingDiverged, ex.ErrorId);
-        Assert.Contains("diverged in train epoch", ex.Message);
-        Assert.Contains("lower the learning rate", ex.Message);
+        Assert.Contains("in stage 'train' epoch", ex.Message);
+        Assert.Contains("lower -LearningRate (try 10)", ex.Message);
+    }
+
+    /// <summary>
+    /// A pre-stage runs at its own rate, which -LearningRate does not set: its divergence names the stage and the
+    /// method option that does (issue 23: FT's paraphraser was told to lower the learning rate or the loss weights).
+    /// </summary>
+    [Fact]
+    public void A_pre_stage_that_diverges_names_its_own_learning_rate_option()
+    {
+        using var data = TinySetup.Dataset(train: 128, test: 32);
+        var teacher = ArchitectureRegistry.Create("resnet8", data.Classes, seed: 3);
+        var ex = Assert.Throws<KdException>(() => Distillation.Run(Request(data, folder: null, epochs: 1) with
+        {
+            MethodName = "FT",
+            Teacher = teacher,
+            MethodOptions = new Dictionary<string, object?> { ["ParaphraserEpochs"] = 3, ["ParaphraserLearningRate"] = 1e6 },
+        }));
+
+        Assert.Equal(KdErrorIds.TrainingDiverged, ex.ErrorId);
+        Assert.Contains("stage 'paraphraser'", ex.Message);
+        Assert.Contains("-MethodOption @{ ParaphraserLearningRate = 1E+05 }", ex.Message);
+        Assert.DoesNotContain("-LearningRate (try", ex.Message);
+    }
+
+    /// <summary>
+    /// Weights that became non-finite make libtorch refuse the next step (an SVD of non-finite features, as KDSVD hit on
+    /// real data): that is divergence, reported with its id, the stage and the knob, never as a raw native exception.
+    /// </summary>
+    [Fact]
+    public void Non_finite_weights_that_libtorch_refuses_are_reported_as_divergence_not_a_native_exception()
+    {
+        using var data = TinySetup.Dataset(train: 64, test: 32);
+        var teacher = ArchitectureRegistry.Create("resnet8", data.Classes, seed: 3);
+        var student = ArchitectureRegistry.Create("resnet8", data.Classes, seed: 4);
+        using (torch.no_grad()) student.named_parameters().First(p => p.name.EndsWith("conv1.weight")).parameter.fill_(float.NaN);
+        var ex = Assert.Throws<KdException>(() => Distillation.Run(Request(data, folder: null, epochs: 1) with
+        {
+            MethodName = "KDSVD",
+            StudentArchitecture = null,
+            Student = student,
+            Teacher = teacher,
+        }));
+
+        Assert.Equal(KdErrorIds.TrainingDiverged, ex.ErrorId);
+        Assert.IsType<System.Runtime.InteropServices.ExternalException>(ex.InnerException);
+        Assert.Contains("linalg.svd", ex.Message);
+        Assert.Contains("non-finite", ex.Message);
+        Assert.Contains("-LearningRate", ex.Message);
     }
 
     [Fact]

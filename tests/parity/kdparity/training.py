@@ -142,6 +142,7 @@ class Replay:
         inputs, labels = tensors[prefix + "inputs"], tensors[prefix + "labels"]
         teacher = None
         if self.teacher is not None:
+            self.teacher.train(self.method.teacher_trains)
             with torch.no_grad():
                 teacher = _output(self.teacher(self._teacher_inputs(inputs)))
         student = _output(self.student(inputs)) if trains_student else None

@@ -31,6 +31,9 @@ class Method:
     # Weight of the label cross-entropy the engine adds in the main stage (term "ce"); 0 = none.
     task_weight = 1.0
 
+    # Whether the teacher runs in train mode (batch statistics, running averages updated), as OFD's references.
+    teacher_trains = False
+
     def __init__(self, options, setup):
         self.options = options
         self.setup = setup

@@ -41,6 +41,8 @@ class Ofd(FeatureMethod):
         self.margin_buffers = LevelBuffers([margins(setup.teacher_norm(t)) for _, t in self.levels])
         self.extras = nn.ModuleDict({"connectors": connectors, "margins": self.margin_buffers})
         self.derived = {f"margins.{level}" for level in range(count)}
+        # Both references keep the teacher in train mode while distilling (mdistiller's OFD.train, clovaai's distiller).
+        self.teacher_trains = options.get("TeacherMode", "Train") == "Train"
 
     def method_losses(self, step, terms):
         total, count = 0, len(self.levels)

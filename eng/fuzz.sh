@@ -1,0 +1,93 @@
+# The fuzzing campaigns of `./build.sh fuzz [--target NAME[,NAME...]] [--minutes N]` (docs/fuzzing.md), sourced by build.sh.
+# Publishes tests/KdTools.Fuzz, instruments the assemblies under test with SharpFuzz (KdTools.Core's readers, and the
+# CsvHelper and StbImageSharp parsers they drive), then runs AFL++ on each target in turn, N minutes each (default 5),
+# from the committed seeds (tests/fuzz/corpus/<target>) plus every input that ever broke a reader
+# (tests/fuzz/regressions/<target>). AFL++'s output accumulates in artifacts/fuzz/findings/<target> (a later campaign
+# resumes it); new crashes and hangs are copied into tests/fuzz/regressions/<target>/ to be fixed and committed, and each
+# target's executions, coverage and findings are printed and written to artifacts/fuzz/summary.tsv.
+
+FUZZ_DIR=artifacts/fuzz
+
+run_fuzz() {
+  local targets="" minutes=5
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --target) targets="$2"; shift 2 ;;
+      --minutes) minutes="$2"; shift 2 ;;
+      *) echo "build.sh fuzz: unknown argument '$1'; use: ./build.sh fuzz [--target NAME] [--minutes N]" >&2; return 2 ;;
+    esac
+  done
+  kd_ensure_dotnet
+  kd_ensure_libstdcxx
+  kd_ensure_afl
+  local log; log=$(dotnet tool restore 2>&1) || { echo "$log" >&2; return 1; }
+
+  local bin=$FUZZ_DIR/bin
+  echo "build.sh: publishing and instrumenting the fuzz targets ($bin)"
+  rm -rf "$bin"
+  dotnet publish tests/KdTools.Fuzz -c Release -r "$(rid)" --self-contained false -o "$bin" -nologo -v quiet -clp:ErrorsOnly
+  # Coverage where the readers are: KdTools.Core's data and checkpoint code (and the architectures a checkpoint builds),
+  # and the whole of the third-party parsers they call.
+  dotnet tool run sharpfuzz "$bin/KdTools.Core.dll" KdTools.Core.Data KdTools.Core.Checkpoints KdTools.Core.Models.ExitHeads \
+    KdTools.Core.Models.LinearStageHeads KdTools.Core.Models.ByotBranches KdTools.Core.ExactValue >/dev/null
+  dotnet tool run sharpfuzz "$bin/CsvHelper.dll" >/dev/null
+  dotnet tool run sharpfuzz "$bin/StbImageSharp.dll" >/dev/null
+
+  local all; all=$(dotnet "$bin/KdTools.Fuzz.dll" list | cut -f1)
+  if [ -n "$targets" ]; then
+    targets=${targets//,/ }
+    for target in $targets; do
+      grep -qx "$target" <<<"$all" || { echo "build.sh fuzz: no target '$target'; targets: $(echo $all)" >&2; return 2; }
+    done
+  else
+    targets=$all
+  fi
+  mkdir -p "$FUZZ_DIR/findings"
+  local summary=$FUZZ_DIR/summary.tsv status=0
+  [ -f "$summary" ] || printf 'date\ttarget\tminutes\texecs\texecs_per_sec\tcorpus\tedges_found\ttotal_edges\tbitmap_cvg\tcrashes\thangs\n' >"$summary"
+  for target in $targets; do
+    fuzz_target "$bin" "$target" "$minutes" "$summary" || status=1
+  done
+  echo "build.sh: campaign summary in $summary"
+  return $status
+}
+
+# One AFL++ campaign; returns 1 when it found crashes or hangs (copied into tests/fuzz/regressions/<target>).
+fuzz_target() {
+  local bin=$1 target=$2 minutes=$3 summary=$4
+  local out=$FUZZ_DIR/findings/$target inputs=$FUZZ_DIR/inputs/$target
+  # AFL++ takes one input folder: the seeds and every regression input.
+  rm -rf "$inputs"; mkdir -p "$inputs"
+  cp tests/fuzz/corpus/"$target"/* "$inputs"/
+  [ -d tests/fuzz/regressions/"$target" ] && cp tests/fuzz/regressions/"$target"/* "$inputs"/ 2>/dev/null
+  echo "build.sh: fuzzing $target for $minutes min (AFL++ output: $out)"
+  # The .NET runtime reserves more address space than AFL's -m allows, so managed memory is capped by the GC instead
+  # (a reader that allocates past 2 GiB dies with OutOfMemoryException, a crash); TorchSharp loading takes seconds, hence
+  # the long fork-server start-up; each input may take 5 s on a loaded machine before it counts as a hang.
+  AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 \
+  AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=120000 \
+  DOTNET_GCHeapHardLimit=0x80000000 DOTNET_TieredPGO=0 \
+    timeout $((minutes * 60 + 300)) afl-fuzz -i "$inputs" -o "$out" -t 5000 -m none -V $((minutes * 60)) \
+      -x tests/fuzz/kdtools.dict -- dotnet "$bin/KdTools.Fuzz.dll" run "$target" >"$FUZZ_DIR/$target.log" 2>&1
+  local stats=$out/default/fuzzer_stats
+  if [ ! -f "$stats" ]; then
+    echo "build.sh fuzz: AFL++ did not run $target; see $FUZZ_DIR/$target.log" >&2
+    tail -n 20 "$FUZZ_DIR/$target.log" >&2
+    return 1
+  fi
+  stat() { sed -nE "s/^$1 +: (.*)$/\1/p" "$stats"; }
+  local found=0
+  for kind in crashes hangs; do
+    mkdir -p tests/fuzz/regressions/"$target"
+    for file in "$out"/default/$kind/id:*; do
+      [ -f "$file" ] || continue
+      cp "$file" tests/fuzz/regressions/"$target"/"${kind%es}-$(sha1sum "$file" | cut -c1-16)"
+      found=$((found + 1))
+    done
+    rmdir tests/fuzz/regressions/"$target" 2>/dev/null || true
+  done
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "$minutes" "$(stat execs_done)" \
+    "$(stat execs_per_sec)" "$(stat corpus_count)" "$(stat edges_found)" "$(stat total_edges)" "$(stat bitmap_cvg)" \
+    "$(stat saved_crashes)" "$(stat saved_hangs)" | tee -a "$summary"
+  [ "$found" -eq 0 ] || { echo "build.sh fuzz: $target: $found crash/hang input(s) copied to tests/fuzz/regressions/$target" >&2; return 1; }
+}
