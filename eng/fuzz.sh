@@ -6,7 +6,7 @@
 # resumes it); new crashes and hangs are copied into tests/fuzz/regressions/<target>/ to be fixed and committed, and each
 # target's executions, coverage and findings are printed and written to artifacts/fuzz/summary.tsv.
 
-FUZZ_DIR=artifacts/fuzz
+FUZZ_DIR=${KDTOOLS_FUZZ_DIR:-artifacts/fuzz}
 
 run_fuzz() {
   local targets="" minutes=5
@@ -81,7 +81,9 @@ fuzz_target() {
     mkdir -p tests/fuzz/regressions/"$target"
     for file in "$out"/default/$kind/id:*; do
       [ -f "$file" ] || continue
-      cp "$file" tests/fuzz/regressions/"$target"/"${kind%es}-$(sha1sum "$file" | cut -c1-16)"
+      local prefix=hang; [ "$kind" = crashes ] && prefix=crash
+      local copy=tests/fuzz/regressions/"$target"/"$prefix-$(sha1sum "$file" | cut -c1-16)"
+      cp "$file" "$copy" && chmod 644 "$copy"
       found=$((found + 1))
     done
     rmdir tests/fuzz/regressions/"$target" 2>/dev/null || true

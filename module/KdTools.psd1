@@ -11,6 +11,7 @@
     FormatsToProcess     = @('KdTools.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-KdDataset'
+        'Save-KdDataset'
         'ConvertTo-KdShard'
         'Get-KdMethod'
         'Get-KdArchitecture'

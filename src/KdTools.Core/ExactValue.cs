@@ -65,7 +65,7 @@ public static class ExactValue
     {
         decimal value = raw switch
         {
-            string s => decimal.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+            string s => decimal.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && Unrounded(s, parsed)
                 ? parsed
                 : throw new FormatException($"'{s}' is not a whole number"),
             double or float => WholeFloatingPoint(System.Convert.ToDouble(raw, CultureInfo.InvariantCulture), raw),
@@ -79,6 +79,14 @@ public static class ExactValue
         if (!fits) throw new FormatException($"{Show(raw)} is out of range for a {target.Name}");
         return target == typeof(int) ? (object)(int)value : (long)value;
     }
+
+    /// <summary>
+    /// Whether <paramref name="parsed"/> is the number <paramref name="text"/> writes, not a rounding of it: decimal keeps
+    /// 28 digits, so "1e-40" reads as 0 (which would make a tiny fraction a whole number of epochs); the text read as a
+    /// double must give the same value.
+    /// </summary>
+    private static bool Unrounded(string text, decimal parsed) =>
+        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var asDouble) && asDouble == (double)parsed;
 
     /// <summary>A floating-point value that is whole, as a decimal (exact: such doubles below 1e28 are integers).</summary>
     private static decimal WholeFloatingPoint(double value, object raw) =>

@@ -67,6 +67,21 @@ public static class KdErrorIds
     public const string DatasetStreamingUnsupported = "KdTools.Dataset.StreamingUnsupported";
     public const string DatasetExists = "KdTools.Dataset.Exists";
     public const string DatasetWriteFailed = "KdTools.Dataset.WriteFailed";
+
+    /// <summary>A downloaded or given archive whose checksum is not the expected one (a downloaded file is removed).</summary>
+    public const string DatasetChecksumMismatch = "KdTools.Dataset.ChecksumMismatch";
+
+    /// <summary>The download source cannot be reached or refuses the file (network, DNS, HTTP status, missing local path).</summary>
+    public const string DatasetSourceUnreachable = "KdTools.Dataset.SourceUnreachable";
+
+    /// <summary>A download stopped before its end; the part is kept and the same command resumes it.</summary>
+    public const string DatasetDownloadInterrupted = "KdTools.Dataset.DownloadInterrupted";
+
+    /// <summary>The disk filled up (or has too little room) while downloading or extracting a dataset.</summary>
+    public const string DatasetDiskFull = "KdTools.Dataset.DiskFull";
+
+    /// <summary>An archive that is damaged, unsafe (links, absolute or climbing names, absurd sizes) or not the dataset's.</summary>
+    public const string DatasetArchiveInvalid = "KdTools.Dataset.ArchiveInvalid";
     public const string CheckpointMissing = "KdTools.Checkpoint.NotFound";
     public const string CheckpointCorrupt = "KdTools.Checkpoint.Corrupt";
     public const string CheckpointMismatch = "KdTools.Checkpoint.Mismatch";

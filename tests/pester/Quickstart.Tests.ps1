@@ -44,6 +44,40 @@ Describe 'Distilling into a student' {
     }
 }
 
+Describe 'examples/quickstart.ps1, shortened' {
+    BeforeAll {
+        # The demo's own script at one epoch each and two seeds (about 15 s of CPU): what it writes and what it prints.
+        $folder = Join-Path $TestDrive 'quickstart'
+        $csv = Join-Path $folder 'results.csv'
+        Push-Location $TestDrive
+        try {
+            $printed = & (Join-Path $PSScriptRoot '..' '..' 'examples' 'quickstart.ps1') -OutputPath $csv -TeacherEpochs 1 `
+                -StudentEpochs 1 -Seeds 1, 2 -LabelledCount 20 6>&1 | ForEach-Object { "$_" }
+        } finally {
+            Pop-Location
+        }
+        $rows = Import-Csv $csv
+    }
+
+    It 'measures the teacher and a KD and a CE student per seed into the CSV it was given' {
+        $rows | Should -HaveCount 5
+        ($rows | Where-Object Model -eq 'resnet8') | Should -HaveCount 4
+    }
+
+    It 'writes the plot beside the CSV and nothing into the current folder' {
+        Join-Path $folder 'results.png' | Should -Exist
+        @(Get-ChildItem $TestDrive -File) | Should -HaveCount 0
+    }
+
+    It 'prints both students as mean ± sd and the margin with its standard error' {
+        @($printed -match '^KD student +\d+\.\d ± \d+\.\d %  \(mean ± sd over 2 seeds, 20 labelled images\)$') |
+            Should -HaveCount 1
+        @($printed -match '^CE student +\d+\.\d ± \d+\.\d %$') | Should -HaveCount 1
+        @($printed -match '^KD − CE +[+-]\d+\.\d ± \d+\.\d points \(± standard error; -?\d+\.\d standard errors from zero\)$') |
+            Should -HaveCount 1
+    }
+}
+
 Describe 'Mistakes a user makes' {
     It 'names the known architectures when one is misspelled' {
         { New-Student -Architecture resnt8 -Classes 4 } | Should -Throw -ErrorId 'KdTools.Architecture.Unknown,*'

@@ -113,9 +113,14 @@ public sealed class GetKdDatasetCommand : KdCmdlet
     [ValidateRange(2, 1000)]
     public int Classes { get; set; } = 10;
 
-    /// <summary>Number of synthetic training images, spread evenly over the classes (classification).</summary>
-    /// <value>2000 for classification, 512 for segmentation</value>
+    /// <summary>
+    /// Number of training images: generated (synthetic, spread evenly over the classes), or, with -Path, the first
+    /// images of each class kept from the folder's training split (class-balanced, in file order; the test split stays
+    /// whole), for learning from few labels. Classification datasets held in memory.
+    /// </summary>
+    /// <value>2000 for synthetic classification, 512 for segmentation; with -Path, every training image</value>
     [Parameter(ParameterSetName = SyntheticSet)]
+    [Parameter(ParameterSetName = PathSet)]
     [ValidateRange(1, 1_000_000)]
     public int TrainCount { get; set; } = 2000;
 
@@ -177,7 +182,8 @@ public sealed class GetKdDatasetCommand : KdCmdlet
         var loading = !MyInvocation.BoundParameters.ContainsKey(nameof(Stream)) ? DatasetLoading.Auto
             : Stream ? DatasetLoading.Streamed : DatasetLoading.InMemory;
         var dataset = ParameterSetName == PathSet
-            ? Invoke(() => DatasetReader.Read(ResolvePath(Path), Format, ImageSize, Channels, loading), Path)
+            ? Invoke(() => DatasetReader.Read(ResolvePath(Path), Format, ImageSize, Channels, loading,
+                MyInvocation.BoundParameters.ContainsKey(nameof(TrainCount)) ? TrainCount : null), Path)
             : Task == PredictionTask.Segmentation ? Invoke(() => SyntheticSegmentation.Create(SegmentationOptions()))
             : Invoke(() => SyntheticDataset.Create(new SyntheticDatasetOptions
             {

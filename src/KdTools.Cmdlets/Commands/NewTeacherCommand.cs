@@ -67,10 +67,10 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
     public string Architecture { get; set; } = "";
 
     /// <summary>
-    /// The dataset to train on (its training split) and evaluate on (its test split): Get-KdDataset's output or a
-    /// dataset folder.
+    /// The dataset to train on (its training split) and evaluate on (its test split): Get-KdDataset's or
+    /// Save-KdDataset's output (also from the pipeline) or a dataset folder.
     /// </summary>
-    [Parameter(Mandatory = true, ParameterSetName = TrainSet)]
+    [Parameter(Mandatory = true, ParameterSetName = TrainSet, ValueFromPipeline = true)]
     public KdDatasetArgument Dataset { get; set; } = null!;
 
     /// <summary>

@@ -45,3 +45,10 @@ public sealed class DatasetFormatCompleter : RegistryCompleter
         DatasetFormatRegistry.All.Select(f => (f.Name, f.Description))
             .Prepend((DatasetReader.DetectFormat, "detect the layout from the folder's contents"));
 }
+
+/// <summary>Tab completion of Save-KdDataset -Name from the downloadable archives.</summary>
+public sealed class DatasetArchiveCompleter : RegistryCompleter
+{
+    protected override IEnumerable<(string Name, string Tooltip)> Names =>
+        KdTools.Core.Data.Download.DatasetArchive.All.Select(a => (a.Name, $"{a.FileName} (MD5 {a.Md5}) → {a.Folder}/"));
+}

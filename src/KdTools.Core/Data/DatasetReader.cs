@@ -11,8 +11,16 @@ public static class DatasetReader
     /// <param name="imageSize">CSV: the side of the square images in the rows; image files: the side they are resized to. CIFAR is always 32.</param>
     /// <param name="channels">CSV only: channels per image.</param>
     /// <param name="loading">In memory, streamed (image folders and shards), or by size (<see cref="DatasetLoading.Auto"/>).</param>
+    /// <param name="trainCount">Keep only this many training images, class-balanced (<see cref="TrainingSubset"/>); null keeps all.</param>
     public static KdDataset Read(string path, string? format = null, int imageSize = 32, int channels = 3,
-        DatasetLoading loading = DatasetLoading.Auto)
+        DatasetLoading loading = DatasetLoading.Auto, int? trainCount = null)
+    {
+        if (trainCount is not { } count) return ReadWhole(path, format, imageSize, channels, loading);
+        using var whole = ReadWhole(path, format, imageSize, channels, loading);
+        return TrainingSubset.Take(whole, count);
+    }
+
+    private static KdDataset ReadWhole(string path, string? format, int imageSize, int channels, DatasetLoading loading)
     {
         var chosen = string.IsNullOrEmpty(format) || format.Equals(DetectFormat, StringComparison.OrdinalIgnoreCase)
             ? null : DatasetFormatRegistry.Get(format);

@@ -151,7 +151,8 @@ public static class LabelMapPng
             using var zlib = new ZLibStream(compressed, CompressionMode.Decompress);
             zlib.ReadExactly(result);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        // zlib reports some damaged streams as ZLibException, an IOException (the source is memory, so nothing else is).
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw Corrupt(source, $"has damaged or incomplete image data ({e.Message})");
         }

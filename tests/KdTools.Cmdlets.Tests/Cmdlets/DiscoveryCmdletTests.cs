@@ -15,7 +15,7 @@ public sealed class DiscoveryCmdletTests(ModuleFixture fixture)
         var names = result.Output.Select(o => o.ToString()).Order().ToArray();
         Assert.Equal(new[] { "Add-IntermediateHead", "ConvertTo-KdShard", "Export-KdPlot", "Get-KdArchitecture", "Get-KdDataset", "Get-KdHistory", "Get-KdMethod",
             "Get-KdPrediction", "Get-KdRecipe", "Import-KdModel", "Invoke-Distillation", "Measure-Student", "New-Student", "New-Teacher",
-            "Save-KdModel" }, names);
+            "Save-KdDataset", "Save-KdModel" }, names);
     }
 
     [Fact]
