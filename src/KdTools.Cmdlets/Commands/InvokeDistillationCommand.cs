@@ -84,6 +84,19 @@ namespace KdTools.Cmdlets.Commands;
 /// them), keeping checkpoints named after the run: KD-resnet8-…-last.safetensors after every epoch (what -Resume
 /// continues from after a stop) and KD-resnet8-…-best.safetensors.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $plan = 'KD', 'CE' | ForEach-Object { [pscustomobject]@{ Student = 'resnet8'; Method = $_; Epochs = 1 } }
+/// $plan | Invoke-Distillation -Teacher $teacher -Dataset $data -ResultPath ./sweep.csv | Format-Table Method, Status, Top1
+/// $plan | Invoke-Distillation -Teacher $teacher -Dataset $data -ResultPath ./sweep.csv | Format-Table Method, Status, Top1
+/// Import-Csv ./sweep.csv | Format-Table Status, Method, Top1, Checkpoint
+/// </code>
+/// <para>A resumable sweep: the ledger sweep.csv records each row as it starts and ends. The second command finds both
+/// rows completed and runs nothing (Status Skipped: the runs as the ledger recorded them); after a crash or a failed
+/// row it would resume or rerun only those.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
 [OutputType(typeof(KdRun))]
 public sealed class InvokeDistillationCommand : KdTrainingCmdlet

@@ -20,6 +20,8 @@ public static class Distillation
         var method = request.Method ?? MethodRegistry.Create(request.MethodName, request.MethodOptions, request.KdWeight);
         try
         {
+            Export.OnnxRuntimeNet.RequireTrainable(request.Student, "student");
+            Export.OnnxRuntimeNet.RequireTrainable(request.Teacher, "teacher");
             // A quick recipe's run is short by design: pre-stages the caller did not size scale with it.
             if (request.Method is null && TrainingRecipes.ScalesPreStages(settings.Recipe))
                 method.Options.FitToQuickRun(settings.Epochs);

@@ -35,6 +35,7 @@ public static class HeadFineTuning
         string? resumeFrom = null)
     {
         var backbone = trained is MultiExitNet existing ? existing.Backbone : trained;
+        Export.OnnxRuntimeNet.RequireTrainable(backbone, "backbone");
         if (backbone.Task != PredictionTask.Classification || data.Task != PredictionTask.Classification)
             throw new KdException(KdErrorIds.MethodTaskUnsupported, KdErrorKind.InvalidArgument,
                 $"intermediate heads classify whole images: they need a classification network and dataset, not {backbone.Architecture} ({backbone.Task}) on '{data.Name}' ({data.Task})",
