@@ -216,23 +216,21 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     {
         var teacherArgument = ParameterSetName == PlanSet ? ReadPlan() : Teacher;
         var data = _data;
-        var descriptor = Invoke(() => MethodRegistry.Get(Method), Method);
         var (studentNetwork, architecture) = StudentNetwork();
-        var settings = BuildSettings(architecture);
         if (!TryTeacher(teacherArgument, out var given)) return;
-        var teacher = descriptor.NeedsTeacher ? given : null;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
-        var activity = $"{descriptor.Name}: {teacher?.Architecture ?? "no teacher"} → {architecture}";
+        var activity = $"{Method}: {given?.Architecture ?? "no teacher"} → {architecture}";
         var request = new DistillationRequest
         {
             Dataset = data,
             StudentArchitecture = architecture,
             Student = studentNetwork,
-            Teacher = teacher?.Network,
-            MethodName = descriptor.Name,
+            Teacher = given?.Network,
+            MethodName = Method,
             MethodOptions = options,
             KdWeight = KdWeight,
-            Settings = settings,
+            Recipe = RecipeName,
+            Overrides = Overrides(),
             ResumeFrom = ResumePath,
             StartOver = Force,
         };
@@ -258,6 +256,8 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             if (outcome.Action == SweepAction.Resumed) WriteVerbose($"Resumed from '{outcome.Entry.Checkpoint}': {outcome.Key}");
             result = outcome.Result!;
         }
+        // The teacher column names the teacher the method learned from: none for a teacher-free method (CE, BYOT).
+        var teacher = result.Teacher is null ? null : given;
         WriteObject(RunFrom(result, teacher, given, data));
     }
 

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>Class subfolders of image files (<see cref="ImageFolderReader"/>); tried last, as any train/ + test/ folder matches.</summary>
+[Registered]
 public sealed class ImageFolderFormat : DatasetFormat
 {
     public override string Name => "ImageFolder";

@@ -13,6 +13,7 @@ namespace KdTools.Core.Models;
 /// Module names follow the official code (attention1, scala1, fc1, ...). The official pools with AvgPool2d(4, 4),
 /// which is a global pool only for 32×32 inputs; a 1×1 adaptive pool gives the same there and works for any size.
 /// </summary>
+[Registered]
 internal sealed class ByotBranches : ExitHeads, IOnnxExportableExits
 {
     public const string KindName = "byot";

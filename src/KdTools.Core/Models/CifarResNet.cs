@@ -11,6 +11,7 @@ namespace KdTools.Core.Models;
 /// average pooling and <c>fc</c>. Features: <c>stem</c>; <c>stage1..3</c> and their pre-activations (each stage's last
 /// block sum before its ReLU); <c>embedding</c>.
 /// </summary>
+[Registered]
 internal sealed class CifarResNet : ClassifierNet, IOnnxExportable
 {
     private const string Family = "cifar-resnet";

@@ -10,6 +10,7 @@ namespace KdTools.Core.Models;
 /// DIH's intermediate heads: one linear classifier over the flattened output of each chosen stage
 /// (exits named <c>head{stage}</c>). The input width depends on the image size, so it is part of the configuration.
 /// </summary>
+[Registered]
 internal sealed class LinearStageHeads : ExitHeads, IOnnxExportableExits
 {
     public const string KindName = "linear-stage";

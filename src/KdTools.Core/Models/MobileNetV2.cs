@@ -19,6 +19,7 @@ namespace KdTools.Core.Models;
 /// 1280-channel output of <c>conv2</c>, not the pooled last stage.
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class MobileNetV2 : ClassifierNet, IOnnxExportable
 {
     private const string Family = "mobilenetv2";

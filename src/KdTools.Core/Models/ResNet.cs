@@ -11,6 +11,7 @@ namespace KdTools.Core.Models;
 /// Features: <c>stem</c>; <c>stage1..4</c> and their pre-activations (each stage's last block sum before its ReLU);
 /// <c>embedding</c>.
 /// </summary>
+[Registered]
 internal sealed class ResNet : ClassifierNet, IOnnxExportable
 {
     private const string Family = "resnet";

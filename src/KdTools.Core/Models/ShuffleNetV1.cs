@@ -13,6 +13,7 @@ namespace KdTools.Core.Models;
 /// Features: <c>stem</c>; <c>stage1..3</c> and their pre-activations (each stage's last residual sum before its ReLU,
 /// the reference's <c>preact=True</c> features); <c>embedding</c>.
 /// </summary>
+[Registered]
 internal sealed class ShuffleNetV1 : ClassifierNet, IOnnxExportable
 {
     private const string Family = "shufflenetv1";

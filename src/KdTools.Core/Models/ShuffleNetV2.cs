@@ -19,6 +19,7 @@ namespace KdTools.Core.Models;
 /// <c>conv2</c>, not the pooled last stage.
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class ShuffleNetV2 : ClassifierNet, IOnnxExportable
 {
     private const string Family = "shufflenetv2";

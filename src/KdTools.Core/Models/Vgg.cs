@@ -20,6 +20,7 @@ namespace KdTools.Core.Models;
 /// <c>vgg11</c> is not DIH's VGG-11 experiment.
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class Vgg : ClassifierNet, IOnnxExportable
 {
     private const string Family = "vgg";

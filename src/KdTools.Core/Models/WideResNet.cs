@@ -21,6 +21,7 @@ namespace KdTools.Core.Models;
 /// move twice; its values are the same).
 /// </para>
 /// </summary>
+[Registered]
 internal sealed class WideResNet : ClassifierNet, IOnnxExportable
 {
     private const string Family = "wrn";
