@@ -5,6 +5,8 @@
 #   ./build.sh test     ... then run every test: xunit (Core, with a small PyTorch parity check, and the hosted pwsh
 #                       engine), then Invoke-Pester over tests/pester
 #   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
+#   ./build.sh onnx-check ... then export every architecture to ONNX and check the files with Debian 13's onnx checker and
+#                       ONNX Runtime 1.21 in the chroot /opt/kdtools-trixie (created on first use; needs root)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
 #   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
@@ -28,6 +30,7 @@ rid() {
 build() {
   kd_ensure_dotnet
   kd_ensure_libstdcxx
+  kd_ensure_onnx_proto
   kd_ensure_pwsh
   kd_ensure_pester
   local r; r=$(rid)
@@ -93,6 +96,13 @@ run_parity() {
   return $status
 }
 
+run_onnx_check() {
+  local folder=artifacts/onnx-check
+  rm -rf "$folder"; mkdir -p "$folder"
+  dotnet build bench/KdTools.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
+  dotnet run --project bench/KdTools.Bench -c Release --no-build -- onnx-check "$folder"
+}
+
 run_bench() {
   kd_ensure_python_torch
   dotnet build bench/KdTools.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
@@ -104,10 +114,11 @@ case "${1:-build}" in
   demo) build; pwsh_file examples/quickstart.ps1 ;;
   test) build; kd_ensure_python_torch; kd_ensure_sweep_hosts; run_tests ;;
   parity) build; kd_ensure_python_torch; run_parity ;;
+  onnx-check) build; kd_ensure_trixie_chroot; run_onnx_check ;;
   bench)
     shift; build
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
   fuzz) shift; run_fuzz "$@" ;;
-  -h|--help|help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|bench|fuzz]" >&2; exit 2 ;;
+  -h|--help|help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz]" >&2; exit 2 ;;
 esac

@@ -10,6 +10,14 @@ kd_need_root() {
   fi
 }
 
+# The Debian mirror apt already uses (the first .../debian URI of its sources), or deb.debian.org.
+kd_debian_mirror() {
+  local mirror
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+    | grep -oE 'https?://[^ ]+/debian/?( |$)' | awk 'NR == 1 {print $1}') || true
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
 # TorchSharp 0.107's native library needs GLIBCXX_3.4.32 (GCC 13's libstdc++).
 # Debian 12 ships GCC 12, so take libstdc++6 from Debian 13 while bookworm stays the default release.
 kd_ensure_libstdcxx() {
@@ -24,9 +32,7 @@ kd_ensure_libstdcxx() {
   fi
   kd_need_root "installing libstdc++6 from Debian 13 (trixie)" "add trixie main to apt sources and 'apt-get install -t trixie libstdc++6'"
   local mirror
-  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
-    | grep -oE 'https?://[^ ]+/debian/?( |$)' | awk 'NR == 1 {print $1}') || true
-  mirror=${mirror:-http://deb.debian.org/debian}
+  mirror=$(kd_debian_mirror)
   echo "build.sh: installing libstdc++6 from Debian 13 (trixie) via $mirror (TorchSharp needs GLIBCXX_3.4.32)"
   cat > /etc/apt/sources.list.d/kdtools-trixie.sources <<SRC
 Types: deb
@@ -54,6 +60,66 @@ kd_ensure_python_torch() {
   echo "build.sh: installing ${missing[*]} for the PyTorch side of the parity tests and the benchmark"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The ONNX schema (onnx.proto) from which the build generates KdTools' ONNX protobuf types (src/KdTools.Core's
+# GenerateOnnxTypes target, with protoc from the Google.Protobuf.Tools package). Debian's libonnx-dev ships it.
+kd_ensure_onnx_proto() {
+  [ -f /usr/include/onnx/onnx.proto ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "build.sh: onnx.proto is missing. Install your distribution's ONNX headers (Debian: libonnx-dev) or build with -p:OnnxProto=/path/to/onnx.proto." >&2
+    exit 1
+  fi
+  kd_need_root "installing libonnx-dev (the onnx.proto schema of ONNX export)" "apt-get install libonnx-dev"
+  echo "build.sh: installing libonnx-dev (onnx.proto, the schema of ONNX export)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq libonnx-dev >/dev/null
+}
+
+# Debian 13 (trixie) in a chroot at /opt/kdtools-trixie: PyTorch 2.6 for the bench's second PyTorch column, and the
+# ONNX checker (python3-onnx) and ONNX Runtime 1.21 (python3-onnxruntime) for ./build.sh onnx-check, the check of
+# KdTools' ONNX files outside .NET. Built once in a .partial folder, renamed when complete: debootstrap's minimal base
+# from the mirror apt already uses, then the packages by apt inside it (debootstrap's own --include does not resolve
+# virtual dependencies such as onnxruntime's libre2-11-absl20240722). An interrupted build continues from the partial
+# folder; an existing chroot only gets the packages it lacks.
+KD_TRIXIE_ROOT=/opt/kdtools-trixie
+kd_ensure_trixie_chroot() {
+  local root=$KD_TRIXIE_ROOT packages=(python3-torch libopenblas0-pthread python3-onnx python3-onnxruntime python3-numpy)
+  local missing=() package
+  for package in "${packages[@]}"; do
+    dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed ||
+      missing+=("$package")
+  done
+  [ -x "$root/usr/bin/python3" ] && [ ${#missing[@]} -eq 0 ] && return 0
+  kd_need_root "creating or completing the Debian 13 chroot $root (${missing[*]})" \
+    "debootstrap --variant=minbase trixie $root, then apt-get install ${packages[*]} inside it"
+  if [ -x "$root/usr/bin/apt-get" ]; then
+    echo "build.sh: installing ${missing[*]} into the Debian 13 chroot $root"
+    kd_chroot_install "$root" "${missing[@]}"
+    return 0
+  fi
+  local mirror; mirror=$(kd_debian_mirror)
+  if [ ! -x "$root.partial/usr/bin/apt-get" ]; then
+    command -v debootstrap >/dev/null 2>&1 ||
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq debootstrap >/dev/null
+    echo "build.sh: creating the Debian 13 chroot $root from $mirror (several minutes, once)"
+    rm -rf "$root.partial"
+    debootstrap --variant=minbase trixie "$root.partial" "$mirror" >/dev/null
+  fi
+  echo "build.sh: installing ${packages[*]} into the Debian 13 chroot"
+  kd_chroot_install "$root.partial" "${packages[@]}"
+  mv "$root.partial" "$root"
+}
+
+# apt-get install in a chroot, in a private mount namespace (its /proc gone when done); finishes an interrupted install.
+kd_chroot_install() {
+  local root=$1; shift
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # dpkg --configure -a may fail on what an interrupted install left unresolved; apt-get -f install then resolves it.
+  unshare -m sh -c "mount -t proc proc '$root/proc' && { chroot '$root' dpkg --configure -a >/dev/null 2>&1 || true; } &&
+    chroot '$root' apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive chroot '$root' apt-get -f install -y -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive chroot '$root' apt-get install -y -qq --no-install-recommends $* >/dev/null"
 }
 
 # AFL++ (Debian's afl++), for `./build.sh fuzz` only: the coverage-guided campaigns over the readers (docs/fuzzing.md).

@@ -9,14 +9,14 @@ internal sealed record BenchOptions(
 {
     /// <summary>The benchmark's parts, in the order they run; <c>--parts</c> picks some.</summary>
     public static readonly string[] AllParts =
-        ["end-to-end", "augmentation", "pairs", "methods", "head", "segmentation", "streaming", "sweep"];
+        ["end-to-end", "augmentation", "pairs", "methods", "head", "segmentation", "streaming", "sweep", "onnx"];
 
     public bool Runs(string part) => Parts.Contains(part);
 
     public const string Usage =
         "usage: ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] " +
         "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N] [--stream-images N] [--sweep-images N] " +
-        "[--parts end-to-end,augmentation,pairs,methods,head,segmentation,streaming,sweep]";
+        "[--parts end-to-end,augmentation,pairs,methods,head,segmentation,streaming,sweep,onnx]";
 
     private static readonly string[] Flags = ["--quick", "--no-pytorch"];
     private static readonly string[] Valued =

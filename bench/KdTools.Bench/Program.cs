@@ -5,6 +5,9 @@ using TorchSharp;
 
 // ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] [--methods A,B] [--threads N]
 // Prints JSON lines: KdTools' measurements, then PyTorch's (bench_torch.py), then KdTools/PyTorch ratios. See bench/README.md.
+// ./build.sh onnx-check: the ONNX files of every architecture checked by Python's onnx and onnxruntime (not a benchmark).
+if (args.Length == 2 && args[0] == "onnx-check") return OnnxCheck.Run(args[1]);
+
 BenchOptions options;
 IReadOnlyList<string> methodNames;
 try
@@ -56,6 +59,7 @@ if (options.Runs("segmentation")) Print(SegmentationStepBenchmark.Run(options));
 if (options.Runs("streaming"))
     foreach (var streaming in StreamingBenchmark.Run(options)) Print(streaming);
 if (options.Runs("sweep")) Print(SweepBenchmark.Run(options));
+if (options.Runs("onnx")) OnnxBenchmark.Run(options);
 
 if (options.SkipPyTorch) return 0;
 var root = PyTorchReference.FindRepositoryRoot();

@@ -109,4 +109,13 @@ public static class KdErrorIds
     public const string SweepLedgerUnreadable = "KdTools.Sweep.LedgerUnreadable";
     public const string ModelNotLocal = "KdTools.Model.NotLocal";
     public const string LossShapeMismatch = "KdTools.Loss.ShapeMismatch";
+
+    /// <summary>A network cannot be written as ONNX (a layer or setting the exporter does not know, no known input size).</summary>
+    public const string ExportUnsupported = "KdTools.Export.Unsupported";
+
+    /// <summary>A model run by ONNX Runtime (an imported .onnx file) was asked to train, or to teach.</summary>
+    public const string ModelInferenceOnly = "KdTools.Model.InferenceOnly";
+
+    /// <summary>ONNX Runtime failed to run a loaded ONNX model on a batch (a model from elsewhere with a broken graph).</summary>
+    public const string ModelRunFailed = "KdTools.Model.RunFailed";
 }

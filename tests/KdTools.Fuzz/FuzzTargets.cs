@@ -2,6 +2,7 @@ using System.Text;
 using KdTools.Core;
 using KdTools.Core.Checkpoints;
 using KdTools.Core.Data;
+using KdTools.Core.Data.Download;
 using KdTools.Core.Models;
 using KdTools.Core.Training;
 using static TorchSharp.torch;
@@ -157,7 +158,104 @@ public static class FuzzTargets
             MemoryFactor = 4 * 1100,
             Instrument = ["StbImageSharp.dll"],
         },
+        new()
+        {
+            Name = "archive",
+            Description = "SafeTarGz.Extract of a downloaded .tar.gz into a fresh folder (Save-KdDataset): names, entry types, sizes",
+            Run = input => SafeTarGz.Extract(input.Write("archive.tar.gz", input.Bytes), Path.Combine(input.Scratch, "out"), null, default),
+            Seeds = ArchiveSeeds,
+            MemoryFactor = 64,
+        },
+        new()
+        {
+            Name = "plan-cells",
+            Description = "ExactValue.Convert of every cell of a CSV plan to its column's type (Import-Csv plan.csv | Invoke-Distillation)",
+            Run = input => ConvertPlan(input.Bytes),
+            Seeds = PlanSeeds,
+            Refusal = e => e is FormatException,
+            MemoryFactor = 64,
+        },
     ];
+
+    /// <summary>The plan columns whose cells the cmdlets convert with ExactValue, and the types they convert them to.</summary>
+    private static readonly (string Column, Type Type)[] PlanColumns =
+    [
+        ("Epochs", typeof(int)), ("BatchSize", typeof(int)), ("LearningRate", typeof(double)), ("Momentum", typeof(double)),
+        ("Nesterov", typeof(bool)), ("WeightDecay", typeof(double)), ("LrSchedule", typeof(LearningRateScheduleKind)),
+        ("LrMilestones", typeof(double[])), ("LrDecay", typeof(double)), ("Seed", typeof(long)), ("NoAugment", typeof(bool)),
+        ("UseBest", typeof(bool)), ("KdWeight", typeof(double)),
+    ];
+
+    /// <summary>
+    /// A plan's cells as the cmdlets see them: PowerShell's Import-Csv splits the rows (CsvHelper stands in for it here;
+    /// a row it cannot split is not the cmdlets' input), then each non-empty cell of a known column goes through
+    /// ExactValue to its parameter's type. A FormatException is the documented refusal (the cmdlets report it as
+    /// KdTools.Training.SettingInvalid naming the column and row).
+    /// </summary>
+    private static void ConvertPlan(byte[] bytes)
+    {
+        using var reader = new StreamReader(new MemoryStream(bytes));
+        using var parser = new CsvHelper.CsvParser(reader, System.Globalization.CultureInfo.InvariantCulture);
+        string[]? header = null;
+        FormatException? first = null;
+        try
+        {
+            while (parser.Read())
+            {
+                var record = parser.Record ?? [];
+                if (header is null) { header = record; continue; }
+                for (int i = 0; i < record.Length && i < header.Length; i++)
+                {
+                    var column = PlanColumns.FirstOrDefault(c => c.Column.Equals(header[i].Trim(), StringComparison.OrdinalIgnoreCase));
+                    if (column.Type is null || record[i].Length == 0) continue;
+                    try
+                    {
+                        var value = ExactValue.Convert(record[i], column.Type);
+                        if (!column.Type.IsInstanceOfType(value))
+                            throw new InvalidOperationException($"ExactValue gave a {value.GetType()} for a {column.Type}");
+                    }
+                    catch (FormatException e)
+                    {
+                        first ??= e;
+                    }
+                }
+            }
+        }
+        catch (CsvHelper.CsvHelperException)
+        {
+            return;
+        }
+        if (first is not null) throw first;
+    }
+
+    private static IEnumerable<(string, byte[])> ArchiveSeeds()
+    {
+        static byte[] TarGz(params (string Name, byte[]? Data)[] entries)
+        {
+            var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+                foreach (var (name, data) in entries)
+                {
+                    var entry = new System.Formats.Tar.PaxTarEntry(
+                        data is null ? System.Formats.Tar.TarEntryType.Directory : System.Formats.Tar.TarEntryType.RegularFile, name);
+                    if (data is not null) entry.DataStream = new MemoryStream(data);
+                    tar.WriteEntry(entry);
+                }
+            return output.ToArray();
+        }
+        yield return ("cifar.tar.gz", TarGz(("cifar-10-batches-bin/", null), ("cifar-10-batches-bin/batches.meta.txt", "airplane\nautomobile\n"u8.ToArray()),
+            ("cifar-10-batches-bin/test_batch.bin", ImageBytes.Pattern(3073))));
+        yield return ("flat.tar.gz", TarGz(("./a.txt", "a"u8.ToArray()), ("b/c/d.bin", [1, 2, 3])));
+    }
+
+    private static IEnumerable<(string, byte[])> PlanSeeds()
+    {
+        yield return ("plan.csv", Encoding.UTF8.GetBytes(
+            "Student,Method,Options,Epochs,LearningRate,Nesterov,LrSchedule,LrMilestones,Seed,KdWeight\n" +
+            "resnet8,KD,Temperature=4;Alpha=0.9,2,0.05,true,MultiStep,\"0.5,0.75\",1,\n" +
+            "resnet20,FitNet,,3,1e-2,0,Poly,,42,0.9\n"));
+    }
 
     public static FuzzTarget Get(string name) =>
         All.FirstOrDefault(t => t.Name.Equals(name, StringComparison.OrdinalIgnoreCase))

@@ -70,10 +70,6 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
     [ValidateRange(1, 16)]
     public int[]? Stage { get; set; }
 
-    /// <summary>DIH's head recipe over 30 epochs unless -Recipe names another.</summary>
-    protected override TrainingSettings RecipeSettings(string studentArchitecture) =>
-        IsExplicit(nameof(Recipe)) ? base.RecipeSettings(studentArchitecture) : HeadFineTuning.DefaultSettings();
-
     protected override void BeginProcessing() => _data = ResolveDataset(Dataset).Dataset;
 
     protected override void ProcessRecord()
@@ -81,8 +77,18 @@ public sealed class AddIntermediateHeadCommand : KdTrainingCmdlet
         var data = _data;
         // One bad teacher in the pipeline is that item's error; the others still get their heads.
         if (!TryResolveModel(Teacher.Value, "Teacher", out var teacher, out _)) return;
-        var settings = BuildSettings(teacher.Architecture);
-        var result = Train((logger, progress) => HeadFineTuning.Run(teacher.Network, Stage, data, settings, logger, progress, Cancellation, Force, ResumePath),
+        var result = Train((logger, progress) => HeadFineTuning.Run(new HeadFineTuningRequest
+            {
+                Network = teacher.Network,
+                Dataset = data,
+                Stages = Stage,
+                Recipe = RecipeName,
+                Overrides = Overrides(),
+                ResumeFrom = ResumePath,
+                StartOver = Force,
+                Logger = logger,
+                Progress = progress,
+            }, Cancellation),
             $"Training heads on {teacher.Architecture}", teacher.Architecture);
         WriteObject(new KdModel(result.Network, teacher.Role)
         {

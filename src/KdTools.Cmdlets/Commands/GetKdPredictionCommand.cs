@@ -21,8 +21,8 @@ namespace KdTools.Cmdlets.Commands;
 /// carry the true Label.</para>
 /// <para>Image files are decoded and resized exactly as Get-KdDataset reads an image folder (RGB, antialiased bilinear
 /// to -ImageSize) and normalised with the statistics the model was trained with. A folder stands for the images in it
-/// (PNG, JPEG, BMP, TGA, GIF), in name order. Class names come from -ClassName, else from the dataset, else they are
-/// the class indices.</para>
+/// (PNG, JPEG, BMP, TGA, GIF), in name order. Class names come from -ClassName, else from the dataset, else from an
+/// ONNX file's class_names (Save-KdModel -ClassNames), else they are the class indices.</para>
 /// <para>An image that cannot be read is a non-terminating error; the others are still classified. A model without
 /// recorded normalisation (a PyTorch state dict imported without -Mean and -Std) or a dataset of another class count
 /// stops the cmdlet before any image is read.</para>
@@ -141,7 +141,7 @@ public sealed class GetKdPredictionCommand : KdCmdlet
         if (ClassName is not null && ClassName.Length != _model.Classes)
             Fail(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
                 $"-ClassName gives {ClassName.Length} names but {_model.Architecture} has {_model.Classes} classes", ClassName);
-        _classNames = ClassName ?? _data?.ClassNames;
+        _classNames = ClassName ?? _data?.ClassNames ?? ExportedClassNames(_model);
         RequireTaskOutput();
 
         // The model's own statistics; a dataset's only stand in for a model that records none.
@@ -262,6 +262,22 @@ public sealed class GetKdPredictionCommand : KdCmdlet
         Label = prediction.Label is { } label ? ClassLabel((int)label) : "",
         Model = _model.Architecture,
     };
+
+    /// <summary>The class names an ONNX export records (Save-KdModel -ClassNames), when they fit the model.</summary>
+    private static IReadOnlyList<string>? ExportedClassNames(KdModel model)
+    {
+        if (model.Network is not KdTools.Core.Export.OnnxRuntimeNet onnx
+            || !onnx.Metadata.TryGetValue(KdTools.Core.Export.OnnxMetadata.ClassNames, out var text)) return null;
+        try
+        {
+            var names = System.Text.Json.JsonSerializer.Deserialize<string[]>(text);
+            return names?.Length == model.Classes ? names : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     private string ClassLabel(int index) => _classNames?[index] ?? index.ToString(CultureInfo.InvariantCulture);
 

@@ -13,15 +13,18 @@ namespace KdTools.Cmdlets.Commands;
 /// <para>-Recipe on New-Teacher, Invoke-Distillation and Add-IntermediateHead starts a run from one; every parameter
 /// given explicitly overrides the recipe's value, and the run records the recipe. Milestones are fractions of the
 /// epochs (Milestones), so -Recipe RepDistiller -Epochs 24 decays at epochs 15, 18 and 21. A recipe may give a
-/// lightweight student (MobileNet, ShuffleNet) a lower learning rate (LightweightLearningRate). Default is what the
-/// training cmdlets use unless told otherwise (Add-IntermediateHead: DIH's recipe over 30 epochs).</para>
+/// lightweight student (MobileNetV2, ShuffleV1, ShuffleV2) a lower learning rate (LightweightLearningRate).</para>
+/// <para>Default is what the training cmdlets use when -Recipe is not given, and it has one row per task: the dataset's
+/// task picks it. Classification: RepDistiller's optimizer, schedule shape and augmentation over 10 epochs, lr 0.01
+/// for a lightweight student. Segmentation: SKD's optimizer (lr 0.01, weight decay 1e-4), poly schedule, batch 8 and
+/// random scale, crop and flip over 10 epochs. Add-IntermediateHead uses DIH's recipe over 30 epochs instead.</para>
 /// <para>An unknown name without wildcards is a KdTools.Recipe.Unknown error that lists the known ones.</para>
 /// </remarks>
 /// <example>
 /// <code>
 /// Get-KdRecipe
 /// </code>
-/// <para>Every recipe with its epochs, learning rate, batch size and schedule.</para>
+/// <para>Every recipe with its task, epochs, learning rate, batch size and schedule, the default of each task first.</para>
 /// </example>
 /// <example>
 /// <code>
@@ -62,6 +65,7 @@ public sealed class GetKdRecipeCommand : KdCmdlet
             WriteObject(new KdRecipeInfo
             {
                 Name = recipe.Name,
+                Task = recipe.Task.ToString(),
                 Epochs = s.Epochs,
                 LearningRate = s.LearningRate,
                 LightweightLearningRate = recipe.LightweightLearningRate ?? double.NaN,

@@ -3,12 +3,18 @@ using System.Management.Automation;
 using KdTools.Cmdlets.Infrastructure;
 using KdTools.Core;
 using KdTools.Core.Checkpoints;
+using KdTools.Core.Export;
 using KdTools.Core.Models;
 
 namespace KdTools.Cmdlets.Commands;
 
-/// <summary>Loads a model from a KdTools checkpoint or from a state dict that PyTorch saved.</summary>
+/// <summary>Loads a model from a KdTools checkpoint, a state dict that PyTorch saved, or an ONNX file.</summary>
 /// <remarks>
+/// <para>An .onnx file (Save-KdModel student.onnx) is run by ONNX Runtime: Measure-Student and Get-KdPrediction take it
+/// like any model, with Runtime OnnxRuntime and their latency measured in ONNX Runtime; it cannot be trained, fine-tuned
+/// or used as a teacher (KdTools.Model.InferenceOnly). A KdTools export says what it holds; an ONNX file from elsewhere
+/// needs -Mean and -Std (and -Classes when its output width is not fixed). A truncated or damaged file is
+/// KdTools.Checkpoint.Corrupt naming it.</para>
 /// <para>A KdTools checkpoint (Save-KdModel, -CheckpointDirectory) names its architecture, class count and input
 /// normalisation. A state dict written by PyTorch with safetensors.torch.save_file(model.state_dict(), path), under the
 /// reference key names (RepDistiller's models, whose attribute names KdTools' architectures keep), does not: name it
@@ -46,11 +52,19 @@ namespace KdTools.Cmdlets.Commands;
 /// </code>
 /// <para>Loads a teacher trained in PyTorch, with the normalisation it was trained with.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// New-Teacher resnet8 -Dataset $data -Epochs 1 | Save-KdModel ./model.onnx
+/// Import-KdModel ./model.onnx | Measure-Student -Dataset $data | Select-Object Model, Runtime, Top1, LatencyMs
+/// </code>
+/// <para>Exports a model to ONNX and measures it as ONNX Runtime runs it.</para>
+/// </example>
 [Cmdlet(VerbsData.Import, "KdModel")]
 [OutputType(typeof(KdModel))]
 public sealed class ImportKdModelCommand : KdCmdlet
 {
-    /// <summary>The safetensors file(s) to load; wildcards are expanded. Takes FullName from Get-ChildItem.</summary>
+    /// <summary>The safetensors or .onnx file(s) to load; wildcards are expanded. Takes FullName from Get-ChildItem.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     public string[] Path { get; set; } = [];
@@ -110,6 +124,15 @@ public sealed class ImportKdModelCommand : KdCmdlet
     {
         foreach (var file in ResolveFiles())
         {
+            if (ModelLoading.IsOnnx(file))
+            {
+                if (TryInvoke(() => LoadOnnx(file), file, out var onnx))
+                {
+                    WriteVerbose($"Loaded {onnx.Architecture} ({onnx.Classes} classes) from the ONNX file '{file}'; ONNX Runtime runs it.");
+                    WriteObject(onnx);
+                }
+                continue;
+            }
             var request = new ModelImportRequest
             {
                 Path = file,
@@ -122,6 +145,27 @@ public sealed class ImportKdModelCommand : KdCmdlet
             Report(imported, file);
             WriteObject(ModelLoading.FromImport(imported, Role, file, Mean, Std));
         }
+    }
+
+    private KdModel LoadOnnx(string file)
+    {
+        if (SkipClassifier)
+            throw new KdException(KdErrorIds.ModelInferenceOnly, KdErrorKind.InvalidArgument,
+                $"'{file}' is an ONNX model, which ONNX Runtime only runs: it cannot be fine-tuned, so -SkipClassifier does not apply; " +
+                "import its safetensors checkpoint instead", file);
+        var network = OnnxRuntimeNet.Load(new OnnxLoadRequest
+        {
+            Path = file,
+            Classes = Classes,
+            Normalization = Mean is null ? null : new KdTools.Core.Data.InputNormalization(Mean, Std!),
+        });
+        if (Architecture is not null && network.Metadata.TryGetValue(CheckpointMetadata.Architecture, out var saved)
+            && !saved.Equals(Architecture, StringComparison.OrdinalIgnoreCase))
+        {
+            network.Dispose();
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidArgument, $"'{file}' holds a {saved}, not a {Architecture}", file);
+        }
+        return ModelLoading.FromOnnx(network, Role);
     }
 
     /// <summary>The files the -Path values name; a value that names nothing is a non-terminating error.</summary>

@@ -84,6 +84,19 @@ namespace KdTools.Cmdlets.Commands;
 /// them), keeping checkpoints named after the run: KD-resnet8-…-last.safetensors after every epoch (what -Resume
 /// continues from after a stop) and KD-resnet8-…-best.safetensors.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $data = Get-KdDataset -Synthetic -Classes 4 -TrainCount 128 -TestCount 64 -ImageSize 16
+/// $teacher = New-Teacher resnet8 -Dataset $data -Epochs 1
+/// $plan = 'KD', 'CE' | ForEach-Object { [pscustomobject]@{ Student = 'resnet8'; Method = $_; Epochs = 1 } }
+/// $plan | Invoke-Distillation -Teacher $teacher -Dataset $data -ResultPath ./sweep.csv | Format-Table Method, Status, Top1
+/// $plan | Invoke-Distillation -Teacher $teacher -Dataset $data -ResultPath ./sweep.csv | Format-Table Method, Status, Top1
+/// Import-Csv ./sweep.csv | Format-Table Status, Method, Top1, Checkpoint
+/// </code>
+/// <para>A resumable sweep: the ledger sweep.csv records each row as it starts and ends. The second command finds both
+/// rows completed and runs nothing (Status Skipped: the runs as the ledger recorded them); after a crash or a failed
+/// row it would resume or rerun only those.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Distillation", DefaultParameterSetName = TeacherSet)]
 [OutputType(typeof(KdRun))]
 public sealed class InvokeDistillationCommand : KdTrainingCmdlet
@@ -203,23 +216,21 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     {
         var teacherArgument = ParameterSetName == PlanSet ? ReadPlan() : Teacher;
         var data = _data;
-        var descriptor = Invoke(() => MethodRegistry.Get(Method), Method);
         var (studentNetwork, architecture) = StudentNetwork();
-        var settings = BuildSettings(architecture);
         if (!TryTeacher(teacherArgument, out var given)) return;
-        var teacher = descriptor.NeedsTeacher ? given : null;
         var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
-        var activity = $"{descriptor.Name}: {teacher?.Architecture ?? "no teacher"} → {architecture}";
+        var activity = $"{Method}: {given?.Architecture ?? "no teacher"} → {architecture}";
         var request = new DistillationRequest
         {
             Dataset = data,
             StudentArchitecture = architecture,
             Student = studentNetwork,
-            Teacher = teacher?.Network,
-            MethodName = descriptor.Name,
+            Teacher = given?.Network,
+            MethodName = Method,
             MethodOptions = options,
             KdWeight = KdWeight,
-            Settings = settings,
+            Recipe = RecipeName,
+            Overrides = Overrides(),
             ResumeFrom = ResumePath,
             StartOver = Force,
         };
@@ -245,6 +256,8 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             if (outcome.Action == SweepAction.Resumed) WriteVerbose($"Resumed from '{outcome.Entry.Checkpoint}': {outcome.Key}");
             result = outcome.Result!;
         }
+        // The teacher column names the teacher the method learned from: none for a teacher-free method (CE, BYOT).
+        var teacher = result.Teacher is null ? null : given;
         WriteObject(RunFrom(result, teacher, given, data));
     }
 

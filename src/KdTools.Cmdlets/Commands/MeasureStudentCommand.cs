@@ -70,7 +70,6 @@ public sealed class MeasureStudentCommand : KdCmdlet
 {
     private KdDataset _data = null!;
     private KdModel? _teacher;
-    private TorchSharp.torch.Device _device = null!;
 
     /// <summary>
     /// What to measure: a model (New-Teacher, New-Student, Import-KdModel, Add-IntermediateHead), a run from
@@ -115,50 +114,54 @@ public sealed class MeasureStudentCommand : KdCmdlet
     {
         _data = ResolveDataset(Dataset).Dataset;
         _teacher = Teacher is null ? null : ResolveModel(Teacher, "Teacher");
-        if (_teacher is not null && _teacher.Classes != _data.Classes)
-            Fail(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
-                $"the teacher {_teacher.Architecture} has {_teacher.Classes} classes but dataset '{_data.Name}' has {_data.Classes}: " +
-                "agreement between models of different class counts means nothing; pass a teacher trained on this dataset", _teacher);
-        _device = Invoke(() => Devices.Resolve(Device), Device);
+        // A -Teacher or -Device that cannot serve is configuration: it stops the cmdlet before any model is measured.
+        if (_teacher is not null) Invoke(() => Measurement.RequireTeacher(_teacher.Network, _data), _teacher);
+        Invoke(() => Devices.Resolve(Device), Device);
     }
 
     protected override void ProcessRecord()
     {
         if (!TryResolveModel(InputObject, "Student", out var model, out var run)) return;
         var teacher = _teacher ?? run?.TeacherModel;
-        if (model.Classes != _data.Classes)
+        var request = new MeasurementRequest
         {
-            WriteKdError(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
-                $"{model.Architecture} has {model.Classes} classes but dataset '{_data.Name}' has {_data.Classes}; " +
-                "measure it on the dataset it was trained for", model);
+            Model = model.Network,
+            Dataset = _data,
+            Teacher = teacher?.Network,
+            BatchSize = BatchSize,
+            Timing = !NoTiming,
+            Device = Device,
+            Logger = CreateLogger(),
+        };
+        bool measured = TryInvoke(() => Measurement.Run(request, Cancellation), model, out var result);
+        FlushLog();
+        if (!measured) return;
+        if (result.Segmentation is { } segmentation)
+        {
+            WriteObject(new KdSegmentationMeasurement
+            {
+                Model = model.Architecture,
+                Role = model.Role,
+                Method = run?.Method ?? model.TrainedWith,
+                Teacher = teacher?.Architecture ?? "",
+                Dataset = _data.Name,
+                Count = result.Count,
+                Pixels = segmentation.Pixels,
+                MeanIoU = segmentation.MeanIoU,
+                PixelAccuracy = segmentation.PixelAccuracy,
+                ClassIoU = segmentation.FormatClassIoU(_data.ClassNames),
+                Loss = segmentation.Loss,
+                TeacherAgreement = segmentation.TeacherAgreement,
+                Parameters = model.Parameters,
+                Runtime = model.Runtime,
+                LatencyMs = result.Speed?.MillisecondsPerImage ?? double.NaN,
+                ImagesPerSecond = result.Speed?.ImagesPerSecond ?? double.NaN,
+                Epochs = run?.Epochs ?? model.TrainedEpochs,
+                Options = run?.Options ?? "",
+            });
             return;
         }
-        if (teacher is not null && teacher.Classes != model.Classes)
-        {
-            WriteKdError(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
-                $"{model.Architecture} has {model.Classes} classes but its teacher {teacher.Architecture} has {teacher.Classes}", model);
-            return;
-        }
-
-        foreach (var (network, role) in new[] { (model.Network, "model"), (teacher?.Network, "teacher") })
-            if (network is not null && InputChecks.SizeWarning(network, _data.Height, _data.Width, $"dataset '{_data.Name}'", role) is { } warning)
-                WriteWarning(warning);
-        model.Network.to(_device);
-        teacher?.Network.to(_device);
-        if (!TryInvoke(() => RequireDatasetTask(model, teacher), model, out _)) return;
-        if (_data.Task == PredictionTask.Segmentation)
-        {
-            MeasureSegmentation(model, run, teacher);
-            return;
-        }
-        if (!TryInvoke(() => Evaluator.EvaluateExits(model.Network, _data.Test, _data.Normalization, _device, BatchSize,
-                teacher?.Network, Cancellation), model, out var exits))
-            return;
-        LatencyResult? speed = null;
-        if (!NoTiming && !TryInvoke(() => LatencyMeter.Measure(model.Network, _data.Channels, _data.Height, _data.Width, _device, BatchSize),
-                model, out speed))
-            return;
-        foreach (var (exit, result) in exits)
+        foreach (var (exit, scores) in result.Exits)
         {
             WriteObject(new KdMeasurement
             {
@@ -168,58 +171,20 @@ public sealed class MeasureStudentCommand : KdCmdlet
                 Teacher = teacher?.Architecture ?? "",
                 Exit = exit,
                 Dataset = _data.Name,
-                Count = result.Count,
-                Top1 = result.Top1,
-                Top5 = result.Top5,
-                Loss = result.Loss,
-                TeacherAgreement = result.TeacherAgreement,
+                Count = scores.Count,
+                Top1 = scores.Top1,
+                Top5 = scores.Top5,
+                Loss = scores.Loss,
+                TeacherAgreement = scores.TeacherAgreement,
                 Parameters = model.Parameters,
-                LatencyMs = speed?.MillisecondsPerImage ?? double.NaN,
-                ImagesPerSecond = speed?.ImagesPerSecond ?? double.NaN,
+                Runtime = model.Runtime,
+                LatencyMs = result.Speed?.MillisecondsPerImage ?? double.NaN,
+                ImagesPerSecond = result.Speed?.ImagesPerSecond ?? double.NaN,
                 BestTop1 = run?.BestTop1 ?? model.BestTop1,
                 BestEpoch = run?.BestEpoch ?? model.BestEpoch,
                 Epochs = run?.Epochs ?? model.TrainedEpochs,
                 Options = run?.Options ?? "",
             });
         }
-    }
-
-    /// <summary>The model and its teacher must predict what the dataset labels (a class per image, or per pixel).</summary>
-    private bool RequireDatasetTask(KdModel model, KdModel? teacher)
-    {
-        TaskCompatibility.RequireNetwork(model.Network, "model", _data.Task, _data.Name);
-        if (teacher is not null) TaskCompatibility.RequireNetwork(teacher.Network, "teacher", _data.Task, _data.Name);
-        return true;
-    }
-
-    private void MeasureSegmentation(KdModel model, KdRun? run, KdModel? teacher)
-    {
-        if (!TryInvoke(() => SegmentationEvaluator.Evaluate(model.Network, _data.Test, _data.Normalization, _device, BatchSize,
-                teacher?.Network, Cancellation), model, out var scores))
-            return;
-        LatencyResult? speed = null;
-        if (!NoTiming && !TryInvoke(() => LatencyMeter.Measure(model.Network, _data.Channels, _data.Height, _data.Width, _device, BatchSize),
-                model, out speed))
-            return;
-        WriteObject(new KdSegmentationMeasurement
-        {
-            Model = model.Architecture,
-            Role = model.Role,
-            Method = run?.Method ?? model.TrainedWith,
-            Teacher = teacher?.Architecture ?? "",
-            Dataset = _data.Name,
-            Count = _data.Test.Count,
-            Pixels = scores.Pixels,
-            MeanIoU = scores.MeanIoU,
-            PixelAccuracy = scores.PixelAccuracy,
-            ClassIoU = scores.FormatClassIoU(_data.ClassNames),
-            Loss = scores.Loss,
-            TeacherAgreement = scores.TeacherAgreement,
-            Parameters = model.Parameters,
-            LatencyMs = speed?.MillisecondsPerImage ?? double.NaN,
-            ImagesPerSecond = speed?.ImagesPerSecond ?? double.NaN,
-            Epochs = run?.Epochs ?? model.TrainedEpochs,
-            Options = run?.Options ?? "",
-        });
     }
 }

@@ -93,14 +93,14 @@ public sealed class NewTeacherCommand : KdTrainingCmdlet
 
         var data = ResolveDataset(Dataset).Dataset;
         var architecture = Invoke(() => ArchitectureRegistry.Get(Architecture), Architecture).Name;
-        var settings = BuildSettings(architecture);
         // A teacher is a network trained on the labels alone: the CE method without a teacher.
         var result = Train((logger, progress) => Distillation.Run(new DistillationRequest
         {
             Dataset = data,
             StudentArchitecture = architecture,
             MethodName = "CE",
-            Settings = settings,
+            Recipe = RecipeName,
+            Overrides = Overrides(),
             ResumeFrom = ResumePath,
             StartOver = Force,
             Logger = logger,

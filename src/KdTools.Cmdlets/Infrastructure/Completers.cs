@@ -35,7 +35,7 @@ public sealed class MethodCompleter : RegistryCompleter
 /// <summary>Tab completion of -Recipe from the named recipes.</summary>
 public sealed class RecipeCompleter : RegistryCompleter
 {
-    protected override IEnumerable<(string Name, string Tooltip)> Names => TrainingRecipes.All.Select(r => (r.Name, r.Source));
+    protected override IEnumerable<(string Name, string Tooltip)> Names => TrainingRecipes.All.DistinctBy(r => r.Name).Select(r => (r.Name, r.Source));
 }
 
 /// <summary>Tab completion of -Format from the dataset format registry (a new layout completes without edits here).</summary>

@@ -22,9 +22,11 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     private readonly HashSet<string> _planApplied = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD, SKD) whose settings
-    /// the run starts from: epochs, learning rate and schedule, momentum, Nesterov, weight decay, batch size and
-    /// augmentation. Parameters given explicitly override its values; the run records the recipe.
+    /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD, SKD) whose
+    /// settings the run starts from: epochs, learning rate and schedule, momentum, Nesterov, weight decay, batch size and
+    /// augmentation. Parameters given explicitly override its values; the run records the recipe. Without it the run
+    /// uses the Default recipe of the dataset's task (segmentation: SKD's optimizer, poly schedule, batch 8 and scale
+    /// augmentation over 10 epochs) and of the student (lr 0.01 for MobileNetV2, ShuffleV1 and ShuffleV2).
     /// </summary>
     [Parameter]
     [ArgumentCompleter(typeof(RecipeCompleter))]
@@ -35,28 +37,28 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// they move with them. A method's pre-stages (FitNet's hints, FT's paraphraser, ...) take their epochs from its
     /// options.
     /// </summary>
-    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0, 100_000)]
     public int Epochs { get; set; } = 10;
 
     /// <summary>Training images per SGD step. A smaller batch needs less memory; scale -LearningRate with it.</summary>
-    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(1, 65_536)]
     public int BatchSize { get; set; } = 64;
 
     /// <summary>SGD's base learning rate of the main stage, moved by -LrSchedule.</summary>
     /// <value>
-    /// {default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe; RepDistiller's is 0.01 for a
-    /// lightweight student)
+    /// {default}, the default recipe's; a training cmdlet's default for a lightweight student (MobileNetV2, ShuffleV1,
+    /// ShuffleV2) and on a segmentation dataset is 0.01; another -Recipe brings its own (Get-KdRecipe)
     /// </value>
     [Parameter]
     [ValidateRange(1e-8, 100.0)]
     public double LearningRate { get; set; } = 0.05;
 
     /// <summary>SGD momentum, 0 to 0.999 (0 turns momentum off).</summary>
-    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0.0, 0.999)]
     public double Momentum { get; set; } = 0.9;
@@ -65,12 +67,12 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// Use Nesterov momentum instead of classical momentum (needs -Momentum above 0). -Nesterov:$false turns off a
     /// recipe's Nesterov.
     /// </summary>
-    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     public SwitchParameter Nesterov { get; set; }
 
     /// <summary>L2 weight decay SGD applies to every trained weight (0 turns it off).</summary>
-    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(0.0, 1.0)]
     public double WeightDecay { get; set; } = 5e-4;
@@ -79,7 +81,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// How the main stage's learning rate moves: MultiStep (multiplied by -LrDecay at each of -LrMilestones),
     /// Constant, or Poly (base × (1 − step/steps)^0.9, updated every step). Pre-stages run at a constant rate.
     /// </summary>
-    /// <value>{default}, the recipe's (every recipe's is MultiStep)</value>
+    /// <value>{default}, the recipe's (Poly for SKD's and the segmentation Default)</value>
     [Parameter]
     public LearningRateScheduleKind LrSchedule { get; set; } = LearningRateScheduleKind.MultiStep;
 
@@ -94,7 +96,7 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     public double[]? LrMilestones { get; set; } = [.. new TrainingSettings().Schedule.MilestoneFractions!];
 
     /// <summary>The factor the learning rate is multiplied by at each of -LrMilestones.</summary>
-    /// <value>{default}, the default recipe's; another -Recipe brings its own (Get-KdRecipe)</value>
+    /// <value>{default}, the default recipe's; another -Recipe or task brings its own (Get-KdRecipe)</value>
     [Parameter]
     [ValidateRange(1e-6, 1.0)]
     public double LrDecay { get; set; } = 0.1;
@@ -182,56 +184,28 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// <summary>Parameters given on the command line, from the pipeline, or by a plan row.</summary>
     protected bool IsExplicit(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter) || _planApplied.Contains(parameter);
 
-    /// <summary>The settings the run starts from before explicit parameters: the recipe's for the student.</summary>
-    protected virtual TrainingSettings RecipeSettings(string studentArchitecture) => TrainingRecipes.Get(Recipe).SettingsFor(studentArchitecture);
+    /// <summary>The recipe named on the command line or by a plan row; null lets Core choose the task's default.</summary>
+    protected string? RecipeName => IsExplicit(nameof(Recipe)) ? Recipe : null;
 
-    /// <summary>The run's settings: the recipe's, then every explicitly given parameter on top.</summary>
-    protected TrainingSettings BuildSettings(string studentArchitecture)
+    /// <summary>The settings given explicitly (command line, pipeline or plan row), for Core to put on top of the recipe.</summary>
+    protected TrainingOverrides Overrides() => new()
     {
-        var settings = Invoke(() => RecipeSettings(studentArchitecture), Recipe);
-        if (IsExplicit(nameof(Epochs))) settings = settings with { Epochs = Epochs };
-        if (IsExplicit(nameof(BatchSize))) settings = settings with { BatchSize = BatchSize };
-        if (IsExplicit(nameof(LearningRate))) settings = settings with { LearningRate = LearningRate };
-        if (IsExplicit(nameof(Momentum))) settings = settings with { Momentum = Momentum };
-        if (IsExplicit(nameof(Nesterov))) settings = settings with { Nesterov = Nesterov.IsPresent };
-        if (IsExplicit(nameof(WeightDecay))) settings = settings with { WeightDecay = WeightDecay };
-        if (IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent) settings = settings with { Augmentation = AugmentationPolicy.None, SegmentationAugmentation = SegmentationAugmentationPolicy.None };
-        return settings with
-        {
-            Schedule = Schedule(settings.Schedule),
-            Seed = Seed,
-            Device = Device,
-            Threads = Threads,
-            CheckpointDirectory = CheckpointDirectory is null ? null : ResolvePath(CheckpointDirectory),
-            KeepBestWeights = UseBest,
-        };
-    }
-
-    private LearningRateSchedule Schedule(LearningRateSchedule recipe)
-    {
-        var kind = IsExplicit(nameof(LrSchedule)) ? LrSchedule : recipe.Kind;
-        if (kind != LearningRateScheduleKind.MultiStep)
-        {
-            if (IsExplicit(nameof(LrMilestones)) || IsExplicit(nameof(LrDecay)))
-                Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                    $"-LrMilestones and -LrDecay apply to a multistep schedule, not to {kind}; drop them or use -LrSchedule MultiStep", nameof(LrSchedule));
-            return kind == LearningRateScheduleKind.Constant ? LearningRateSchedule.Constant : LearningRateSchedule.PolyDecay();
-        }
-        var schedule = recipe.Kind == LearningRateScheduleKind.MultiStep ? recipe : new TrainingSettings().Schedule;
-        if (IsExplicit(nameof(LrMilestones)))
-        {
-            var milestones = LrMilestones ?? [];
-            if (milestones.All(m => m >= 1 && m == Math.Floor(m)))
-                schedule = LearningRateSchedule.AtEpochs(schedule.Decay, milestones.Select(m => (int)m).ToArray());
-            else if (milestones.All(m => m is > 0 and < 1))
-                schedule = LearningRateSchedule.AtFractions(schedule.Decay, milestones);
-            else
-                Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                    $"-LrMilestones {string.Join(",", milestones.Select(m => m.ToString(CultureInfo.InvariantCulture)))} mixes kinds: give epochs (whole numbers ≥ 1, e.g. 150,180,210) or fractions of the epochs (in (0, 1), e.g. 0.5,0.75)", nameof(LrMilestones));
-        }
-        if (IsExplicit(nameof(LrDecay))) schedule = schedule with { Decay = LrDecay };
-        return schedule;
-    }
+        Epochs = IsExplicit(nameof(Epochs)) ? Epochs : null,
+        BatchSize = IsExplicit(nameof(BatchSize)) ? BatchSize : null,
+        LearningRate = IsExplicit(nameof(LearningRate)) ? LearningRate : null,
+        Momentum = IsExplicit(nameof(Momentum)) ? Momentum : null,
+        Nesterov = IsExplicit(nameof(Nesterov)) ? Nesterov.IsPresent : null,
+        WeightDecay = IsExplicit(nameof(WeightDecay)) ? WeightDecay : null,
+        LrSchedule = IsExplicit(nameof(LrSchedule)) ? LrSchedule : null,
+        LrMilestones = IsExplicit(nameof(LrMilestones)) ? LrMilestones ?? [] : null,
+        LrDecay = IsExplicit(nameof(LrDecay)) ? LrDecay : null,
+        NoAugment = IsExplicit(nameof(NoAugment)) && NoAugment.IsPresent,
+        Seed = Seed,
+        Device = Device,
+        Threads = Threads,
+        CheckpointDirectory = CheckpointDirectory is null ? null : ResolvePath(CheckpointDirectory),
+        KeepBestWeights = UseBest.IsPresent,
+    };
 
     /// <summary>
     /// Applies a plan row (a CSV row of hyper-parameters) to this cmdlet's <paramref name="columns"/>: each non-empty

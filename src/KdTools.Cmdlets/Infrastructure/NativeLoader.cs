@@ -15,17 +15,17 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
     {
         var folder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
         NativeLoader.LoadFrom(folder);
-        ChartNatives.ResolveFrom(folder);
+        ManagedNatives.ResolveFrom(folder);
     }
 }
 
 /// <summary>
-/// Points SkiaSharp and HarfBuzzSharp (the chart renderer's natives) at the module's folder. Like libtorch's, a
-/// PowerShell host does not find them by itself; unlike libtorch's, loading them up front would not help, because their
-/// file names differ from their sonames, so a later load by name would not match. A resolver maps their import names to
-/// the files instead, and only when a chart is first drawn.
+/// Points SkiaSharp and HarfBuzzSharp (the chart renderer's natives) and ONNX Runtime at the module's folder. Like
+/// libtorch's, a PowerShell host does not find them by itself; unlike libtorch's, loading them up front would not help,
+/// because their file names differ from their sonames, so a later load by name would not match. A resolver maps their
+/// import names to the files instead, and only when a chart is first drawn or an ONNX model first loaded.
 /// </summary>
-internal static class ChartNatives
+internal static class ManagedNatives
 {
     private static bool _registered;
     private static readonly object Gate = new();
@@ -35,17 +35,29 @@ internal static class ChartNatives
         lock (Gate)
         {
             if (_registered) return;
-            foreach (var assembly in new[] { typeof(SkiaSharp.SKImage).Assembly, typeof(HarfBuzzSharp.Blob).Assembly })
+            foreach (var assembly in new[]
+                     {
+                         typeof(SkiaSharp.SKImage).Assembly, typeof(HarfBuzzSharp.Blob).Assembly,
+                         typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly,
+                     })
                 NativeLibrary.SetDllImportResolver(assembly, (name, _, _) => Load(folder, name));
             _registered = true;
         }
     }
 
-    /// <summary>The module's copy of <paramref name="importName"/> ("libSkiaSharp"), or zero to let the runtime search.</summary>
+    /// <summary>
+    /// The module's copy of <paramref name="importName"/> ("libSkiaSharp", or "onnxruntime" for libonnxruntime.so), or
+    /// zero to let the runtime search.
+    /// </summary>
     private static IntPtr Load(string folder, string importName)
     {
-        var file = Path.Combine(folder, importName + (OperatingSystem.IsWindows() ? ".dll" : OperatingSystem.IsMacOS() ? ".dylib" : ".so"));
-        return File.Exists(file) ? NativeLibrary.Load(file) : IntPtr.Zero;
+        var extension = OperatingSystem.IsWindows() ? ".dll" : OperatingSystem.IsMacOS() ? ".dylib" : ".so";
+        foreach (var name in new[] { importName, "lib" + importName })
+        {
+            var file = Path.Combine(folder, name + extension);
+            if (File.Exists(file)) return NativeLibrary.Load(file);
+        }
+        return IntPtr.Zero;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using KdTools.Core;
 using KdTools.Core.Checkpoints;
 using KdTools.Core.Data;
+using KdTools.Core.Export;
 
 namespace KdTools
 {
@@ -140,8 +141,28 @@ namespace KdTools.Cmdlets.Infrastructure
 
     internal static class ModelLoading
     {
-        /// <summary>A KdTools checkpoint (or, with the request's architecture and classes, a PyTorch state dict) as a model.</summary>
-        public static KdModel Load(string path, string role) => FromImport(ModelImport.Load(new ModelImportRequest { Path = path }), role, path);
+        /// <summary>A KdTools checkpoint, or an exported .onnx file (run by ONNX Runtime), as a model.</summary>
+        public static KdModel Load(string path, string role) => IsOnnx(path)
+            ? FromOnnx(OnnxRuntimeNet.Load(new OnnxLoadRequest { Path = path }), role)
+            : FromImport(ModelImport.Load(new ModelImportRequest { Path = path }), role, path);
+
+        /// <summary>Whether <paramref name="path"/> names an ONNX model (by its extension).</summary>
+        public static bool IsOnnx(string path) => string.Equals(System.IO.Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>An ONNX model with what its metadata says about its training.</summary>
+        public static KdModel FromOnnx(OnnxRuntimeNet network, string role)
+        {
+            var p = ModelFile.ReadProvenance(network.Metadata);
+            return new KdModel(network, role)
+            {
+                TrainedWith = p.Method,
+                TrainedOn = p.Dataset,
+                TrainedEpochs = p.Epochs,
+                Top1 = p.TestTop1,
+                Recipe = p.Recipe,
+                Path = network.Path,
+            };
+        }
 
         public static KdModel FromImport(ImportedModel imported, string role, string path, float[]? mean = null, float[]? std = null)
         {

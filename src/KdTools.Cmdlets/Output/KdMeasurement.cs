@@ -22,6 +22,9 @@ public sealed class KdMeasurement
 
     public long Parameters { get; init; }
 
+    /// <summary>What ran the model, and so what LatencyMs and ImagesPerSecond time: TorchSharp or OnnxRuntime.</summary>
+    public string Runtime { get; init; } = "TorchSharp";
+
     /// <summary>Latency: median milliseconds of one forward pass of a single image, after a warm-up (NaN with -NoTiming).</summary>
     public double LatencyMs { get; init; }
 

@@ -51,6 +51,9 @@ public sealed class KdModel
     /// <summary>Test top-1 of each extra exit after its training, "head1=0.41;head2=0.57".</summary>
     public string ExitTop1 { get; init; } = "";
 
+    /// <summary>What runs it: TorchSharp, or OnnxRuntime for an imported .onnx file (which only predicts).</summary>
+    public string Runtime => Network is KdTools.Core.Export.OnnxRuntimeNet ? KdTools.Core.Export.OnnxRuntimeNet.RuntimeName : "TorchSharp";
+
     /// <summary>Checkpoint it was loaded from or saved to, if any.</summary>
     public string Path { get; set; } = "";
 

@@ -4,6 +4,12 @@ namespace KdTools;
 public sealed class KdRecipeInfo
 {
     public string Name { get; init; } = "";
+
+    /// <summary>
+    /// The task whose reference the recipe follows (Classification, Segmentation). Default has one row per task: a run
+    /// with no -Recipe uses its dataset's task's.
+    /// </summary>
+    public string Task { get; init; } = "";
     public int Epochs { get; init; }
     public double LearningRate { get; init; }
 

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>The CIFAR-10/100 binary layout (<see cref="CifarReader"/>).</summary>
+[Registered]
 public sealed class CifarFormat : DatasetFormat
 {
     public override string Name => "Cifar";

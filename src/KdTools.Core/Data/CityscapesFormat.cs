@@ -7,6 +7,7 @@ namespace KdTools.Core.Data;
 /// track, guard rail, …) becomes the ignore label. The train split is <c>train</c>, the test split <c>val</c>. Images are
 /// 2:1, so on a square canvas the lower half is padding (ignored).
 /// </summary>
+[Registered]
 public sealed class CityscapesFormat : DatasetFormat
 {
     public const string ImageFolder = "leftImg8bit", LabelFolder = "gtFine";

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>One image per CSV row (<see cref="CsvImageReader"/>).</summary>
+[Registered]
 public sealed class CsvFormat : DatasetFormat
 {
     public override string Name => "Csv";

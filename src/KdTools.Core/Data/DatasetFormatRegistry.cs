@@ -2,44 +2,29 @@ using System.Reflection;
 
 namespace KdTools.Core.Data;
 
-/// <summary>Dataset layouts by name (case-insensitive), discovered from the <see cref="DatasetFormat"/> subclasses.</summary>
+/// <summary>
+/// Dataset layouts by name (case-insensitive), discovered from the [Registered] <see cref="DatasetFormat"/> classes;
+/// an unknown name fails suggesting the closest and listing the known ones.
+/// </summary>
 public static class DatasetFormatRegistry
 {
-    private static readonly Dictionary<string, DatasetFormat> ByName = new(StringComparer.OrdinalIgnoreCase);
-    private static readonly object Gate = new();
-
-    static DatasetFormatRegistry() => RegisterAssembly(typeof(DatasetFormatRegistry).Assembly);
+    private static readonly Registry<DatasetFormat> Entries = new("dataset format", KdErrorIds.DatasetFormatUnknown, f => f.Name,
+        type => typeof(DatasetFormat).IsAssignableFrom(type) && type.GetConstructor(Type.EmptyTypes) is { } constructor
+            ? [(DatasetFormat)constructor.Invoke(null)]
+            : [],
+        formats => formats.OrderBy(f => f.DetectionOrder).ThenBy(f => f.Name, StringComparer.Ordinal));
 
     /// <summary>Every format, in detection order.</summary>
-    public static IReadOnlyList<DatasetFormat> All
-    {
-        get { lock (Gate) return ByName.Values.OrderBy(f => f.DetectionOrder).ThenBy(f => f.Name, StringComparer.Ordinal).ToList(); }
-    }
+    public static IReadOnlyList<DatasetFormat> All => Entries.All;
 
-    /// <summary>Registers every concrete <see cref="DatasetFormat"/> of an assembly (for layouts defined outside KdTools).</summary>
-    public static void RegisterAssembly(Assembly assembly)
-    {
-        foreach (var type in assembly.GetTypes().Where(t => !t.IsAbstract && typeof(DatasetFormat).IsAssignableFrom(t)
-                                                            && t.GetConstructor(Type.EmptyTypes) is not null))
-            Register((DatasetFormat)Activator.CreateInstance(type)!);
-    }
+    /// <summary>Registers every [Registered] <see cref="DatasetFormat"/> of an assembly (for layouts defined outside KdTools).</summary>
+    public static void RegisterAssembly(Assembly assembly) => Entries.RegisterAssembly(assembly);
 
     /// <summary>Adds <paramref name="format"/>, replacing a registered format of the same name.</summary>
-    public static void Register(DatasetFormat format)
-    {
-        lock (Gate) ByName[format.Name] = format;
-    }
+    public static void Register(DatasetFormat format) => Entries.Register(format);
 
-    /// <summary>The format called <paramref name="name"/>; an unknown name fails listing the known ones.</summary>
-    public static DatasetFormat Get(string name)
-    {
-        lock (Gate)
-        {
-            if (ByName.TryGetValue(name, out var format)) return format;
-        }
-        throw new KdException(KdErrorIds.DatasetFormatUnknown, KdErrorKind.InvalidArgument,
-            UnknownName.Message("dataset format", name, All.Select(f => f.Name)), name);
-    }
+    /// <summary>The format called <paramref name="name"/>; an unknown name fails suggesting the closest and listing the known ones.</summary>
+    public static DatasetFormat Get(string name) => Entries.Get(name);
 
     /// <summary>The first format, in detection order, that recognises <paramref name="folder"/> (which exists).</summary>
     public static DatasetFormat Detect(string folder) =>

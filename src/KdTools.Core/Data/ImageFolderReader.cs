@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Data;
 
 /// <summary>Class subfolders of image files (<see cref="ImageFolderReader"/>); tried last, as any train/ + test/ folder matches.</summary>
+[Registered]
 public sealed class ImageFolderFormat : DatasetFormat
 {
     public override string Name => "ImageFolder";
@@ -197,7 +198,7 @@ public static class ImageFolderReader
         if (!bytes.AsSpan().StartsWith(signature)) return;
         for (long at = signature.Length; at < bytes.Length;)
         {
-            if (at + 12 > bytes.Length) break; // a partial chunk header: stb_image reports it without allocating
+            if (at + 8 > bytes.Length) break; // no complete length and type: stb_image reports it without allocating
             long length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan((int)at));
             if (at + 12 + length > bytes.Length)
                 throw new KdException(KdErrorIds.DatasetFileCorrupt, KdErrorKind.InvalidData,

@@ -8,6 +8,7 @@ namespace KdTools.Core.Data;
 /// asked to), else read into memory in one pass; either way nothing is decoded. The image size is the one the shard was
 /// written at.
 /// </summary>
+[Registered]
 public sealed class ShardFormat : DatasetFormat
 {
     public override string Name => "Shard";

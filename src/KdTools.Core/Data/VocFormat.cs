@@ -7,6 +7,7 @@ namespace KdTools.Core.Data;
 /// <c>VOC2012</c> or <c>VOCdevkit/VOC2012</c> subfolder. Only listed images are read. The train split is <c>train</c>
 /// and the test split <c>val</c>, as in the papers (the official test labels are not public).
 /// </summary>
+[Registered]
 public sealed class VocFormat : DatasetFormat
 {
     public const string ImageFolder = "JPEGImages", LabelFolder = "SegmentationClass";

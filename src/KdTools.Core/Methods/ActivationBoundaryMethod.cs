@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-public sealed class ActivationBoundaryOptions : FeatureMethodOptions
+internal sealed class ActivationBoundaryOptions : FeatureMethodOptions
 {
     public ActivationBoundaryOptions() => Beta = 1;
 

@@ -4,7 +4,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class AttentionTransferOptions : FeatureMethodOptions
+internal sealed class AttentionTransferOptions : FeatureMethodOptions
 {
     public AttentionTransferOptions() => Beta = 1000;
 

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-public sealed class ByotOptions : MethodOptions
+internal sealed class ByotOptions : MethodOptions
 {
     [Description("Temperature T of the deepest classifier's soft targets (no T² factor, as in the official code).")]
     public double Temperature { get; set; } = 3;

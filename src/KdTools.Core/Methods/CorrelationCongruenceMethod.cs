@@ -6,7 +6,7 @@ using TorchSharp;
 
 namespace KdTools.Core.Methods;
 
-public sealed class CorrelationCongruenceOptions : FeatureMethodOptions
+internal sealed class CorrelationCongruenceOptions : FeatureMethodOptions
 {
     /// <summary>RepDistiller's weight (<c>-b 0.02</c>), tuned for its own correlation, the default kernel.</summary>
     public CorrelationCongruenceOptions() => Beta = 0.02;

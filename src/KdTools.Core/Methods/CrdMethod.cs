@@ -21,7 +21,7 @@ public enum CrdSampling
     Uniform,
 }
 
-public sealed class CrdOptions : FeatureMethodOptions
+internal sealed class CrdOptions : FeatureMethodOptions
 {
     private static readonly MethodPreset[] ReferencePresets =
     [

@@ -1,7 +1,7 @@
 namespace KdTools.Core.Methods;
 
 /// <summary>No options: the baseline trains on hard labels alone.</summary>
-public sealed class CrossEntropyOptions : MethodOptions;
+internal sealed class CrossEntropyOptions : MethodOptions;
 
 /// <summary>
 /// The no-distillation baseline: cross-entropy on the labels only (per pixel for segmentation). Trains teachers, and

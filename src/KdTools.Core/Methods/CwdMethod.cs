@@ -4,7 +4,7 @@ using KdTools.Core.Losses;
 namespace KdTools.Core.Methods;
 
 /// <summary>CWD's defaults are the paper's segmentation setting on logits (Shu et al., ICCV 2021, Sec. 4.2).</summary>
-public sealed class CwdOptions : MethodOptions
+internal sealed class CwdOptions : MethodOptions
 {
     [Description("Temperature τ of each channel's spatial softmax; the loss is scaled by τ² (paper: 4 for segmentation).")]
     public double Temperature { get; set; } = ChannelWiseDistillationLoss.DefaultTemperature;

@@ -3,7 +3,7 @@ using KdTools.Core.Losses;
 
 namespace KdTools.Core.Methods;
 
-public sealed class DihOptions : MethodOptions
+internal sealed class DihOptions : MethodOptions
 {
     [Description("Temperature T shared by every branch (DIH reference: 5).")]
     public double Temperature { get; set; } = DihLoss.DefaultTemperature;

@@ -8,7 +8,7 @@ namespace KdTools.Core.Methods;
 /// <c>configs/strategies/distill/dist_cifar.yaml</c> (<c>ori_loss_weight: 1</c>, <c>kd_loss_weight: 2</c>,
 /// <c>kd: dist_t4</c>, which <c>lib/models/losses/kd_loss.py</c> turns into <c>DIST(beta=1, gamma=1, tau=4)</c>).
 /// </summary>
-public sealed class DistOptions : MethodOptions
+internal sealed class DistOptions : MethodOptions
 {
     [Description("Weight β of the inter-class relation (per-sample Pearson correlation); DIST CIFAR config: kd 'dist_t4' → beta 1.")]
     public double Beta { get; set; } = 1;

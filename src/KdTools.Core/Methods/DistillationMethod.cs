@@ -6,7 +6,7 @@ namespace KdTools.Core.Methods;
 
 /// <summary>Marks a <see cref="DistillationMethod{TOptions}"/> for the registry under <see cref="Name"/>.</summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
-public sealed class DistillationMethodAttribute(string name, string summary) : Attribute
+public sealed class DistillationMethodAttribute(string name, string summary) : RegisteredAttribute
 {
     public string Name { get; } = name;
     public string Summary { get; } = summary;

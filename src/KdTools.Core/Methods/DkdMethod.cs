@@ -4,7 +4,7 @@ using KdTools.Core.Losses;
 namespace KdTools.Core.Methods;
 
 /// <summary>DKD's options: mdistiller's CIFAR-100 defaults (<c>mdistiller/engine/cfg.py</c>, <c>CFG.DKD</c>) and its per-pair presets.</summary>
-public sealed class DkdOptions : MethodOptions
+internal sealed class DkdOptions : MethodOptions
 {
     private static readonly MethodPreset[] ReferencePresets =
     [

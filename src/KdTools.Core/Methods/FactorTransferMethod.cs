@@ -6,7 +6,7 @@ using TorchSharp;
 
 namespace KdTools.Core.Methods;
 
-public sealed class FactorTransferOptions : FeatureMethodOptions
+internal sealed class FactorTransferOptions : FeatureMethodOptions
 {
     /// <summary>RepDistiller's variant, the default.</summary>
     public const string RepDistiller = "repdistiller";

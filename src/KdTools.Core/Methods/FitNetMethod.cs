@@ -5,7 +5,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class FitNetOptions : FeatureMethodOptions
+internal sealed class FitNetOptions : FeatureMethodOptions
 {
     public FitNetOptions() => Beta = 100;
 

@@ -6,7 +6,7 @@ using TorchSharp;
 namespace KdTools.Core.Methods;
 
 /// <summary>FSP's options: RepDistiller's initialisation stage (<c>--init_epochs</c>); the main stage is CE (+ KD).</summary>
-public sealed class FspOptions : FeatureMethodOptions
+internal sealed class FspOptions : FeatureMethodOptions
 {
     [Description("Epochs of the initialisation stage that trains the student on the FSP loss alone (RepDistiller --init_epochs 30); 0 = none.")]
     public int InitEpochs { get; set; } = 30;

@@ -4,7 +4,7 @@ using KdTools.Core.Losses;
 namespace KdTools.Core.Methods;
 
 /// <summary>Hinton KD's options; TAKD's steps use the same ones.</summary>
-public class KdOptions : MethodOptions
+internal class KdOptions : MethodOptions
 {
     private static readonly MethodPreset[] ReferencePresets =
     [

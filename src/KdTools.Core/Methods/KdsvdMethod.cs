@@ -5,7 +5,7 @@ using KdTools.Core.Models;
 namespace KdTools.Core.Methods;
 
 /// <summary>KDSVD's options: mdistiller's <c>CFG.KDSVD</c> (k 1, feature weight 1) and the matrix layout.</summary>
-public sealed class KdsvdOptions : FeatureMethodOptions
+internal sealed class KdsvdOptions : FeatureMethodOptions
 {
     public KdsvdOptions() => Beta = 1;
 

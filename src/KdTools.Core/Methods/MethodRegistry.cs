@@ -11,41 +11,32 @@ public sealed record MethodDescriptor(string Name, string Summary, string Paper,
     public IReadOnlyList<MethodOptionInfo> Options => MethodOptionInfo.For(OptionsType);
 }
 
-/// <summary>Methods by name (case-insensitive), discovered from [DistillationMethod] classes.</summary>
+/// <summary>
+/// Methods by name (case-insensitive), discovered from the [DistillationMethod] classes; an unknown name fails
+/// suggesting the closest and listing the known ones.
+/// </summary>
 public static class MethodRegistry
 {
-    private static readonly Dictionary<string, MethodDescriptor> ByName = new(StringComparer.OrdinalIgnoreCase);
-    private static readonly object Gate = new();
+    private static readonly Registry<MethodDescriptor> Entries = new("method", KdErrorIds.MethodUnknown, m => m.Name, Descriptor);
 
-    static MethodRegistry() => RegisterAssembly(typeof(MethodRegistry).Assembly);
-
-    public static IReadOnlyList<MethodDescriptor> All
+    private static IEnumerable<MethodDescriptor> Descriptor(Type type)
     {
-        get { lock (Gate) return ByName.Values.ToList(); }
+        if (type.IsAbstract || !typeof(DistillationMethod).IsAssignableFrom(type)) yield break;
+        if (type.GetCustomAttribute<DistillationMethodAttribute>() is not { } attribute) yield break;
+        yield return new MethodDescriptor(attribute.Name, attribute.Summary, attribute.Paper, attribute.NeedsTeacher, type, OptionsTypeOf(type))
+        {
+            Tasks = attribute.Tasks,
+        };
     }
+
+    public static IReadOnlyList<MethodDescriptor> All => Entries.All;
 
     /// <summary>Registers every [DistillationMethod] class of an assembly (for methods defined outside KdTools).</summary>
-    public static void RegisterAssembly(Assembly assembly)
-    {
-        foreach (var type in assembly.GetTypes().Where(t => !t.IsAbstract && typeof(DistillationMethod).IsAssignableFrom(t)))
-        {
-            var attribute = type.GetCustomAttribute<DistillationMethodAttribute>();
-            if (attribute is null) continue;
-            var optionsType = OptionsTypeOf(type);
-            lock (Gate) ByName[attribute.Name] = new MethodDescriptor(attribute.Name, attribute.Summary, attribute.Paper,
-                attribute.NeedsTeacher, type, optionsType) { Tasks = attribute.Tasks };
-        }
-    }
+    public static void RegisterAssembly(Assembly assembly) => Entries.RegisterAssembly(assembly);
 
-    public static MethodDescriptor Get(string name)
-    {
-        lock (Gate)
-        {
-            if (ByName.TryGetValue(name, out var info)) return info;
-        }
-        throw new KdException(KdErrorIds.MethodUnknown, KdErrorKind.InvalidArgument,
-            UnknownName.Message("method", name, All.Select(m => m.Name)), name);
-    }
+    public static MethodDescriptor Get(string name) => Entries.Get(name);
+
+    public static bool TryGet(string name, out MethodDescriptor descriptor) => Entries.TryGet(name, out descriptor);
 
     /// <summary>Creates a method with options bound from <paramref name="options"/> (unknown keys fail).</summary>
     /// <param name="kdWeight">

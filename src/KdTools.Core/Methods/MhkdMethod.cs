@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-public sealed class MhkdOptions : TeacherHeadOptions
+internal sealed class MhkdOptions : TeacherHeadOptions
 {
     [Description("Temperature T of every KD pair, final and per head (DIH's setting for its baselines: 5).")]
     public double Temperature { get; set; } = 5;

@@ -3,7 +3,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class NeuronSelectivityOptions : FeatureMethodOptions
+internal sealed class NeuronSelectivityOptions : FeatureMethodOptions
 {
     public NeuronSelectivityOptions() => Beta = 50;
 }

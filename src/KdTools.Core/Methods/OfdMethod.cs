@@ -19,7 +19,7 @@ public enum TeacherMode
 }
 
 /// <summary>OFD's options: the feature weight β is mdistiller's <c>OFD.LOSS.FEAT_WEIGHT</c> 0.001.</summary>
-public sealed class OfdOptions : FeatureMethodOptions
+internal sealed class OfdOptions : FeatureMethodOptions
 {
     public OfdOptions() => Beta = 0.001;
 

@@ -4,7 +4,7 @@ using KdTools.Core.Losses;
 namespace KdTools.Core.Methods;
 
 /// <summary>The weight of SKD's pixel-wise term (official --lambda-pi 10).</summary>
-public sealed class PixelKdOptions : MethodOptions
+internal sealed class PixelKdOptions : MethodOptions
 {
     [Description("Weight λ_pi of the pixel-wise term (SKD's official --lambda-pi 10).")]
     public double Weight { get; set; } = 10;

@@ -3,7 +3,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class PktOptions : FeatureMethodOptions
+internal sealed class PktOptions : FeatureMethodOptions
 {
     public PktOptions() => Beta = 30000;
 }

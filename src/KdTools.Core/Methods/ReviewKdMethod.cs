@@ -12,7 +12,7 @@ namespace KdTools.Core.Methods;
 /// ReviewKD's options: mdistiller's CIFAR-100 setting (<c>configs/cifar100/reviewkd.yaml</c>: weight 5 over
 /// <c>CFG.REVIEWKD</c>'s generic 1, which its ImageNet configs keep) and the authors' per-pair weights as presets.
 /// </summary>
-public sealed class ReviewKdOptions : FeatureMethodOptions
+internal sealed class ReviewKdOptions : FeatureMethodOptions
 {
     private const string Script = "dvlab-research/ReviewKD CIFAR-100/script/reviewKD.sh --kd-loss-weight";
 

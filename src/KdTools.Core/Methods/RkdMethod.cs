@@ -4,7 +4,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class RkdOptions : FeatureMethodOptions
+internal sealed class RkdOptions : FeatureMethodOptions
 {
     public RkdOptions() => Beta = 1;
 

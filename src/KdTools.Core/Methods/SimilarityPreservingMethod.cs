@@ -3,7 +3,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class SimilarityPreservingOptions : FeatureMethodOptions
+internal sealed class SimilarityPreservingOptions : FeatureMethodOptions
 {
     public SimilarityPreservingOptions() => Beta = 3000;
 }

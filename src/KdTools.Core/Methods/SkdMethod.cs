@@ -12,7 +12,7 @@ namespace KdTools.Core.Methods;
 /// part switchable like its <c>--pi</c>, <c>--pa</c> and <c>--ho</c>. Where the authors' run script
 /// (run_train_val.sh) passes another value than the code's default, the description says so.
 /// </summary>
-public sealed class SkdOptions : MethodOptions
+internal sealed class SkdOptions : MethodOptions
 {
     [Description("The pixel-wise term (official --pi): the cross-entropy of the student's per-pixel class distribution against the teacher's, summed over the batch's pixels and divided by the logits' H·W.")]
     public bool PixelWise { get; set; } = true;

@@ -3,7 +3,7 @@ using KdTools.Core.Models;
 
 namespace KdTools.Core.Methods;
 
-public sealed class TakdOptions : KdOptions
+internal sealed class TakdOptions : KdOptions
 {
     [Description("Architecture of the teacher assistant, between teacher and student in size (TAKD paper: e.g. resnet20 between resnet56 and resnet8).")]
     public string Assistant { get; set; } = "resnet20";

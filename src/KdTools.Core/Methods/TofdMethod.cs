@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-public sealed class TofdOptions : TeacherHeadOptions
+internal sealed class TofdOptions : TeacherHeadOptions
 {
     [Description("t of the KD temperature ramp: epoch e (0-based) uses T = 1 + t·min(e + 1, R)/R (official --t 3).")]
     public double Temperature { get; set; } = 3;

@@ -7,7 +7,7 @@ using TorchSharp.Modules;
 
 namespace KdTools.Core.Methods;
 
-public sealed class VidOptions : FeatureMethodOptions
+internal sealed class VidOptions : FeatureMethodOptions
 {
     public VidOptions() => Beta = 1;
 

@@ -18,38 +18,28 @@ public sealed record ArchitectureInfo(
     public PredictionTask Task { get; init; } = PredictionTask.Classification;
 }
 
-/// <summary>Architectures by name. Lookups are case-insensitive; an unknown name fails listing the known ones.</summary>
+/// <summary>
+/// Architectures by name, discovered from the [Registered] families (each declares a static <c>Architectures()</c>).
+/// Lookups are case-insensitive; an unknown name fails suggesting the closest and listing the known ones.
+/// </summary>
 public static class ArchitectureRegistry
 {
-    private static readonly Dictionary<string, ArchitectureInfo> ByName = new(StringComparer.OrdinalIgnoreCase);
-    private static readonly object Gate = new();
+    private static readonly Registry<ArchitectureInfo> Entries = new("architecture", KdErrorIds.ArchitectureUnknown, a => a.Name, FamilyEntries,
+        entries => entries.OrderBy(a => a.Family).ThenBy(a => a.Name, NaturalNameComparer.Instance));
 
-    static ArchitectureRegistry() => BuiltInArchitectures.RegisterAll();
+    private static IEnumerable<ArchitectureInfo> FamilyEntries(Type type) =>
+        type.GetMethod("Architectures", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)
+            is { } family && family.ReturnType == typeof(IEnumerable<ArchitectureInfo>)
+            ? (IEnumerable<ArchitectureInfo>)family.Invoke(null, null)!
+            : [];
 
-    public static IReadOnlyList<ArchitectureInfo> All
-    {
-        get { lock (Gate) return ByName.Values.OrderBy(a => a.Family).ThenBy(a => a.Name, NaturalNameComparer.Instance).ToList(); }
-    }
+    public static IReadOnlyList<ArchitectureInfo> All => Entries.All;
 
-    public static void Register(ArchitectureInfo info)
-    {
-        lock (Gate) ByName[info.Name] = info;
-    }
+    public static void Register(ArchitectureInfo info) => Entries.Register(info);
 
-    public static bool Contains(string name)
-    {
-        lock (Gate) return ByName.ContainsKey(name);
-    }
+    public static bool Contains(string name) => Entries.Contains(name);
 
-    public static ArchitectureInfo Get(string name)
-    {
-        lock (Gate)
-        {
-            if (ByName.TryGetValue(name, out var info)) return info;
-        }
-        throw new KdException(KdErrorIds.ArchitectureUnknown, KdErrorKind.InvalidArgument,
-            UnknownName.Message("architecture", name, All.Select(a => a.Name)), name);
-    }
+    public static ArchitectureInfo Get(string name) => Entries.Get(name);
 
     /// <summary>
     /// Builds <paramref name="name"/> for <paramref name="numClasses"/> classes, for weights that are loaded or copied

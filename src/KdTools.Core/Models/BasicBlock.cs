@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,7 +21,7 @@ internal enum ShortcutKey
 /// pre-activation feature and apply the ReLU itself (what the reference's <c>is_last</c> flag is for).
 /// A dilation above 1 dilates (and pads) both 3x3 convolutions, as the official SKD code's dilated ResNet-18 does.
 /// </summary>
-internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
+internal sealed class BasicBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -57,5 +58,13 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
         var projection = downsample ?? shortcut;
         sum.add_(projection is null ? input : projection.call(input));
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var hidden = graph.Relu(graph.Conv(input, conv1, bn1));
+        var projection = downsample ?? shortcut;
+        var sum = graph.Add(graph.Conv(hidden, conv2, bn2), projection is null ? input : graph.Module(projection, input));
+        return _returnsPreActivation ? sum : graph.Relu(sum);
     }
 }

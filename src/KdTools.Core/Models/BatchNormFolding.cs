@@ -70,8 +70,21 @@ internal static class BatchNormFolding
     private static void FoldInto(Conv2d conv, BatchNorm2d norm)
     {
         using var scope = NewDisposeScope();
+        var (weight, bias) = FoldedParameters(conv, norm);
+        conv.weight = new Parameter(weight.MoveToOuterDisposeScope(), requires_grad: false);
+        conv.bias = new Parameter(bias.MoveToOuterDisposeScope(), requires_grad: false);
+    }
+
+    /// <summary>
+    /// The weight and bias of a convolution that computes <c>norm(conv(x))</c> alone (eval-mode BatchNorm), in the
+    /// convolution's type; new tensors in the caller's dispose scope, <paramref name="conv"/> and <paramref name="norm"/>
+    /// untouched. What <see cref="Fold"/> installs, and what the ONNX export writes.
+    /// </summary>
+    public static (Tensor Weight, Tensor Bias) FoldedParameters(Conv2d conv, BatchNorm2d norm)
+    {
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var dtype = conv.weight.dtype;
+        var dtype = conv.weight!.dtype;
         // float64 for the scale and shift, so the folded weights carry one rounding only.
         var mean = norm.running_mean!.to_type(ScalarType.Float64);
         var scale = (norm.running_var!.to_type(ScalarType.Float64) + norm.eps).rsqrt();
@@ -83,7 +96,6 @@ internal static class BatchNormFolding
         Array.Fill(shape, 1L);
         shape[0] = -1;
         var weight = (conv.weight.to_type(ScalarType.Float64) * scale.view(shape)).to_type(dtype);
-        conv.weight = new Parameter(weight.MoveToOuterDisposeScope(), requires_grad: false);
-        conv.bias = new Parameter(shift.to_type(dtype).MoveToOuterDisposeScope(), requires_grad: false);
+        return (weight.MoveToOuterDisposeScope(), shift.to_type(dtype).MoveToOuterDisposeScope());
     }
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace KdTools.Core.Models;
 /// its stage returns the sum before that ReLU. Attribute names follow RepDistiller models/resnetv2.py (projection
 /// <c>shortcut</c>) or torchvision (<c>downsample</c>); a dilation above 1 dilates (and pads) the 3x3 convolution.
 /// </summary>
-internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
+internal sealed class Bottleneck : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>Output width over the block's planes.</summary>
     public const int Expansion = 4;
@@ -55,5 +56,14 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
         var projection = downsample ?? shortcut;
         sum.add_(projection is null ? input : projection.call(input));
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var hidden = graph.Relu(graph.Conv(input, conv1, bn1));
+        hidden = graph.Relu(graph.Conv(hidden, conv2, bn2));
+        var projection = downsample ?? shortcut;
+        var sum = graph.Add(graph.Conv(hidden, conv3, bn3), projection is null ? input : graph.Module(projection, input));
+        return _returnsPreActivation ? sum : graph.Relu(sum);
     }
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -12,7 +13,8 @@ namespace KdTools.Core.Models;
 /// Module names follow the official code (attention1, scala1, fc1, ...). The official pools with AvgPool2d(4, 4),
 /// which is a global pool only for 32×32 inputs; a 1×1 adaptive pool gives the same there and works for any size.
 /// </summary>
-internal sealed class ByotBranches : ExitHeads
+[Registered]
+internal sealed class ByotBranches : ExitHeads, IOnnxExportableExits
 {
     public const string KindName = "byot";
 
@@ -70,6 +72,19 @@ internal sealed class ByotBranches : ExitHeads
             results.Add(($"branch{i}", Child($"fc{i}").call(feature), feature));
         }
         return results;
+    }
+
+    IReadOnlyDictionary<string, OnnxValue> IOnnxExportableExits.ExportOnnx(OnnxGraph graph)
+    {
+        var exits = new Dictionary<string, OnnxValue>();
+        for (int i = 1; i <= Count; i++)
+        {
+            var stage = graph.Feature(FeatureNames.Stage(i));
+            var mask = graph.Module(Child($"attention{i}"), stage);
+            var feature = graph.Flatten(graph.Module(Child($"scala{i}"), graph.Mul(mask, stage)));
+            exits[$"branch{i}"] = graph.Module(Child($"fc{i}"), feature);
+        }
+        return exits;
     }
 
     private nn.Module<Tensor, Tensor> Child(string name) => (nn.Module<Tensor, Tensor>)named_children().First(c => c.name == name).module;

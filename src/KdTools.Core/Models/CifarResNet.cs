@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,8 @@ namespace KdTools.Core.Models;
 /// average pooling and <c>fc</c>. Features: <c>stem</c>; <c>stage1..3</c> and their pre-activations (each stage's last
 /// block sum before its ReLU); <c>embedding</c>.
 /// </summary>
-internal sealed class CifarResNet : ClassifierNet
+[Registered]
+internal sealed class CifarResNet : ClassifierNet, IOnnxExportable
 {
     private const string Family = "cifar-resnet";
     private const int Stages = 3;
@@ -47,6 +49,15 @@ internal sealed class CifarResNet : ClassifierNet
         // other image sizes still reach fc with the right width.
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
         return features.Finish(fc.call(embedding));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Relu(graph.Conv(input, conv1, bn1));
+        x = graph.Feature(FeatureNames.Stage(1), graph.Relu(graph.Module(layer1, x)));
+        x = graph.Feature(FeatureNames.Stage(2), graph.Relu(graph.Module(layer2, x)));
+        x = graph.Feature(FeatureNames.Stage(3), graph.Relu(graph.Module(layer3, x)));
+        return graph.Linear(graph.GlobalAveragePool(x), fc);
     }
 
     /// <summary>The last block's <c>bn2</c> of each stage, as the reference's <c>get_bn_before_relu</c>.</summary>

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using KdTools.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,5 +59,5 @@ public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
     public virtual (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage) => null;
 
     /// <summary>Number of trainable scalars (what the reference tables count).</summary>
-    public long ParameterCount() => parameters().Sum(p => p.numel());
+    public virtual long ParameterCount() => parameters().Sum(p => p.numel());
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace KdTools.Core.Models;
 /// convolution directly followed by a BatchNorm runs through <see cref="BatchNormFolding.ConvNorm"/>, so a frozen copy
 /// can fold that BatchNorm away. TorchSharp's Sequential cannot skip one of its layers.
 /// </summary>
-internal sealed class ConvNormSequence : nn.Module<Tensor, Tensor>
+internal sealed class ConvNormSequence : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor>[] _layers;
 
@@ -33,4 +34,6 @@ internal sealed class ConvNormSequence : nn.Module<Tensor, Tensor>
         }
         return x;
     }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input) => graph.Layers(_layers, input);
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,6 +23,8 @@ internal sealed class DeepLabV3 : SegmentationNet
 
     private protected override (Tensor Logits, Tensor FinalMap) Decode(Tensor deepest, Generator? dropoutRandom) =>
         classifier.Run(deepest, dropoutRandom);
+
+    private protected override OnnxValue ExportDecode(OnnxGraph graph, OnnxValue deepest) => classifier.ExportOnnx(graph, deepest);
 }
 
 /// <summary>torchvision's DeepLabHead: children named 0..4 (ASPP, conv, BN, ReLU, classifier) so the keys are its own.</summary>
@@ -46,6 +49,9 @@ internal sealed class DeepLabHead : nn.Module
         var finalMap = nn.functional.relu(_layers.Norm.call(_layers.Conv.call(_layers.Aspp.Run(input, dropoutRandom))));
         return (_layers.Classifier.call(finalMap), finalMap);
     }
+
+    public OnnxValue ExportOnnx(OnnxGraph graph, OnnxValue input) =>
+        graph.Conv(graph.Relu(graph.Conv(_layers.Aspp.ExportOnnx(graph, input), _layers.Conv, _layers.Norm)), _layers.Classifier);
 }
 
 /// <summary>Atrous spatial pyramid pooling with torchvision's keys (<c>convs.0..4</c>, <c>project</c>).</summary>
@@ -75,5 +81,12 @@ internal sealed class Aspp : nn.Module
         var outputs = convs.Select(branch => branch.call(input)).ToList();
         outputs[^1] = nn.functional.interpolate(outputs[^1], [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
         return SeededDropout.Apply(project.call(cat(outputs, 1)), DropoutProbability, wholeChannels: false, training, dropoutRandom);
+    }
+
+    public OnnxValue ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var outputs = convs.Select(branch => graph.Module(branch, input)).ToList();
+        outputs[^1] = graph.Resize(outputs[^1], input.Height, input.Width, alignCorners: false);
+        return graph.Module(project, graph.Concat(outputs));
     }
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ namespace KdTools.Core.Models;
 /// torchvision does not dilate BasicBlocks; here they dilate both 3x3 convolutions, as the official SKD code's ResNet-18
 /// does. A <c>width</c> below 64 narrows every layer proportionally (for CPU-sized models).
 /// </summary>
-internal sealed class DilatedResNet : nn.Module
+internal sealed class DilatedResNet : nn.Module, IOnnxExportable
 {
     public const int Stages = 4;
 
@@ -55,6 +56,15 @@ internal sealed class DilatedResNet : nn.Module
         x = features.AddStage(2, layer2.call(x));
         x = features.AddStage(3, layer3.call(x));
         return features.AddStage(4, layer4.call(x));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.MaxPool(graph.Relu(graph.Conv(input, conv1, bn1)), 3, 2, 1);
+        int stage = 1;
+        foreach (var layer in new[] { layer1, layer2, layer3, layer4 })
+            x = graph.Feature(FeatureNames.Stage(stage++), graph.Relu(graph.Module(layer, x)));
+        return x;
     }
 
     private static Sequential Layer(bool bottleneck, int blocks, long inPlanes, long planes, long stride, long firstDilation, long dilation) =>

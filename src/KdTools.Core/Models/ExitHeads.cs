@@ -74,33 +74,41 @@ public sealed class MultiExitNet : ClassifierNet
     public override PredictionTask Task => backbone.Task;
 }
 
-/// <summary>Rebuilds exit heads from a checkpoint's (kind, configuration) pair.</summary>
+/// <summary>A registered kind of exit heads: its checkpoint name and how to rebuild it from its configuration.</summary>
+public sealed record ExitHeadsKind(string Kind, Func<ClassifierNet, string, ExitHeads> FromConfiguration);
+
+/// <summary>
+/// Rebuilds exit heads from a checkpoint's (kind, configuration) pair; the kinds are discovered from the [Registered]
+/// <see cref="ExitHeads"/> classes (each declares its <c>KindName</c> and a static <c>FromConfiguration</c>).
+/// </summary>
 public static class ExitHeadsRegistry
 {
-    private static readonly Dictionary<string, Func<ClassifierNet, string, ExitHeads>> Factories = new(StringComparer.Ordinal);
-    private static readonly object Gate = new();
+    private static readonly Registry<ExitHeadsKind> Entries = new("exit heads kind", KdErrorIds.CheckpointMismatch, k => k.Kind, KindOf);
 
-    static ExitHeadsRegistry()
+    private static IEnumerable<ExitHeadsKind> KindOf(Type type)
     {
-        Register(LinearStageHeads.KindName, LinearStageHeads.FromConfiguration);
-        Register(ByotBranches.KindName, ByotBranches.FromConfiguration);
+        if (!typeof(ExitHeads).IsAssignableFrom(type)) yield break;
+        var kind = (string)(type.GetField("KindName")?.GetValue(null)
+            ?? throw new InvalidOperationException($"[Registered] {type.Name} must declare a KindName constant"));
+        var factory = Registry<ExitHeadsKind>.StaticMethod(type, "FromConfiguration");
+        yield return new ExitHeadsKind(kind, factory.CreateDelegate<Func<ClassifierNet, string, ExitHeads>>());
     }
 
-    public static void Register(string kind, Func<ClassifierNet, string, ExitHeads> factory)
-    {
-        lock (Gate) Factories[kind] = factory;
-    }
+    /// <summary>Every kind, in registration order.</summary>
+    public static IReadOnlyList<ExitHeadsKind> All => Entries.All;
+
+    public static void Register(string kind, Func<ClassifierNet, string, ExitHeads> factory) => Entries.Register(new ExitHeadsKind(kind, factory));
 
     /// <summary>Builds heads of <paramref name="kind"/> for <paramref name="backbone"/>, for weights loaded or copied next.</summary>
     /// <param name="source">The checkpoint the kind and configuration were read from, if any (named in errors).</param>
     public static ExitHeads Create(string kind, ClassifierNet backbone, string configuration, string? source = null)
     {
-        Func<ClassifierNet, string, ExitHeads>? factory;
-        lock (Gate) Factories.TryGetValue(kind, out factory);
-        if (factory is null)
+        // A kind comes from a file, not from a user's typing: the error is the checkpoint's, with the known kinds.
+        if (!Entries.TryGet(kind, out var entry))
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
                 $"the checkpoint {(source is null ? "" : $"'{source}' ")}has exit heads of kind '{kind}', which this KdTools does not know; " +
-                $"known: {string.Join(", ", Factories.Keys)}", source ?? kind);
+                $"known: {string.Join(", ", Entries.All.Select(k => k.Kind))}", source ?? kind);
+        var factory = entry.FromConfiguration;
         try
         {
             // Head constructors draw (overwritten) initial values from libtorch's global generator.

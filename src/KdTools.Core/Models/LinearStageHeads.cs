@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -9,7 +10,8 @@ namespace KdTools.Core.Models;
 /// DIH's intermediate heads: one linear classifier over the flattened output of each chosen stage
 /// (exits named <c>head{stage}</c>). The input width depends on the image size, so it is part of the configuration.
 /// </summary>
-internal sealed class LinearStageHeads : ExitHeads
+[Registered]
+internal sealed class LinearStageHeads : ExitHeads, IOnnxExportableExits
 {
     public const string KindName = "linear-stage";
 
@@ -46,6 +48,10 @@ internal sealed class LinearStageHeads : ExitHeads
             exits[$"head{_stages[i]}"] = heads[i].call(backbone.Feature(FeatureNames.Stage(_stages[i])).flatten(1));
         return exits;
     }
+
+    IReadOnlyDictionary<string, OnnxValue> IOnnxExportableExits.ExportOnnx(OnnxGraph graph) =>
+        _stages.Select((stage, i) => (stage, i))
+            .ToDictionary(h => $"head{h.stage}", h => graph.Linear(graph.Feature(FeatureNames.Stage(h.stage)), heads[h.i]));
 
     /// <summary>Heads for the given stages of <paramref name="backbone"/>, sized by a probe pass on one image.</summary>
     public static LinearStageHeads For(ClassifierNet backbone, int[] stages, int channels, int height, int width)

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,8 @@ namespace KdTools.Core.Models;
 /// 1280-channel output of <c>conv2</c>, not the pooled last stage.
 /// </para>
 /// </summary>
-internal sealed class MobileNetV2 : ClassifierNet
+[Registered]
+internal sealed class MobileNetV2 : ClassifierNet, IOnnxExportable
 {
     private const string Family = "mobilenetv2";
     private const int Stages = 4;
@@ -79,6 +81,18 @@ internal sealed class MobileNetV2 : ClassifierNet
         return features.Finish(classifier.call(embedding));
     }
 
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Module(conv1, input);
+        int group = 0;
+        for (int stage = 1; stage <= Stages; stage++)
+        {
+            for (; group <= StageEnds[stage - 1]; group++) x = graph.Module(blocks[group], x);
+            graph.Feature(FeatureNames.Stage(stage), x);
+        }
+        return graph.Module(classifier, graph.GlobalAveragePool(graph.Module(conv2, x)));
+    }
+
     /// <summary>The last BN of the stage's last block (the reference's BN-before-ReLU list), before its residual sum.</summary>
     public override (Tensor Weight, Tensor Bias)? PreActivationNorm(int stage)
     {
@@ -109,7 +123,7 @@ internal sealed class MobileNetV2 : ClassifierNet
 /// plus the input when stride is 1 and the width stays. The expansion conv is there even at expansion 1, as in the
 /// reference (torchvision drops it).
 /// </summary>
-internal sealed class InvertedResidual : nn.Module<Tensor, Tensor>
+internal sealed class InvertedResidual : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential conv;
     private readonly bool _residual;
@@ -137,5 +151,11 @@ internal sealed class InvertedResidual : nn.Module<Tensor, Tensor>
     {
         var output = conv.call(input);
         return _residual ? output.add_(input) : output;
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var output = graph.Module(conv, input);
+        return _residual ? graph.Add(output, input) : output;
     }
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,10 +32,13 @@ internal sealed class PspNet : SegmentationNet
         var finalMap = SeededDropout.Apply(pspmodule.call(deepest), DropoutProbability, wholeChannels: true, training, dropoutRandom);
         return (head.call(finalMap), finalMap);
     }
+
+    private protected override OnnxValue ExportDecode(OnnxGraph graph, OnnxValue deepest) =>
+        graph.Conv(graph.Module(pspmodule, deepest), head);
 }
 
 /// <summary>The pyramid pooling module without its dropout (which needs the step's generator; see <see cref="PspNet"/>).</summary>
-internal sealed class PyramidPooling : nn.Module<Tensor, Tensor>
+internal sealed class PyramidPooling : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private static readonly long[] Bins = [1, 2, 3, 6];
 
@@ -58,5 +62,12 @@ internal sealed class PyramidPooling : nn.Module<Tensor, Tensor>
         var priors = stages.Select(stage => nn.functional.interpolate(stage.call(input), [height, width],
             mode: InterpolationMode.Bilinear, align_corners: true)).Append(input).ToList();
         return bottleneck.call(cat(priors, 1));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var priors = stages.Select(stage => graph.Resize(graph.Module(stage, input), input.Height, input.Width, alignCorners: true))
+            .Append(input).ToList();
+        return graph.Module(bottleneck, graph.Concat(priors));
     }
 }

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,8 @@ namespace KdTools.Core.Models;
 /// Features: <c>stem</c>; <c>stage1..4</c> and their pre-activations (each stage's last block sum before its ReLU);
 /// <c>embedding</c>.
 /// </summary>
-internal sealed class ResNet : ClassifierNet
+[Registered]
+internal sealed class ResNet : ClassifierNet, IOnnxExportable
 {
     private const string Family = "resnet";
     private const int Stages = 4;
@@ -47,6 +49,15 @@ internal sealed class ResNet : ClassifierNet
         x = features.AddStage(4, layer4.call(x));
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
         return features.Finish(linear.call(embedding));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Relu(graph.Conv(input, conv1, bn1));
+        int stage = 1;
+        foreach (var layer in new[] { layer1, layer2, layer3, layer4 })
+            x = graph.Feature(FeatureNames.Stage(stage++), graph.Relu(graph.Module(layer, x)));
+        return graph.Linear(graph.GlobalAveragePool(x), linear);
     }
 
     /// <summary>The last block's <c>bn2</c> (BasicBlock) or <c>bn3</c> (Bottleneck) of each stage, as the reference's <c>get_bn_before_relu</c>.</summary>

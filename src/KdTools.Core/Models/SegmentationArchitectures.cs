@@ -5,6 +5,7 @@ namespace KdTools.Core.Models;
 /// <c>pspnet_resnet18</c>, its teacher <c>pspnet_resnet101</c>), DeepLabV3 on ResNet-50/101, and narrow variants for
 /// the CPU (<c>_w16</c>: a quarter of the channels, <c>_w8</c>: an eighth).
 /// </summary>
+[Registered]
 internal static class SegmentationArchitectures
 {
     private const string PspFamily = "pspnet", DeepLabFamily = "deeplabv3";

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ namespace KdTools.Core.Models;
 /// registry, checkpoints, cloning, the engine and the distillation methods rely on; only the logits' shape and
 /// <see cref="Task"/> differ, so a sibling base would duplicate that whole surface for no gain.
 /// </remarks>
-public abstract class SegmentationNet : ClassifierNet
+public abstract class SegmentationNet : ClassifierNet, IOnnxExportable
 {
     /// <summary>Input pixels per logit along each side.</summary>
     public const int OutputStride = 8;
@@ -46,6 +47,16 @@ public abstract class SegmentationNet : ClassifierNet
         features.Add(FeatureNames.FinalMap, finalMap);
         return features.Finish(logits);
     }
+
+    /// <summary>Logits resized to the input, as <see cref="ResizeLogits"/> resizes them for the loss and the metrics.</summary>
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var logits = ExportDecode(graph, graph.Module(backbone, input));
+        return graph.Resize(logits, input.Height, input.Width, alignCorners: false);
+    }
+
+    /// <summary>The head's eval-mode logits (dropout off) from layer4's output, into an ONNX graph.</summary>
+    private protected abstract OnnxValue ExportDecode(OnnxGraph graph, OnnxValue deepest);
 
     /// <summary>The head: logits and the feature map its 1x1 classifier reads, from layer4's output.</summary>
     private protected abstract (Tensor Logits, Tensor FinalMap) Decode(Tensor deepest, Generator? dropoutRandom);

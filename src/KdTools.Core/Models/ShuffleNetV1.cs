@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,8 @@ namespace KdTools.Core.Models;
 /// Features: <c>stem</c>; <c>stage1..3</c> and their pre-activations (each stage's last residual sum before its ReLU,
 /// the reference's <c>preact=True</c> features); <c>embedding</c>.
 /// </summary>
-internal sealed class ShuffleNetV1 : ClassifierNet
+[Registered]
+internal sealed class ShuffleNetV1 : ClassifierNet, IOnnxExportable
 {
     private const string Family = "shufflenetv1";
     private const int Stages = 3;
@@ -47,6 +49,15 @@ internal sealed class ShuffleNetV1 : ClassifierNet
         // Global average pooling where the reference has a fixed 4x4 pool: the same on 32-pixel inputs.
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
         return features.Finish(linear.call(embedding));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Relu(graph.Conv(input, conv1, bn1));
+        x = graph.Feature(FeatureNames.Stage(1), graph.Relu(graph.Module(layer1, x)));
+        x = graph.Feature(FeatureNames.Stage(2), graph.Relu(graph.Module(layer2, x)));
+        x = graph.Feature(FeatureNames.Stage(3), graph.Relu(graph.Module(layer3, x)));
+        return graph.Linear(graph.GlobalAveragePool(x), linear);
     }
 
     /// <summary>
@@ -89,7 +100,7 @@ internal sealed class ShuffleNetV1 : ClassifierNet
 /// the input added (stride 1) or its 3x3 stride-2 average pool concatenated (stride 2), then ReLU. A block that ends
 /// its stage returns the sum before that ReLU, as <see cref="BasicBlock"/> does.
 /// </summary>
-internal sealed class ShuffleV1Bottleneck : nn.Module<Tensor, Tensor>
+internal sealed class ShuffleV1Bottleneck : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -131,5 +142,14 @@ internal sealed class ShuffleV1Bottleneck : nn.Module<Tensor, Tensor>
             ? cat([output, nn.functional.avg_pool2d(input, 3, stride: 2, padding: 1)], 1)
             : output.add_(input);
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var hidden = graph.ChannelShuffle(graph.Relu(graph.Conv(input, conv1, bn1)), _inputGroups);
+        hidden = graph.Relu(graph.Conv(hidden, conv2, bn2));
+        var output = graph.Conv(hidden, conv3, bn3);
+        var sum = _stride == 2 ? graph.Concat([output, graph.AveragePool(input, 3, 2, 1)]) : graph.Add(output, input);
+        return _returnsPreActivation ? sum : graph.Relu(sum);
     }
 }

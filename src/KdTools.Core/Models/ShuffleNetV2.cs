@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,8 @@ namespace KdTools.Core.Models;
 /// <c>conv2</c>, not the pooled last stage.
 /// </para>
 /// </summary>
-internal sealed class ShuffleNetV2 : ClassifierNet
+[Registered]
+internal sealed class ShuffleNetV2 : ClassifierNet, IOnnxExportable
 {
     private const string Family = "shufflenetv2";
     private const int Stages = 3;
@@ -66,6 +68,14 @@ internal sealed class ShuffleNetV2 : ClassifierNet
         return features.Finish(linear.call(embedding));
     }
 
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Relu(graph.Conv(input, conv1, bn1));
+        int stage = 1;
+        foreach (var layer in new[] { layer1, layer2, layer3 }) x = graph.Feature(FeatureNames.Stage(stage++), graph.Module(layer, x));
+        return graph.Linear(graph.GlobalAveragePool(graph.Relu(graph.Conv(x, conv2, bn2))), linear);
+    }
+
     // PreActivationNorm stays null: half of a pre-activation's channels are the unit's input passed through, which no
     // BN produces (RepDistiller and mdistiller do not support ShuffleNetV2 as an OFD teacher either).
 
@@ -88,7 +98,7 @@ internal sealed class ShuffleNetV2 : ClassifierNet
 /// ShuffleNet V2 basic unit: the input's first half passes through; the second goes through 1x1 conv-BN-ReLU, 3x3
 /// depthwise conv-BN, 1x1 conv-BN-ReLU; the halves are concatenated and shuffled in two groups.
 /// </summary>
-internal sealed class ShuffleV2Unit : nn.Module<Tensor, Tensor>
+internal sealed class ShuffleV2Unit : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -118,6 +128,15 @@ internal sealed class ShuffleV2Unit : nn.Module<Tensor, Tensor>
         return (output, preActivation!);
     }
 
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        long half = input.Channels / 2;
+        var passed = graph.SliceChannels(input, 0, half);
+        var branch = graph.Relu(graph.Conv(graph.SliceChannels(input, half, input.Channels), conv1, bn1));
+        branch = graph.Relu(graph.Conv(graph.Conv(branch, conv2, bn2), conv3, bn3));
+        return graph.ChannelShuffle(graph.Concat([passed, branch]), 2);
+    }
+
     private (Tensor Output, Tensor? PreActivation) Run(Tensor input, bool exposePreActivation)
     {
         long half = input.shape[1] / 2;
@@ -136,7 +155,7 @@ internal sealed class ShuffleV2Unit : nn.Module<Tensor, Tensor>
 /// 1x1 conv-BN-ReLU on one side; 1x1 conv-BN-ReLU, 3x3 depthwise conv-BN, 1x1 conv-BN-ReLU on the other —, each
 /// producing half the output channels; concatenated and shuffled in two groups.
 /// </summary>
-internal sealed class ShuffleV2DownUnit : nn.Module<Tensor, Tensor>
+internal sealed class ShuffleV2DownUnit : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -173,5 +192,13 @@ internal sealed class ShuffleV2DownUnit : nn.Module<Tensor, Tensor>
         right = bn4.call(conv4.call(right));
         right = nn.functional.relu(bn5.call(conv5.call(right)), inplace: true);
         return ChannelShuffle.Apply(cat([left, right], 1), 2);
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var left = graph.Relu(graph.Conv(graph.Conv(input, conv1, bn1), conv2, bn2));
+        var right = graph.Relu(graph.Conv(input, conv3, bn3));
+        right = graph.Relu(graph.Conv(graph.Conv(right, conv4, bn4), conv5, bn5));
+        return graph.ChannelShuffle(graph.Concat([left, right]), 2);
     }
 }

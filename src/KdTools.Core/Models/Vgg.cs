@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,8 @@ namespace KdTools.Core.Models;
 /// <c>vgg11</c> is not DIH's VGG-11 experiment.
 /// </para>
 /// </summary>
-internal sealed class Vgg : ClassifierNet
+[Registered]
+internal sealed class Vgg : ClassifierNet, IOnnxExportable
 {
     private const string Family = "vgg";
     private const int Stages = 4;
@@ -63,6 +65,17 @@ internal sealed class Vgg : ClassifierNet
         x = features.AddStage(4, block4.call(x));
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
         return features.Finish(classifier.call(embedding));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Relu(graph.Module(block0, input));
+        x = graph.Feature(FeatureNames.Stage(1), graph.Relu(graph.Module(block1, graph.MaxPool(x, 2, 2))));
+        x = graph.Feature(FeatureNames.Stage(2), graph.Relu(graph.Module(block2, graph.MaxPool(x, 2, 2))));
+        x = graph.Feature(FeatureNames.Stage(3), graph.Relu(graph.Module(block3, graph.MaxPool(x, 2, 2))));
+        if (input.Height > LargestInputWithoutPool3) x = graph.MaxPool(x, 2, 2);
+        x = graph.Feature(FeatureNames.Stage(4), graph.Relu(graph.Module(block4, x)));
+        return graph.Linear(graph.GlobalAveragePool(x), classifier);
     }
 
     /// <summary>The last BatchNorm of blocks 1..4 (stages 1..4), as the reference's <c>get_bn_before_relu</c>.</summary>

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace KdTools.Core.Models;
 /// dropout 0): <c>conv2(relu(bn2(conv1(a)))) + shortcut</c> with <c>a = relu(bn1(x))</c>. The shortcut is <c>x</c>
 /// itself when the width stays, else <c>convShortcut(a)</c>.
 /// </summary>
-internal sealed class WideBasicBlock : nn.Module<Tensor, Tensor>
+internal sealed class WideBasicBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly BatchNorm2d bn1;
     private readonly Conv2d conv1;
@@ -42,6 +43,13 @@ internal sealed class WideBasicBlock : nn.Module<Tensor, Tensor>
     {
         var preActivation = bn1.call(input);
         return (Residual(input, nn.functional.relu(preActivation)), preActivation);
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var activation = graph.Relu(graph.BatchNorm(input, bn1));
+        var hidden = graph.Relu(graph.Conv(activation, conv1, bn2));
+        return graph.Add(graph.Conv(hidden, conv2), convShortcut is null ? input : graph.Conv(activation, convShortcut));
     }
 
     private Tensor Residual(Tensor input, Tensor activation)

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,7 +21,8 @@ namespace KdTools.Core.Models;
 /// move twice; its values are the same).
 /// </para>
 /// </summary>
-internal sealed class WideResNet : ClassifierNet
+[Registered]
+internal sealed class WideResNet : ClassifierNet, IOnnxExportable
 {
     private const string Family = "wrn";
     private const int Stages = 3;
@@ -62,6 +64,15 @@ internal sealed class WideResNet : ClassifierNet
 
         var embedding = features.Add(FeatureNames.Embedding, nn.functional.relu(preActivation3).mean([2, 3]));
         return features.Finish(fc.call(embedding));
+    }
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    {
+        var x = graph.Conv(input, conv1);
+        x = graph.Feature(FeatureNames.Stage(1), graph.Module(block1, x));
+        x = graph.Feature(FeatureNames.Stage(2), graph.Module(block2, x));
+        x = graph.Feature(FeatureNames.Stage(3), graph.Module(block3, x));
+        return graph.Linear(graph.GlobalAveragePool(graph.Relu(graph.BatchNorm(x, bn1))), fc);
     }
 
     /// <summary>The BN after each group (the reference's <c>get_bn_before_relu</c>), whose output is <c>stageN_preact</c>.</summary>

@@ -1,3 +1,4 @@
+using KdTools.Core.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Models;
 
 /// <summary>One stage of a Wide ResNet (the reference's <c>NetworkBlock</c>, blocks under <c>layer</c>).</summary>
-internal sealed class WideStage : nn.Module<Tensor, Tensor>
+internal sealed class WideStage : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential layer;
 
@@ -22,6 +23,8 @@ internal sealed class WideStage : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor input) => layer.call(input);
+
+    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input) => graph.Module(layer, input);
 
     /// <summary>The BN at the stage's entry, which normalises the previous stage's output.</summary>
     public BatchNorm2d InputNorm => _blocks[0].InputNorm;

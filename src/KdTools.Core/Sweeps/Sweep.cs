@@ -50,14 +50,16 @@ public static class Sweep
         if (last?.Status == SweepStatus.Completed)
             return new SweepOutcome { Key = key, Action = SweepAction.Skipped, Entry = last };
 
-        var folder = request.Settings.CheckpointDirectory ?? ledger.DefaultCheckpointFolder;
+        var settings = request.ResolveSettings();
+        var folder = settings.CheckpointDirectory ?? ledger.DefaultCheckpointFolder;
         var name = SweepKey.RunName(key, request);
         var checkpoint = Path.Combine(folder, name + RunFiles.LastSuffix);
         // A failed run starts over (resuming would replay the failure); a killed or stopped one continues.
         bool resume = last?.Status != SweepStatus.Failed && File.Exists(checkpoint);
         var run = request with
         {
-            Settings = request.Settings with { CheckpointDirectory = folder },
+            Settings = settings with { CheckpointDirectory = folder },
+            Overrides = null,
             RunName = name,
             ResumeFrom = resume ? checkpoint : null,
             StartOver = true,

@@ -16,16 +16,19 @@ public static class SweepKey
 {
     public static string Of(DistillationRequest request)
     {
-        var s = request.Settings;
+        var s = request.ResolveSettings();
+        // A teacher given to a teacher-free method (the CE baseline) does not shape its run.
+        var method = request.Method?.Name ?? request.MethodName;
+        bool taught = request.Method?.NeedsTeacher ?? !(Methods.MethodRegistry.TryGet(method, out var descriptor) && !descriptor.NeedsTeacher);
         var student = request.Student?.Architecture ?? request.StudentArchitecture ?? "";
         var options = request.MethodOptions is null ? "" : string.Join(",", request.MethodOptions
             .OrderBy(o => o.Key, StringComparer.OrdinalIgnoreCase)
             .Select(o => $"{o.Key}={Value(o.Value)}"));
         var parts = new (string Name, string Value)[]
         {
-            ("method", request.Method?.Name ?? request.MethodName),
+            ("method", method),
             ("student", student),
-            ("teacher", request.Teacher?.Architecture ?? ""),
+            ("teacher", taught ? request.Teacher?.Architecture ?? "" : ""),
             ("options", options),
             ("kdweight", request.KdWeight is { } w ? SweepResults.Text(w) : ""),
             ("dataset", request.Dataset.Name),
@@ -52,7 +55,7 @@ public static class SweepKey
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
         var student = request.Student?.Architecture ?? request.StudentArchitecture ?? "student";
-        var name = $"{request.Method?.Name ?? request.MethodName}-{student}-seed{request.Settings.Seed.ToString(CultureInfo.InvariantCulture)}-{hash}";
+        var name = $"{request.Method?.Name ?? request.MethodName}-{student}-seed{request.ResolveSettings().Seed.ToString(CultureInfo.InvariantCulture)}-{hash}";
         return string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
     }
 

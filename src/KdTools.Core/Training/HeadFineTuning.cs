@@ -21,7 +21,12 @@ public static class HeadFineTuning
     /// </summary>
     public static TrainingSettings DefaultSettings(int epochs = DefaultEpochs) => TrainingRecipes.Get("DIH").Settings with { Epochs = epochs };
 
-    /// <summary>Trains heads on <paramref name="trained"/>'s stages; the result's network is the backbone with its heads.</summary>
+    /// <summary>Trains the request's heads with its resolved settings; the result's network is the backbone with its heads.</summary>
+    public static DistillationResult Run(HeadFineTuningRequest request, CancellationToken cancellation = default) =>
+        Run(request.Network, request.Stages, request.Dataset, request.ResolveSettings(), request.Logger, request.Progress, cancellation,
+            request.StartOver, request.ResumeFrom);
+
+    /// <summary>Trains heads on <paramref name="trained"/>'s stages with exactly <paramref name="settings"/>.</summary>
     /// <param name="stages">1-based stages to mount heads on; null = every stage of the architecture.</param>
     /// <param name="startOver">Start even when the checkpoint folder holds an unfinished run of the same configuration.</param>
     /// <param name="resumeFrom">The resumable checkpoint of a stopped run of the same configuration, to continue it.</param>
@@ -30,6 +35,7 @@ public static class HeadFineTuning
         string? resumeFrom = null)
     {
         var backbone = trained is MultiExitNet existing ? existing.Backbone : trained;
+        Export.OnnxRuntimeNet.RequireTrainable(backbone, "backbone");
         if (backbone.Task != PredictionTask.Classification || data.Task != PredictionTask.Classification)
             throw new KdException(KdErrorIds.MethodTaskUnsupported, KdErrorKind.InvalidArgument,
                 $"intermediate heads classify whole images: they need a classification network and dataset, not {backbone.Architecture} ({backbone.Task}) on '{data.Name}' ({data.Task})",

@@ -581,6 +581,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     private void Validate(TrainingJob job)
     {
         var method = job.Method;
+        Export.OnnxRuntimeNet.RequireTrainable(job.Student is MultiExitNet multi ? multi.Backbone : job.Student, "student");
+        Export.OnnxRuntimeNet.RequireTrainable(job.Teacher, "teacher");
         if (method.NeedsTeacher && job.Teacher is null)
             throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
                 $"method {method.Name} needs a teacher; give it one, or use a teacher-free method such as CE");

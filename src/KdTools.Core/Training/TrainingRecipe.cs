@@ -39,13 +39,26 @@ public static class TrainingRecipes
 {
     public const string DefaultName = "Default";
 
+    private static TrainingSettings SkdSettings => new()
+    {
+        Recipe = "SKD", Epochs = 108, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4, BatchSize = 8,
+        Schedule = LearningRateSchedule.PolyDecay(0.9),
+        SegmentationAugmentation = SegmentationAugmentationPolicy.Standard,
+    };
+
     private static readonly AugmentationPolicy ReflectCrop = AugmentationPolicy.Standard with { PaddingMode = PaddingMode.Reflect };
 
     /// <summary>Every recipe, in listing order.</summary>
     public static IReadOnlyList<TrainingRecipe> All { get; } =
     [
-        new(DefaultName, "KdTools' defaults: RepDistiller's optimizer, schedule shape and augmentation over 10 epochs, a quick run rather than a paper's length; the methods' pre-stages run 1/8 of the main stage (RepDistiller's 30 of 240), at least 1 epoch",
-            new TrainingSettings()) { PreStagesScaleWithRun = true },
+        new(DefaultName, "KdTools' classification defaults: RepDistiller's optimizer, schedule shape, augmentation and lightweight-student rate over 10 epochs, a quick run rather than a paper's length; the methods' pre-stages run 1/8 of the main stage (RepDistiller's 30 of 240), at least 1 epoch",
+            new TrainingSettings())
+        {
+            LightweightLearningRate = 0.01,
+            PreStagesScaleWithRun = true,
+        },
+        new(DefaultName, "KdTools' segmentation defaults: SKD's optimizer (SGD lr 0.01, momentum 0.9, weight decay 1e-4), poly 0.9 per step, batch 8 and random scale 0.5–2.0, crop and flip, over 10 epochs, a quick run rather than the paper's length",
+            SkdSettings with { Recipe = DefaultName, Epochs = 10 }) { Task = PredictionTask.Segmentation, PreStagesScaleWithRun = true },
         new("RepDistiller", "HobbitLong/RepDistiller train_student.py / train_teacher.py (Tian et al., CRD, ICLR 2020), the common CIFAR-100 KD benchmark",
             new TrainingSettings
             {
@@ -92,21 +105,32 @@ public static class TrainingRecipes
                 Augmentation = AugmentationPolicy.None,
             }),
         new("SKD", "irfanICMLL/structure_knowledge_distillation (Liu et al., SKD, segmentation), train_options' defaults: SGD lr 0.01 (--lr-g), momentum 0.9, weight decay 1e-4 (the authors' run_train_val.sh passes 5e-4), poly 0.9 per step over the run, batch 8, random scale 0.5–2.0 in steps of 0.1, crop (512 on Cityscapes; here the stored image size) and flip; 40000 steps of 8 images, which is 108 epochs of Cityscapes' 2975 training images. The critic's own SGD is set by the SKD method's options",
-            new TrainingSettings
-            {
-                Recipe = "SKD", Epochs = 108, LearningRate = 0.01, Momentum = 0.9, WeightDecay = 1e-4, BatchSize = 8,
-                Schedule = LearningRateSchedule.PolyDecay(0.9),
-                SegmentationAugmentation = SegmentationAugmentationPolicy.Standard,
-            }) { Task = PredictionTask.Segmentation },
+            SkdSettings) { Task = PredictionTask.Segmentation },
     ];
 
     /// <summary>Whether the recipe called <paramref name="name"/> is a quick one (<see cref="TrainingRecipe.PreStagesScaleWithRun"/>); false for an unknown name.</summary>
     public static bool ScalesPreStages(string name) =>
         All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))?.PreStagesScaleWithRun ?? false;
 
-    /// <summary>The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones.</summary>
-    public static TrainingRecipe Get(string name) =>
-        All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new KdException(KdErrorIds.RecipeUnknown, KdErrorKind.InvalidArgument,
-            UnknownName.Message("recipe", name, All.Select(r => r.Name)), name);
+    /// <summary>
+    /// The recipe called <paramref name="name"/> (case-insensitive), or an error listing the known ones; a name with
+    /// a recipe per task (<c>Default</c>) gives the classification one.
+    /// </summary>
+    public static TrainingRecipe Get(string name) => Get(name, PredictionTask.Classification);
+
+    /// <summary>
+    /// The recipe called <paramref name="name"/> for a run of <paramref name="task"/>: <c>Default</c> is each task's
+    /// own; any other recipe is the same for every task.
+    /// </summary>
+    public static TrainingRecipe Get(string name, PredictionTask task)
+    {
+        var named = All.Where(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (named.Count == 0)
+            throw new KdException(KdErrorIds.RecipeUnknown, KdErrorKind.InvalidArgument,
+                UnknownName.Message("recipe", name, All.Select(r => r.Name).Distinct()), name);
+        return named.FirstOrDefault(r => r.Task == task) ?? named[0];
+    }
+
+    /// <summary>The recipe a run of <paramref name="task"/> uses when none is named.</summary>
+    public static TrainingRecipe DefaultFor(PredictionTask task) => Get(DefaultName, task);
 }

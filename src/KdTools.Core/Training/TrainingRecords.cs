@@ -25,9 +25,6 @@ public static class MetricNames
 
     /// <summary>Segmentation: the IoU of class <paramref name="index"/> (absent when the class occurs nowhere).</summary>
     public static string ClassIoU(int index) => ClassIoUPrefix + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Whether <paramref name="metric"/> is one class's IoU (a per-class detail, not a summary metric).</summary>
-    public static bool IsClassIoU(string metric) => metric.StartsWith(ClassIoUPrefix, StringComparison.Ordinal);
 }
 
 /// <summary>One epoch of one stage: the schedule, the training loss by term, and the test split's metrics.</summary>

@@ -27,7 +27,7 @@ public sealed class CsvCmdletTests(ModuleFixture fixture) : IDisposable
     private static readonly string[] MeasurementColumns =
     [
         "Model", "Role", "Method", "Teacher", "Exit", "Dataset", "Count", "Top1", "Top5", "Loss", "TeacherAgreement",
-        "Parameters", "LatencyMs", "ImagesPerSecond", "BestTop1", "BestEpoch", "Epochs", "Options",
+        "Parameters", "Runtime", "LatencyMs", "ImagesPerSecond", "BestTop1", "BestEpoch", "Epochs", "Options",
     ];
 
     private readonly ModuleSession _session = fixture.Session;

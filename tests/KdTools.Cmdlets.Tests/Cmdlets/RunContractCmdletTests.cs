@@ -125,16 +125,21 @@ public sealed class RunContractCmdletTests(ModuleFixture fixture)
             Get-KdRecipe RepDist*
             Get-KdRecipe NoSuchRecipe
             """);
-        Assert.Equal(["Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD", "SKD"], result.Output.Take(8).Select(r => (string)r.Prop("Name")!));
-        // A segmentation recipe shows the augmentation of images and label maps together.
-        Assert.Equal(("poly 0.9", "scale0.5-2,flip"), (result.Output[7].Prop("Schedule"), result.Output[7].Prop("Augmentation")));
-        var rep = result.Output[8];
+        Assert.Equal(["Default", "Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD", "SKD"], result.Output.Take(9).Select(r => (string)r.Prop("Name")!));
+        // The default of each task, first; a segmentation recipe shows the augmentation of images and label maps together.
+        Assert.Equal(["Classification", "Segmentation"], result.Output.Take(2).Select(r => (string)r.Prop("Task")!));
+        Assert.Equal((0.05, 0.01, 64, "×0.1 at 6,8,9"), (result.Output[0].Prop("LearningRate"), result.Output[0].Prop("LightweightLearningRate"),
+            result.Output[0].Prop("BatchSize"), result.Output[0].Prop("Schedule")));
+        Assert.Equal((10, 0.01, 8, "poly 0.9", "scale0.5-2,flip"), (result.Output[1].Prop("Epochs"), result.Output[1].Prop("LearningRate"),
+            result.Output[1].Prop("BatchSize"), result.Output[1].Prop("Schedule"), result.Output[1].Prop("Augmentation")));
+        Assert.Equal(("poly 0.9", "scale0.5-2,flip"), (result.Output[8].Prop("Schedule"), result.Output[8].Prop("Augmentation")));
+        var rep = result.Output[9];
         Assert.Equal(("RepDistiller", 240, 0.05, 0.01, 0.9, false, 0.0005, 64, "×0.1 at 150,180,210", "62.5%,75%,87.5%", "crop4,flip"),
             (rep.Prop("Name"), rep.Prop("Epochs"), rep.Prop("LearningRate"), rep.Prop("LightweightLearningRate"), rep.Prop("Momentum"),
                 rep.Prop("Nesterov"), rep.Prop("WeightDecay"), rep.Prop("BatchSize"), rep.Prop("Schedule"), rep.Prop("Milestones"), rep.Prop("Augmentation")));
         foreach (var property in rep.Properties)
             Assert.True(property.Value is string or int or double or bool, $"{property.Name} is {property.Value?.GetType().Name}");
-        Assert.Equal(9, result.Output.Count);
+        Assert.Equal(10, result.Output.Count);
         Assert.Equal("KdTools.Recipe.Unknown", result.FirstErrorId);
         Assert.Contains("known: Default, RepDistiller, DIH", result.FirstError!.Exception.Message);
     }

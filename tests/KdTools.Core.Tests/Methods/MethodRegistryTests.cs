@@ -24,7 +24,7 @@ public class MethodRegistryTests
     [InlineData("OFD", "TeacherMode=Train;Beta=0.001;KdWeight=0;Temperature=4")]
     [InlineData("KDSVD", "K=1;Layout=Channels;Beta=1;KdWeight=0;Temperature=4")]
     [InlineData("CRD", "Sampling=Exact;FeatureDim=128;Negatives=16384;NceTemperature=0.07;NceMomentum=0.5;Beta=0.8;KdWeight=0;Temperature=4;Preset=")]
-    public void Methods_of_issue_11_are_listed_with_the_reference_defaults(string name, string defaults)
+    public void Each_method_is_listed_with_its_reference_codes_defaults(string name, string defaults)
     {
         var method = MethodRegistry.Get(name);
         Assert.True(method.NeedsTeacher);

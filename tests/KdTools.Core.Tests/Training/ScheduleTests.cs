@@ -95,13 +95,17 @@ public class ScheduleTests
     [Fact]
     public void Recipes_are_named_and_an_unknown_one_lists_the_known()
     {
-        Assert.Equal(new[] { "Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD", "SKD" }, TrainingRecipes.All.Select(r => r.Name));
+        Assert.Equal(new[] { "Default", "Default", "RepDistiller", "DIH", "TOFD", "BYOT", "FT", "TAKD", "SKD" }, TrainingRecipes.All.Select(r => r.Name));
         Assert.Equal(new TrainingSettings(), TrainingRecipes.Get("default").Settings);
+        Assert.Equal(new TrainingSettings(), TrainingRecipes.DefaultFor(PredictionTask.Classification).Settings);
+        Assert.Equal(TrainingRecipes.Get("SKD").Settings with { Recipe = "Default", Epochs = 10 },
+            TrainingRecipes.Get("DEFAULT", PredictionTask.Segmentation).Settings);
         var repDistiller = TrainingRecipes.Get("RepDistiller");
         Assert.Equal(0.05, repDistiller.SettingsFor("resnet8").LearningRate);
         var mobile = new Core.Models.ArchitectureInfo("mobile", "test", "a lightweight network", 3, _ => throw new NotSupportedException()) { Lightweight = true };
         Assert.Equal(0.01, repDistiller.SettingsFor(mobile).LearningRate);
         Assert.Equal(0.1, TrainingRecipes.Get("DIH").SettingsFor(mobile).LearningRate);
+        Assert.Equal(0.01, TrainingRecipes.Get("Default").SettingsFor(mobile).LearningRate);
         Assert.Equal(new[] { 83, 166, 240 }, TrainingRecipes.Get("BYOT").Settings.Schedule.Milestones(250));
         Assert.Equal(new[] { 80, 160, 240 }, TrainingRecipes.Get("TOFD").Settings.Schedule.Milestones(250));
         Assert.Equal(new[] { 82, 123 }, TrainingRecipes.Get("FT").Settings.Schedule.Milestones(164));
@@ -109,6 +113,7 @@ public class ScheduleTests
         var ex = Assert.Throws<KdException>(() => TrainingRecipes.Get("Repdistill"));
         Assert.Equal(KdErrorIds.RecipeUnknown, ex.ErrorId);
         Assert.Contains("RepDistiller", ex.Message);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(ex.Message, "Default"));
     }
 
     [Fact]
