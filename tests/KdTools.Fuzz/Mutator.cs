@@ -19,10 +19,25 @@ public static class Mutator
     public static (int Executions, byte[]? Failing, ContractViolation? Violation) Run(
         FuzzTarget target, IReadOnlyList<byte[]> corpus, TimeSpan budget, int seed, string scratchRoot, TimeSpan inputLimit)
     {
-        var random = new Random(seed);
         var clock = Stopwatch.StartNew();
+        return Run(target, corpus, () => clock.Elapsed < budget, seed, scratchRoot, inputLimit);
+    }
+
+    /// <summary>Checks exactly <paramref name="count"/> mutated inputs: the same inputs on every machine, however fast, so a
+    /// test built on it finds the same things everywhere (a time budget tries more inputs on a faster machine).</summary>
+    public static (int Executions, byte[]? Failing, ContractViolation? Violation) Run(
+        FuzzTarget target, IReadOnlyList<byte[]> corpus, int count, int seed, string scratchRoot, TimeSpan inputLimit)
+    {
+        int checkedSoFar = 0;
+        return Run(target, corpus, () => checkedSoFar++ < count, seed, scratchRoot, inputLimit);
+    }
+
+    private static (int Executions, byte[]? Failing, ContractViolation? Violation) Run(
+        FuzzTarget target, IReadOnlyList<byte[]> corpus, Func<bool> more, int seed, string scratchRoot, TimeSpan inputLimit)
+    {
+        var random = new Random(seed);
         int executions = 0;
-        while (clock.Elapsed < budget)
+        while (more())
         {
             var input = Mutate(corpus[random.Next(corpus.Count)], corpus, random);
             executions++;
