@@ -10,22 +10,7 @@ BeforeAll {
     $example = Join-Path $PSScriptRoot '..' '..' 'examples' 'remote-sweep.ps1'
     $sshd = Start-LoopbackSshd -Folder (Join-Path $TestDrive 'sshd')
 
-    $synthetic = @{ Classes = 3; TrainCount = 48; TestCount = 24; ImageSize = 8; Seed = 1 }
-    $data = Get-KdDataset -Synthetic @synthetic
-    $teacherFile = Join-Path $TestDrive 'teacher.safetensors'
-    New-Teacher resnet8 -Dataset $data -Epochs 1 -BatchSize 16 -Threads 1 | Save-KdModel -Path $teacherFile
-    $planPath = Join-Path $TestDrive 'plan.csv'
-    @(
-        [pscustomobject]@{ Method = 'KD'; Seed = 1; Epochs = 16; Options = 'Temperature=2' }
-        [pscustomobject]@{ Method = 'CE'; Seed = 1; Epochs = 2; Options = '' }
-        [pscustomobject]@{ Method = 'KD'; Seed = 2; Epochs = 2; Options = '' }
-        [pscustomobject]@{ Method = 'KD'; Seed = 3; Epochs = 2; Options = 'Alpha=0.5' }
-    ) | Export-Csv $planPath
-
-    # The same plan on this machine, uninterrupted.
-    $local = Import-Csv $planPath |
-        Invoke-Distillation -Teacher (Import-KdModel $teacherFile) -Dataset $data -Student resnet8 -BatchSize 16 -Threads 1 `
-            -ResultPath (Join-Path $TestDrive 'local' 'sweep.csv')
+    . (Join-Path $PSScriptRoot 'SweepFixture.ps1')
 
     $ledgerFolder = Join-Path $TestDrive 'hosts'
     $sweep = @{

@@ -9,20 +9,7 @@ BeforeAll {
     $examples = Join-Path $PSScriptRoot '..' '..' 'examples' 'slurm'
     $cluster = Start-SlurmCluster -Folder (Join-Path $TestDrive 'slurm')
 
-    $synthetic = @{ Classes = 3; TrainCount = 48; TestCount = 24; ImageSize = 8; Seed = 1 }
-    $data = Get-KdDataset -Synthetic @synthetic
-    $teacherFile = Join-Path $TestDrive 'teacher.safetensors'
-    New-Teacher resnet8 -Dataset $data -Epochs 1 -BatchSize 16 -Threads 1 | Save-KdModel -Path $teacherFile
-    $planPath = Join-Path $TestDrive 'plan.csv'
-    @(
-        [pscustomobject]@{ Method = 'KD'; Seed = 1; Epochs = 16; Options = 'Temperature=2' }
-        [pscustomobject]@{ Method = 'CE'; Seed = 1; Epochs = 2; Options = '' }
-        [pscustomobject]@{ Method = 'KD'; Seed = 2; Epochs = 2; Options = '' }
-        [pscustomobject]@{ Method = 'KD'; Seed = 3; Epochs = 2; Options = 'Alpha=0.5' }
-    ) | Export-Csv $planPath
-    $local = Import-Csv $planPath |
-        Invoke-Distillation -Teacher (Import-KdModel $teacherFile) -Dataset $data -Student resnet8 -BatchSize 16 -Threads 1 `
-            -ResultPath (Join-Path $TestDrive 'local' 'sweep.csv')
+    . (Join-Path $PSScriptRoot 'SweepFixture.ps1')
 
     $shared = Join-Path $TestDrive 'shared'
     $job = & (Join-Path $examples 'submit.ps1') -PlanPath $planPath -SharedFolder $shared -TeacherPath $teacherFile `
