@@ -3,6 +3,7 @@ using KdTools.Core;
 using KdTools.Core.Checkpoints;
 using KdTools.Core.Data;
 using KdTools.Core.Data.Download;
+using KdTools.Core.Export;
 using KdTools.Core.Models;
 using KdTools.Core.Training;
 using static TorchSharp.torch;
@@ -168,6 +169,15 @@ public static class FuzzTargets
         },
         new()
         {
+            Name = "onnx",
+            Description = "OnnxRuntimeNet.Load of an .onnx file (Import-KdModel x.onnx): protobuf, the checks before ONNX Runtime, the session, the metadata",
+            Run = input => OnnxRuntimeNet.Load(new OnnxLoadRequest { Path = input.Write("model.onnx", input.Bytes), Threads = 1 }).Dispose(),
+            Seeds = OnnxSeeds,
+            // The file is read, parsed (its weights copied once more) and written: a few copies; ONNX Runtime's own memory is native.
+            MemoryFactor = 8,
+        },
+        new()
+        {
             Name = "plan-cells",
             Description = "ExactValue.Convert of every cell of a CSV plan to its column's type (Import-Csv plan.csv | Invoke-Distillation)",
             Run = input => ConvertPlan(input.Bytes),
@@ -289,6 +299,16 @@ public static class FuzzTargets
         // As safetensors.torch.save_file(model.state_dict()) writes it, without BatchNorm's counters.
         var state = ModuleState.Collect(model, "").Where(e => !e.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).ToList();
         yield return ("resnet8-pytorch.safetensors", WriteSafeTensors(state, new Dictionary<string, string> { ["format"] = "pt" }));
+    }
+
+    private static IEnumerable<(string, byte[])> OnnxSeeds()
+    {
+        using var model = ArchitectureRegistry.Create(SeedArchitecture, SeedClasses, seed: 1);
+        model.Normalization = new InputNormalization([0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]);
+        // At 8x8 pixels: the graph is the same as at 32x32, and the weights (resnet8's, about 80k floats) are the file.
+        yield return ("resnet8-8x8.onnx", OnnxExport.ToBytes(model,
+            new ModelProvenance { Method = "KD", Dataset = "synthetic", Epochs = 1, TestTop1 = 0.5, Recipe = "Default" },
+            new OnnxExportOptions { InputSize = new ImageSize(8, 8), IncludeNormalization = true, ClassNames = [.. Enumerable.Range(0, SeedClasses).Select(c => $"class{c}")], Seed = 1 }));
     }
 
     private static IEnumerable<(string, byte[])> ShardSeeds()
