@@ -136,6 +136,8 @@ public sealed class OnnxRuntimeNet : ClassifierNet
         }
         if (proto.Graph is null || proto.Graph.Node.Count == 0)
             throw Corrupt(path, "it holds no ONNX graph", null);
+        // ONNX Runtime is native code: what our code can check is checked before it sees the bytes.
+        CheckTensors(proto, path);
         var metadata = proto.MetadataProps.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
         InferenceSession session;
@@ -153,12 +155,107 @@ public sealed class OnnxRuntimeNet : ClassifierNet
         {
             return Describe(session, metadata, request, path);
         }
+        catch (OnnxRuntimeException ex)
+        {
+            // The session's input and output descriptions (a non-tensor type) come from ONNX Runtime too.
+            session.Dispose();
+            throw Corrupt(path, ex.Message, ex);
+        }
         catch
         {
             session.Dispose();
             throw;
         }
     }
+
+    /// <summary>
+    /// Every tensor the file holds (initializers, Constant and other attributes, subgraphs, functions): its data is in the
+    /// file (external data would make ONNX Runtime open paths the file names), its dimensions are not negative, and its
+    /// data has as many elements as its dimensions say, so a shape that claims 2^40 elements is refused here.
+    /// </summary>
+    private static void CheckTensors(ModelProto proto, string path)
+    {
+        var graphs = new Stack<GraphProto>();
+        graphs.Push(proto.Graph);
+        var nodes = new List<NodeProto>(proto.Functions.SelectMany(f => f.Node));
+        while (graphs.Count > 0 || nodes.Count > 0)
+        {
+            if (graphs.TryPop(out var graph))
+            {
+                foreach (var tensor in graph.Initializer) CheckTensor(tensor, path);
+                foreach (var sparse in graph.SparseInitializer) CheckSparse(sparse, path);
+                nodes.AddRange(graph.Node);
+                continue;
+            }
+            var node = nodes[^1];
+            nodes.RemoveAt(nodes.Count - 1);
+            foreach (var attribute in node.Attribute)
+            {
+                if (attribute.T is { } t) CheckTensor(t, path);
+                foreach (var each in attribute.Tensors) CheckTensor(each, path);
+                if (attribute.SparseTensor is { } st) CheckSparse(st, path);
+                foreach (var each in attribute.SparseTensors) CheckSparse(each, path);
+                if (attribute.G is { } g) graphs.Push(g);
+                foreach (var each in attribute.Graphs) graphs.Push(each);
+            }
+        }
+    }
+
+    private static void CheckSparse(SparseTensorProto sparse, string path)
+    {
+        if (sparse.Values is { } values) CheckTensor(values, path);
+        if (sparse.Indices is { } indices) CheckTensor(indices, path);
+        CheckDims(sparse.Dims, sparse.Values?.Name ?? "a sparse tensor", path);
+    }
+
+    private static void CheckTensor(TensorProto tensor, string path)
+    {
+        var name = tensor.Name.Length == 0 ? "an unnamed tensor" : $"tensor '{tensor.Name}'";
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External || tensor.ExternalData.Count > 0)
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
+                $"'{path}' keeps {name}'s data in another file; KdTools reads self-contained ONNX files only (export with the weights inside)", path);
+        if (tensor.Segment is not null)
+            throw Corrupt(path, $"{name} is a segment of a tensor, which a model file does not hold", null);
+        long count = CheckDims(tensor.Dims, name, path);
+        int typed = tensor.FloatData.Count + tensor.Int32Data.Count + tensor.Int64Data.Count + tensor.DoubleData.Count
+            + tensor.Uint64Data.Count + tensor.StringData.Count;
+        var type = (TensorProto.Types.DataType)tensor.DataType;
+        if (!tensor.RawData.IsEmpty)
+        {
+            int size = ElementSize(type);
+            if (size == 0)
+                throw Corrupt(path, $"{name} has raw data of type {type}, which has no fixed size", null);
+            if (typed > 0 || count > tensor.RawData.Length / size || count * size != tensor.RawData.Length)
+                throw Corrupt(path, $"{name} has {tensor.RawData.Length:N0} bytes of data for {count:N0} elements of {type}", null);
+        }
+        else if (typed != (type is TensorProto.Types.DataType.Complex64 or TensorProto.Types.DataType.Complex128 ? 2 * count : count))
+            throw Corrupt(path, $"{name} has {typed:N0} values for {count:N0} elements", null);
+    }
+
+    /// <summary>The element count of a shape, refused when a dimension is negative or the count overflows.</summary>
+    private static long CheckDims(IReadOnlyList<long> dims, string name, string path)
+    {
+        long count = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0) throw Corrupt(path, $"{name} has a negative dimension ({d})", null);
+            if (d != 0 && count > long.MaxValue / d) throw Corrupt(path, $"{name} claims more elements than any file holds", null);
+            count *= d;
+        }
+        return count;
+    }
+
+    private static int ElementSize(TensorProto.Types.DataType type) => type switch
+    {
+        TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Uint32 => 4,
+        TensorProto.Types.DataType.Double or TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Uint64
+            or TensorProto.Types.DataType.Complex64 => 8,
+        TensorProto.Types.DataType.Complex128 => 16,
+        TensorProto.Types.DataType.Float16 or TensorProto.Types.DataType.Bfloat16 or TensorProto.Types.DataType.Int16
+            or TensorProto.Types.DataType.Uint16 => 2,
+        TensorProto.Types.DataType.Int8 or TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Bool => 1,
+        _ => 0,
+    };
 
     private static OnnxRuntimeNet Describe(InferenceSession session, Dictionary<string, string> metadata, OnnxLoadRequest request, string path)
     {

@@ -193,6 +193,46 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void Tensors_are_checked_before_ONNX_Runtime_and_its_own_errors_are_Checkpoint_Corrupt_naming_the_file()
+    {
+        using var network = TrainedLooking("resnet8", classes: 4, side: 16);
+        KdException Load(string name, Action<Onnx.ModelProto> damage)
+        {
+            var proto = OnnxExport.Build(network, new ModelProvenance(), new OnnxExportOptions());
+            damage(proto);
+            var path = Path.Combine(_folder, name);
+            File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+            var error = Assert.Throws<KdException>(() => OnnxRuntimeNet.Load(new OnnxLoadRequest { Path = path }).Dispose());
+            Assert.Contains(path, error.Message);
+            return error;
+        }
+        Onnx.TensorProto Weights(Onnx.ModelProto proto) => proto.Graph.Initializer.First(t => t.RawData.Length > 16);
+
+        // A shape of 2^80 elements, a shape the data does not fill, a negative dimension: refused by our checks, not by ORT.
+        var huge = Load("huge.onnx", p => { var t = Weights(p); t.Dims.Clear(); t.Dims.Add([1L << 40, 1L << 40]); });
+        Assert.Equal(KdErrorIds.CheckpointCorrupt, huge.ErrorId);
+        Assert.Null(huge.InnerException);
+        var short_ = Load("short.onnx", p => { var t = Weights(p); t.RawData = Google.Protobuf.ByteString.CopyFrom(t.RawData.Span[..^4]); });
+        Assert.Equal(KdErrorIds.CheckpointCorrupt, short_.ErrorId);
+        Assert.Contains("bytes of data", short_.Message);
+        var negative = Load("negative.onnx", p => Weights(p).Dims[0] = -1);
+        Assert.Equal(KdErrorIds.CheckpointCorrupt, negative.ErrorId);
+        // External data would make ONNX Runtime open the paths the file names.
+        var external = Load("external.onnx", p =>
+        {
+            var t = Weights(p);
+            t.RawData = Google.Protobuf.ByteString.Empty;
+            t.DataLocation = Onnx.TensorProto.Types.DataLocation.External;
+            t.ExternalData.Add(new Onnx.StringStringEntryProto { Key = "location", Value = "../../../etc/passwd" });
+        });
+        Assert.Equal(KdErrorIds.CheckpointMismatch, external.ErrorId);
+        // A well-formed file ONNX Runtime refuses (an operator it does not know): its exception, wrapped.
+        var unknown = Load("unknown-op.onnx", p => p.Graph.Node[0].OpType = "NoSuchOperator");
+        Assert.Equal(KdErrorIds.CheckpointCorrupt, unknown.ErrorId);
+        Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(unknown.InnerException);
+    }
+
+    [Fact]
     public void A_file_without_KdTools_metadata_needs_the_normalization_and_checks_the_classes()
     {
         using var network = TrainedLooking("resnet8", classes: 4, side: 16);
