@@ -27,9 +27,11 @@ run_fuzz() {
   rm -rf "$bin"
   dotnet publish tests/KdTools.Fuzz -c Release -r "$(rid)" --self-contained false -o "$bin" -nologo -v quiet -clp:ErrorsOnly
   # Coverage where the readers are: KdTools.Core's data and checkpoint code (and the architectures a checkpoint builds),
-  # and the whole of the third-party parsers they call.
+  # the ONNX import (KdTools.Core.Export and its generated protobuf messages, Onnx.*), and the whole of the third-party
+  # parsers they call.
   dotnet tool run sharpfuzz "$bin/KdTools.Core.dll" KdTools.Core.Data KdTools.Core.Checkpoints KdTools.Core.Models.ExitHeads \
-    KdTools.Core.Models.LinearStageHeads KdTools.Core.Models.ByotBranches KdTools.Core.ExactValue >/dev/null
+    KdTools.Core.Models.LinearStageHeads KdTools.Core.Models.ByotBranches KdTools.Core.ExactValue KdTools.Core.Export Onnx >/dev/null
+  dotnet tool run sharpfuzz "$bin/Google.Protobuf.dll" >/dev/null
   dotnet tool run sharpfuzz "$bin/CsvHelper.dll" >/dev/null
   dotnet tool run sharpfuzz "$bin/StbImageSharp.dll" >/dev/null
 

@@ -175,6 +175,7 @@ public static class FuzzTargets
             Seeds = OnnxSeeds,
             // The file is read, parsed (its weights copied once more) and written: a few copies; ONNX Runtime's own memory is native.
             MemoryFactor = 8,
+            Instrument = ["Google.Protobuf.dll"],
         },
         new()
         {
