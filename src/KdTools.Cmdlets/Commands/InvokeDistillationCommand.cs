@@ -214,7 +214,13 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
 
     protected override void ProcessRecord()
     {
-        var teacherArgument = ParameterSetName == PlanSet ? ReadPlan() : Teacher;
+        KdModelArgument? teacherArgument = Teacher;
+        if (ParameterSetName == PlanSet)
+        {
+            // A malformed cell fails its row alone (non-terminating); the sweep goes on with the next row.
+            try { teacherArgument = ReadPlan(); }
+            catch (Core.KdException rowError) { WriteError(ErrorRecords.From(rowError, PlanRow)); return; }
+        }
         var data = _data;
         var (studentNetwork, architecture) = StudentNetwork();
         if (!TryTeacher(teacherArgument, out var given)) return;

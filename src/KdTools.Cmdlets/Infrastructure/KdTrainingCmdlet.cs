@@ -210,7 +210,8 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     /// <summary>
     /// Applies a plan row (a CSV row of hyper-parameters) to this cmdlet's <paramref name="columns"/>: each non-empty
     /// cell becomes the parameter of its name unless the command line gave it, converted culture-invariantly. Values a
-    /// previous row set are reset first, as PowerShell resets pipeline-bound parameters between records.
+    /// previous row set are reset first, as PowerShell resets pipeline-bound parameters between records. A cell that is not
+    /// its parameter's type throws <see cref="KdException"/> (<c>KdTools.Training.SettingInvalid</c>): one row's error.
     /// </summary>
     protected void ApplyPlanRow(PSObject row, IEnumerable<string> columns)
     {
@@ -242,10 +243,10 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         }
         catch (FormatException ex)
         {
-            Fail(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
+            // The row's error, not the cmdlet's: the caller reports it and the sweep goes on with the next row.
+            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
                 $"the plan row's {column} = '{value}' is not a {ExactValue.Describe(Nullable.GetUnderlyingType(type) ?? type)}: {ex.Message}; " +
-                "fix the row (values are read culture-invariantly: 0.05, not 0,05, and never rounded)", column);
-            return null;
+                "fix the row (values are read culture-invariantly: 0.05, not 0,05, and never rounded)", column, ex);
         }
     }
 

@@ -71,6 +71,21 @@ public sealed class RunContractCmdletTests(ModuleFixture fixture)
     }
 
     [Fact]
+    public void A_plan_row_with_a_malformed_cell_fails_alone_and_the_next_rows_run()
+    {
+        var result = _session.Run(Setup + """
+            [pscustomobject]@{ Student = 'resnet8'; Method = 'CE'; Epochs = '1' },
+            [pscustomobject]@{ Student = 'resnet8'; Method = 'CE'; Epochs = 'two' },
+            [pscustomobject]@{ Student = 'resnet8'; Method = 'CE'; Epochs = '1'; Seed = '2' } |
+                Invoke-Distillation -Dataset $data -BatchSize 32 -Threads 2
+            """);
+        Assert.Null(result.Terminating);
+        Assert.Equal("KdTools.Training.SettingInvalid", Assert.Single(result.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("the plan row's Epochs = 'two' is not a whole number", result.FirstError!.Exception.Message);
+        Assert.Equal([1L, 2L], result.Output.Select(r => r.Prop("Seed")));
+    }
+
+    [Fact]
     public void TAKD_emits_one_run_with_the_assistants_run_inside_and_Get_KdHistory_lists_both()
     {
         var result = _session.Run(Setup + """
