@@ -46,7 +46,7 @@ run_fuzz() {
   fi
   mkdir -p "$FUZZ_DIR/findings"
   local summary=$FUZZ_DIR/summary.tsv status=0
-  [ -f "$summary" ] || printf 'date\ttarget\tminutes\texecs\texecs_per_sec\tcorpus\tedges_found\ttotal_edges\tbitmap_cvg\tcrashes\thangs\n' >"$summary"
+  [ -f "$summary" ] || printf 'date\ttarget\tminutes\texecs\texecs_cumulative\texecs_per_sec\tcorpus\tedges_found\ttotal_edges\tbitmap_cvg\tcrashes\thangs\tfirst_rss_mb\tpeak_rss_mb\tlargest_input\n' >"$summary"
   for target in $targets; do
     fuzz_target "$bin" "$target" "$minutes" "$summary" || status=1
   done
@@ -63,15 +63,23 @@ fuzz_target() {
   cp tests/fuzz/corpus/"$target"/* "$inputs"/
   [ -d tests/fuzz/regressions/"$target" ] && cp tests/fuzz/regressions/"$target"/* "$inputs"/ 2>/dev/null
   echo "build.sh: fuzzing $target for $minutes min (AFL++ output: $out)"
+  # AFL++ resumes execs_done from a previous campaign's fuzzer_stats; the cumulative count is also kept beside the
+  # findings (so a campaign whose AFL++ restarted its count still adds up), and this run's executions are the difference.
+  local stats=$out/default/fuzzer_stats before=0 cumulative=0
+  [ -f "$stats" ] && before=$(sed -nE 's/^execs_done +: (.*)$/\1/p' "$stats")
+  [ -f "$out.execs" ] && cumulative=$(cat "$out.execs")
+  # Each fuzzing process writes its resident memory (VmRSS after its first input, peak VmHWM) here (MemoryLog.cs).
+  local memory=$FUZZ_DIR/memory/$target
+  rm -rf "$memory"; mkdir -p "$memory"
+  local started=$SECONDS
   # The .NET runtime reserves more address space than AFL's -m allows, so managed memory is capped by the GC instead
   # (a reader that allocates past 2 GiB dies with OutOfMemoryException, a crash); TorchSharp loading takes seconds, hence
   # the long fork-server start-up; each input may take 5 s on a loaded machine before it counts as a hang.
   AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 \
   AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=120000 \
-  DOTNET_GCHeapHardLimit=0x80000000 DOTNET_TieredPGO=0 \
+  DOTNET_GCHeapHardLimit=0x80000000 DOTNET_TieredPGO=0 KDTOOLS_FUZZ_MEMLOG="$PWD/$memory/rss" \
     timeout $((minutes * 60 + 300)) afl-fuzz -i "$inputs" -o "$out" -t 5000 -m none -V $((minutes * 60)) \
       -x tests/fuzz/kdtools.dict -- dotnet "$bin/KdTools.Fuzz.dll" run "$target" >"$FUZZ_DIR/$target.log" 2>&1
-  local stats=$out/default/fuzzer_stats
   if [ ! -f "$stats" ]; then
     echo "build.sh fuzz: AFL++ did not run $target; see $FUZZ_DIR/$target.log" >&2
     tail -n 20 "$FUZZ_DIR/$target.log" >&2
@@ -90,8 +98,17 @@ fuzz_target() {
     done
     rmdir tests/fuzz/regressions/"$target" 2>/dev/null || true
   done
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "$minutes" "$(stat execs_done)" \
-    "$(stat execs_per_sec)" "$(stat corpus_count)" "$(stat edges_found)" "$(stat total_edges)" "$(stat bitmap_cvg)" \
-    "$(stat saved_crashes)" "$(stat saved_hangs)" | tee -a "$summary"
+  local after run seconds=$((SECONDS - started)); after=$(stat execs_done)
+  if [ "$after" -ge "$before" ]; then run=$((after - before)); else run=$after; fi
+  cumulative=$((cumulative + run)); echo "$cumulative" >"$out.execs"
+  # Peak resident memory over every process of this run (AFL++ restarts the process after a hang), and the least
+  # resident memory any of them had after its first input (the runtime, TorchSharp and the reader's fixed costs).
+  local peak first largest
+  peak=$(cat "$memory"/rss.* 2>/dev/null | sed -nE 's/.*hwm_kb=([0-9]+).*/\1/p' | sort -n | tail -1)
+  first=$(cat "$memory"/rss.* 2>/dev/null | sed -nE 's/.*first_rss_kb=([0-9]+).*/\1/p' | sort -n | head -1)
+  largest=$(cat "$memory"/rss.* 2>/dev/null | sed -nE 's/.*largest_input=([0-9]+).*/\1/p' | sort -n | tail -1)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%H:%MZ)" "$target" "$minutes" "$run" "$cumulative" \
+    "$((run / (seconds > 0 ? seconds : 1)))" "$(stat corpus_count)" "$(stat edges_found)" "$(stat total_edges)" "$(stat bitmap_cvg)" \
+    "$(stat saved_crashes)" "$(stat saved_hangs)" "$(( ${first:-0} / 1024 ))" "$(( ${peak:-0} / 1024 ))" "${largest:-0}" | tee -a "$summary"
   [ "$found" -eq 0 ] || { echo "build.sh fuzz: $target: $found crash/hang input(s) copied to tests/fuzz/regressions/$target" >&2; return 1; }
 }
