@@ -30,7 +30,10 @@ run_fuzz() {
   # the ONNX import (KdTools.Core.Export and its generated protobuf messages, Onnx.*), and the whole of the third-party
   # parsers they call.
   dotnet tool run sharpfuzz "$bin/KdTools.Core.dll" KdTools.Core.Data KdTools.Core.Checkpoints KdTools.Core.Models.ExitHeads \
-    KdTools.Core.Models.LinearStageHeads KdTools.Core.Models.ByotBranches KdTools.Core.ExactValue KdTools.Core.Export Onnx >/dev/null
+    KdTools.Core.Models.LinearStageHeads KdTools.Core.Models.ByotBranches KdTools.Core.ExactValue KdTools.Core.Export Onnx \
+    KdTools.Core.Methods >/dev/null
+  # The -MethodOption text parser, still in the cmdlet layer.
+  dotnet tool run sharpfuzz "$bin/KdTools.Cmdlets.dll" KdTools.Cmdlets.Infrastructure.MethodOptionText >/dev/null
   dotnet tool run sharpfuzz "$bin/Google.Protobuf.dll" >/dev/null
   dotnet tool run sharpfuzz "$bin/CsvHelper.dll" >/dev/null
   dotnet tool run sharpfuzz "$bin/StbImageSharp.dll" >/dev/null
