@@ -26,6 +26,7 @@ public sealed class Registry<T> where T : class
     private readonly Func<T, string> _nameOf;
     private readonly Func<Type, IEnumerable<T>> _entriesOf;
     private readonly Func<IEnumerable<T>, IEnumerable<T>> _order;
+    private readonly Func<T, string> _listedNameOf;
     private bool _discovered;
 
     /// <param name="what">What a name names, for errors ("architecture").</param>
@@ -33,11 +34,16 @@ public sealed class Registry<T> where T : class
     /// <param name="nameOf">An entry's registry key.</param>
     /// <param name="entriesOf">The entries a [Registered] type contributes (none for a type of another kind).</param>
     /// <param name="order">The listing order of <see cref="All"/>; registration order when null.</param>
+    /// <param name="listedNameOf">
+    /// The name the unknown-name error lists for an entry, where it differs from its key (a recipe with one variant per
+    /// task is listed once by its name); the key when null.
+    /// </param>
     internal Registry(string what, string unknownErrorId, Func<T, string> nameOf, Func<Type, IEnumerable<T>> entriesOf,
-        Func<IEnumerable<T>, IEnumerable<T>>? order = null)
+        Func<IEnumerable<T>, IEnumerable<T>>? order = null, Func<T, string>? listedNameOf = null)
     {
         (_what, _unknownErrorId, _nameOf, _entriesOf) = (what, unknownErrorId, nameOf, entriesOf);
         _order = order ?? (entries => entries);
+        _listedNameOf = listedNameOf ?? nameOf;
     }
 
     /// <summary>Every entry, in listing order.</summary>
@@ -67,7 +73,7 @@ public sealed class Registry<T> where T : class
     /// <summary>The entry called <paramref name="name"/>; an unknown name fails suggesting the closest and listing all.</summary>
     public T Get(string name) => TryGet(name, out var entry)
         ? entry
-        : throw new KdException(_unknownErrorId, KdErrorKind.InvalidArgument, UnknownName.Message(_what, name, All.Select(_nameOf)), name);
+        : throw new KdException(_unknownErrorId, KdErrorKind.InvalidArgument, UnknownName.Message(_what, name, All.Select(_listedNameOf).Distinct(StringComparer.OrdinalIgnoreCase)), name);
 
     /// <summary>Adds <paramref name="entry"/>, replacing an entry of the same name.</summary>
     public void Register(T entry)

@@ -2,6 +2,7 @@ using System.Reflection;
 using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
+using KdTools.Core.Training;
 
 namespace KdTools.Core.Tests;
 
@@ -46,5 +47,19 @@ public class RegistryTests
         var ex = Assert.Throws<KdException>(() => ExitHeadsRegistry.Create("no-such-heads", ArchitectureRegistry.Create("resnet8", 4, seed: 1), ""));
         Assert.Equal(KdErrorIds.CheckpointMismatch, ex.ErrorId);
         Assert.Matches("known: (linear-stage, byot|byot, linear-stage)$", ex.Message);
+    }
+
+    [Fact]
+    public void Every_recipe_comes_from_its_registered_class_and_an_unknown_name_lists_each_name_once()
+    {
+        var classes = Registered.Where(t => t.GetMethod("Recipes", BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public) is not null).ToList();
+        var fromClasses = classes.SelectMany(c => (IEnumerable<TrainingRecipe>)c.GetMethod("Recipes", BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!.Invoke(null, null)!)
+            .Select(r => (r.Name, r.Task)).ToList();
+        Assert.Equal(fromClasses.Order(), TrainingRecipes.All.Select(r => (r.Name, r.Task)).Order());
+        // One file per recipe (the two task defaults are one family).
+        Assert.Equal(TrainingRecipes.All.Select(r => r.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count(), classes.Count);
+        var ex = Assert.Throws<KdException>(() => TrainingRecipes.Get("RepDistiler"));
+        Assert.Equal(KdErrorIds.RecipeUnknown, ex.ErrorId);
+        Assert.Equal("unknown recipe 'RepDistiler' (did you mean 'RepDistiller'?); known: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD, SKD", ex.Message);
     }
 }
