@@ -8,7 +8,7 @@ namespace KdTools.Core;
 /// number, whatever the machine's locale), a whole number must be whole (0.5 is not an epoch count, and is never
 /// rounded), a boolean is true/false or 1/0, an enum value is one of its names.
 /// </summary>
-public static class ExactValue
+internal static class ExactValue
 {
     /// <summary><paramref name="raw"/> as a <paramref name="target"/> (a number, boolean, enum, string, or an array of them).</summary>
     /// <exception cref="FormatException">The value is not exactly a <paramref name="target"/>; the message says why.</exception>

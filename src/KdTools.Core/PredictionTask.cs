@@ -17,7 +17,7 @@ public enum PredictionTask
 /// The checks that keep a run to one task: a network, a method and a dataset must all be of the dataset's
 /// <see cref="PredictionTask"/>, and a mismatch fails before any work with a message that says what to use instead.
 /// </summary>
-public static class TaskCompatibility
+internal static class TaskCompatibility
 {
     /// <summary>Fails with <see cref="KdErrorIds.TaskMismatch"/> unless <paramref name="network"/> predicts <paramref name="task"/>.</summary>
     /// <param name="role">How the message names the network: "student", "teacher", "model".</param>

@@ -6,7 +6,7 @@ namespace KdTools.Core.Checkpoints;
 /// Moves a TorchSharp module's state (parameters and persistent buffers such as BatchNorm running statistics)
 /// in and out of a flat name → tensor map, with an optional key prefix so several modules share one checkpoint.
 /// </summary>
-public static class ModuleState
+internal static class ModuleState
 {
     private const int NamesShown = 5;
 
@@ -86,7 +86,7 @@ public static class ModuleState
 /// Relaxations of <see cref="ModuleState.Load"/>'s strictness, for weights that come from elsewhere. Keys are the
 /// module's own state-dict keys (without the checkpoint prefix).
 /// </summary>
-public sealed record StateLoadRules
+internal sealed record StateLoadRules
 {
     /// <summary>Every key must be present with its shape and nothing else may share the prefix.</summary>
     public static readonly StateLoadRules Strict = new();

@@ -8,7 +8,7 @@ namespace KdTools.Core.Checkpoints;
 /// dtype, shape and byte range, then the raw little-endian tensor bytes. PyTorch reads them with the
 /// <c>safetensors</c> package, and loading never executes code from the file.
 /// </summary>
-public static class SafeTensorsFile
+internal static class SafeTensorsFile
 {
     // Large enough that bulk copies dominate, small enough not to land every small tensor's buffer on the large object heap.
     private const int CopyChunkBytes = 64 * 1024;

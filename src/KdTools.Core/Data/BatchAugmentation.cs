@@ -7,7 +7,7 @@ namespace KdTools.Core.Data;
 /// Turns a uint8 image batch into the normalised floating-point input of a network, after the augmentation a policy asks
 /// for (pad and random crop, horizontal flip, AutoAugment, Cutout, in the references' order), all as batched tensor ops.
 /// </summary>
-public static class BatchAugmentation
+internal static class BatchAugmentation
 {
     /// <summary>
     /// Scales <paramref name="imagesUint8"/> [B, C, H, W] to [0, 1] and normalises it per channel. When

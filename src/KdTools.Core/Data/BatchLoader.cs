@@ -5,7 +5,7 @@ namespace KdTools.Core.Data;
 
 /// <summary>One mini-batch: uint8 images [b, C, H, W], int64 labels [b], and the int64 positions of the samples in
 /// their split (memory-bank methods key on them).</summary>
-public sealed record Batch(Tensor Images, Tensor Labels, Tensor Indices) : IDisposable
+internal sealed record Batch(Tensor Images, Tensor Labels, Tensor Indices) : IDisposable
 {
     public int Count => (int)Labels.shape[0];
 
@@ -24,7 +24,7 @@ public sealed record Batch(Tensor Images, Tensor Labels, Tensor Indices) : IDisp
 /// for the same order, so what a run computes does not depend on where its images are. Dispose it to stop the
 /// prefetching.
 /// </summary>
-public sealed class BatchLoader : IDisposable
+internal sealed class BatchLoader : IDisposable
 {
     private readonly ImageSet _set;
     private BatchPrefetcher? _prefetcher;

@@ -5,7 +5,7 @@ namespace KdTools.Core.Data;
 
 /// <summary>The CIFAR-10/100 binary layout (<see cref="CifarReader"/>).</summary>
 [Registered]
-public sealed class CifarFormat : DatasetFormat
+internal sealed class CifarFormat : DatasetFormat
 {
     public override string Name => "Cifar";
     public override string Description => "CIFAR-10/100 binary: data_batch_1..5.bin + test_batch.bin, or train.bin + test.bin";
@@ -20,7 +20,7 @@ public sealed class CifarFormat : DatasetFormat
 /// Reads the binary versions of CIFAR-10 and CIFAR-100 (the <c>*-binary.tar.gz</c> archives, extracted), detecting which
 /// one a folder holds. Each file is read in one piece and decoded with tensor ops.
 /// </summary>
-public static class CifarReader
+internal static class CifarReader
 {
     private const int ImageSide = 32;
     private const int PixelsPerImage = 3 * ImageSide * ImageSide;

@@ -8,7 +8,7 @@ namespace KdTools.Core.Data;
 /// 2:1, so on a square canvas the lower half is padding (ignored).
 /// </summary>
 [Registered]
-public sealed class CityscapesFormat : DatasetFormat
+internal sealed class CityscapesFormat : DatasetFormat
 {
     public const string ImageFolder = "leftImg8bit", LabelFolder = "gtFine";
     private const string ImageSuffix = "_leftImg8bit.png", LabelSuffix = "_gtFine_labelIds.png";

@@ -8,7 +8,7 @@ namespace KdTools.Core.Data;
 
 /// <summary>One image per CSV row (<see cref="CsvImageReader"/>).</summary>
 [Registered]
-public sealed class CsvFormat : DatasetFormat
+internal sealed class CsvFormat : DatasetFormat
 {
     public override string Name => "Csv";
     public override string Description => "train.csv and test.csv: a label, then the pixels 0..255 channel-major, one image per row";
@@ -30,7 +30,7 @@ public sealed class CsvFormat : DatasetFormat
 /// and every class must have training images (a typo'd label such as 70 in a 3-class set is reported with its rows,
 /// not turned into a 71-class dataset).
 /// </summary>
-public static class CsvImageReader
+internal static class CsvImageReader
 {
     public const string TrainFileName = "train.csv";
     public const string TestFileName = "test.csv";

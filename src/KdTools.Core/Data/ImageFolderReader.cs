@@ -7,7 +7,7 @@ namespace KdTools.Core.Data;
 
 /// <summary>Class subfolders of image files (<see cref="ImageFolderReader"/>); tried last, as any train/ + test/ folder matches.</summary>
 [Registered]
-public sealed class ImageFolderFormat : DatasetFormat
+internal sealed class ImageFolderFormat : DatasetFormat
 {
     public override string Name => "ImageFolder";
     public override string Description => "torchvision ImageFolder: train/<class>/* and test/<class>/* (or val/), PNG, JPEG, BMP, TGA or GIF";

@@ -5,14 +5,14 @@ using System.Text;
 namespace KdTools.Core.Data;
 
 /// <summary>A decoded label map: <see cref="Width"/>×<see cref="Height"/> class numbers, row-major.</summary>
-public sealed record LabelImage(int Width, int Height, byte[] Values);
+internal sealed record LabelImage(int Width, int Height, byte[] Values);
 
 /// <summary>
 /// Label maps as PNG files (ISO/IEC 15948): reads the sample values of indexed (palette) and grayscale PNGs — the
 /// class numbers, not the colours a palette maps them to, which is what general decoders such as stb_image return —
 /// and writes indexed PNGs with a palette (VOC's by default) that any viewer shows in colour.
 /// </summary>
-public static class LabelMapPng
+internal static class LabelMapPng
 {
     private static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
     private const byte GrayscaleColorType = 0, PaletteColorType = 3;

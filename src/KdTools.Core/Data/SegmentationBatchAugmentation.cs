@@ -8,7 +8,7 @@ namespace KdTools.Core.Data;
 /// optionally augmented by <see cref="SegmentationAugmentationPolicy"/> as batched tensor ops (one bilinear
 /// <c>grid_sample</c> for the images, one gather for the labels; no per-sample loop).
 /// </summary>
-public static class SegmentationBatchAugmentation
+internal static class SegmentationBatchAugmentation
 {
     /// <param name="imagesUint8">[B, C, H, W].</param>
     /// <param name="labelsUint8">[B, H, W], class numbers or <see cref="LabelMaps.IgnoreIndex"/>.</param>

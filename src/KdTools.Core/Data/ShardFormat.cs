@@ -9,7 +9,7 @@ namespace KdTools.Core.Data;
 /// written at.
 /// </summary>
 [Registered]
-public sealed class ShardFormat : DatasetFormat
+internal sealed class ShardFormat : DatasetFormat
 {
     public override string Name => "Shard";
     public override string Description => "KdTools shards: train.kdshard and test.kdshard, packed uint8 images written once from any dataset";

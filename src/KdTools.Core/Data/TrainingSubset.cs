@@ -6,7 +6,7 @@ namespace KdTools.Core.Data;
 /// A class-balanced part of a classification dataset's training split, with the whole test split: few labelled images
 /// to learn from (where distillation pays most, and what a budget-sized reproduction trains on), judged on every test image.
 /// </summary>
-public static class TrainingSubset
+internal static class TrainingSubset
 {
     /// <summary>
     /// The first images of each class in the split's order, <paramref name="count"/> in all (classes get

@@ -8,7 +8,7 @@ namespace KdTools.Core.Data;
 /// and the test split <c>val</c>, as in the papers (the official test labels are not public).
 /// </summary>
 [Registered]
-public sealed class VocFormat : DatasetFormat
+internal sealed class VocFormat : DatasetFormat
 {
     public const string ImageFolder = "JPEGImages", LabelFolder = "SegmentationClass";
     private static readonly string ListFolder = Path.Combine("ImageSets", "Segmentation");

@@ -5,7 +5,7 @@ namespace KdTools.Core.Data;
 /// significant bit down (bit 0 → red, bit 1 → green, bit 2 → blue, then the next three bits one place lower), so
 /// 0 is black, 1 dark red, 15 (person) pinkish and 255 (ignore) cream (224, 224, 192).
 /// </summary>
-public static class VocPalette
+internal static class VocPalette
 {
     /// <summary>256 RGB triples, 768 bytes, in index order.</summary>
     public static IReadOnlyList<byte> Colors { get; } = Build();

@@ -13,7 +13,7 @@ namespace KdTools.Core.Evaluation;
 public sealed record EvaluationResult(int Count, double Top1, double Top5, double Loss, double TeacherAgreement);
 
 /// <summary>Evaluates models in eval mode under no_grad, one dispose scope per batch.</summary>
-public static class Evaluator
+internal static class Evaluator
 {
     /// <summary>Scores <paramref name="model"/> on <paramref name="set"/>; restores its train/eval mode afterwards.</summary>
     /// <param name="datasetNormalization">For a network that records no normalisation of its own (untrained, or from an old file).</param>

@@ -17,7 +17,7 @@ public sealed record LatencyResult(double MillisecondsPerImage, double ImagesPer
 /// (the first passes of a new shape pay for allocator growth and kernel selection), then single-image and batched
 /// passes alternate, so a change in the machine's load affects both numbers alike.
 /// </summary>
-public static class LatencyMeter
+internal static class LatencyMeter
 {
     private const int MinimumWarmupPasses = 3;
     private static readonly TimeSpan MinimumWarmup = TimeSpan.FromMilliseconds(250);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Evaluation;
 
 /// <summary>Scores segmentation networks on a split, in eval mode under no_grad, one dispose scope per batch.</summary>
-public static class SegmentationEvaluator
+internal static class SegmentationEvaluator
 {
     /// <summary>Images per forward pass unless told otherwise (segmentation images are larger than CIFAR's).</summary>
     public const int DefaultBatchSize = 16;

@@ -35,7 +35,7 @@ public sealed record SegmentationScores(long Pixels, double MeanIoU, double Pixe
 /// <c>nanmean</c> does; the SKD reference's evaluate.py divides by max(1, union) instead and so averages such a class in
 /// as 0. On full Cityscapes or VOC validation sets every class occurs and the two agree.
 /// </remarks>
-public sealed class SegmentationMetrics : IDisposable
+internal sealed class SegmentationMetrics : IDisposable
 {
     private readonly int _classes;
     private readonly Tensor _confusion;    // [K, K] int64: row = label, column = prediction

@@ -5,7 +5,7 @@ namespace KdTools.Core.IO;
 /// same folder, are flushed to disk, and the temporary file is then renamed over the target. A crash or a failed write
 /// never leaves a partial file, and an existing file is replaced in one step.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     private const int BufferBytes = 64 * 1024;
 

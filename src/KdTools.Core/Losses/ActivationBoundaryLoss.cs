@@ -6,7 +6,7 @@ namespace KdTools.Core.Losses;
 /// Activation boundary transfer (Heo et al. 2019), as RepDistiller's ABLoss: the student's connector output is pushed
 /// beyond ±margin on the side where the teacher's pre-ReLU neuron is on (t &gt; 0) or off (t ≤ 0).
 /// </summary>
-public static class ActivationBoundaryLoss
+internal static class ActivationBoundaryLoss
 {
     /// <summary>The reference's margin.</summary>
     public const double DefaultMargin = 1.0;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>Attention transfer (Zagoruyko &amp; Komodakis 2017), as RepDistiller's Attention(p = 2).</summary>
-public static class AttentionTransferLoss
+internal static class AttentionTransferLoss
 {
     /// <summary>The paper's and RepDistiller's exponent.</summary>
     public const double DefaultPower = 2.0;

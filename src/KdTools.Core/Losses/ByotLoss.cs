@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn.functional;
 namespace KdTools.Core.Losses;
 
 /// <summary>Hyper-parameters of <see cref="ByotLoss"/>; the defaults are the official code's.</summary>
-public sealed class ByotLossOptions
+internal sealed class ByotLossOptions
 {
     /// <summary>Softening temperature of the deepest classifier's targets (no T² factor is applied).</summary>
     public double Temperature { get; init; } = 3;
@@ -22,16 +22,16 @@ public sealed class ByotLossOptions
 /// <param name="SoftCrossEntropy">Cross-entropy against the deepest classifier's softened output.</param>
 /// <param name="CrossEntropy">Hard-label cross-entropy.</param>
 /// <param name="FeatureDistance">L2 distance to the deepest feature; null for a head without a feature term.</param>
-public sealed record ByotHeadLoss(int Head, Tensor SoftCrossEntropy, Tensor CrossEntropy, Tensor? FeatureDistance);
+internal sealed record ByotHeadLoss(int Head, Tensor SoftCrossEntropy, Tensor CrossEntropy, Tensor? FeatureDistance);
 
 /// <summary>The BYOT loss of one step: <see cref="Total"/> to backpropagate, and its unweighted parts for logging.</summary>
-public sealed record ByotLossParts(Tensor Total, Tensor DeepestCrossEntropy, IReadOnlyList<ByotHeadLoss> Heads);
+internal sealed record ByotLossParts(Tensor Total, Tensor DeepestCrossEntropy, IReadOnlyList<ByotHeadLoss> Heads);
 
 /// <summary>
 /// Be Your Own Teacher (Zhang et al., official code): the deepest classifier of a multi-exit network teaches the
 /// shallower ones through softened logits, and adaptation layers pull their features towards its feature.
 /// </summary>
-public static class ByotLoss
+internal static class ByotLoss
 {
     /// <summary>
     /// Whether head <paramref name="head"/> (0 = deepest) gets a feature term. The official training loop skips head 1,

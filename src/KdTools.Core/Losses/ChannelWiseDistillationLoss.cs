@@ -10,7 +10,7 @@ namespace KdTools.Core.Losses;
 /// teacher's by KL divergence — so each channel learns where the teacher puts its mass (for logits: where each class
 /// is), not a per-pixel class distribution as in pixel-wise KD.
 /// </summary>
-public static class ChannelWiseDistillationLoss
+internal static class ChannelWiseDistillationLoss
 {
     /// <summary>The paper's temperature for segmentation logits.</summary>
     public const double DefaultTemperature = 4;

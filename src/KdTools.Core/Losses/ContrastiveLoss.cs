@@ -10,7 +10,7 @@ namespace KdTools.Core.Losses;
 /// <c>e = ExpScores(embedding, memoryRows, τ)</c>; on the first step <c>Z = EstimateNormalizer(e, N)</c>;
 /// <c>loss = NceLoss(e / Z, N)</c>; then the memory rows of the batch become <see cref="UpdatedMemoryRows"/>.
 /// </summary>
-public static class ContrastiveLoss
+internal static class ContrastiveLoss
 {
     /// <summary>RepDistiller's temperature τ (<c>--nce_t</c>).</summary>
     public const double DefaultTemperature = 0.07;

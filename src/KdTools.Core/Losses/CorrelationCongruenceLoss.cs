@@ -7,7 +7,7 @@ namespace KdTools.Core.Losses;
 /// expansion of a Gaussian RBF kernel. RepDistiller's CC.py holds a different formula (code the authors e-mailed to
 /// RepDistiller); it is kept as <see cref="ComputeRepDistiller"/> for reproducing RepDistiller's tables.
 /// </summary>
-public static class CorrelationCongruenceLoss
+internal static class CorrelationCongruenceLoss
 {
     /// <summary>The paper's kernel bandwidth γ (also torchdistill's configuration).</summary>
     public const double DefaultGamma = 0.4;

@@ -9,14 +9,14 @@ namespace KdTools.Core.Losses;
 /// </summary>
 /// <param name="Total">Sum of the active branches' losses (a scalar).</param>
 /// <param name="PerBranch">Indexed by branch id (0 = final teacher classifier); null where the branch's α is 0.</param>
-public sealed record DihCohortLoss(Tensor Total, IReadOnlyList<Tensor?> PerBranch);
+internal sealed record DihCohortLoss(Tensor Total, IReadOnlyList<Tensor?> PerBranch);
 
 /// <summary>
 /// Distilling Knowledge via Intermediate Classifiers (Asadian et al.): a student learns from the teacher's final
 /// classifier and from heads fine-tuned on its intermediate stages, each through the DIH reference's KD loss.
 /// Teacher logits are treated as constants.
 /// </summary>
-public static class DihLoss
+internal static class DihLoss
 {
     public const double DefaultAlpha = 0.1;
     public const double DefaultTemperature = 5;

@@ -6,14 +6,14 @@ namespace KdTools.Core.Losses;
 /// <summary>The two relations of DIST, unweighted, each already τ²-scaled.</summary>
 /// <param name="Inter">Inter-class relation: one minus the mean Pearson correlation of the samples' class distributions.</param>
 /// <param name="Intra">Intra-class relation: the same over the classes' distributions across the batch.</param>
-public sealed record DistParts(Tensor Inter, Tensor Intra);
+internal sealed record DistParts(Tensor Inter, Tensor Intra);
 
 /// <summary>
 /// DIST (Huang et al., NeurIPS 2022), "knowledge distillation from a stronger teacher", as the authors'
 /// <c>lib/models/losses/dist_kd.py</c> and torchdistill's <c>DISTLoss</c>: match the Pearson correlations of the
 /// softened class probabilities rather than the probabilities themselves.
 /// </summary>
-public static class DistLoss
+internal static class DistLoss
 {
     /// <summary>The authors' epsilon in the Pearson denominator.</summary>
     public const double Eps = 1e-8;

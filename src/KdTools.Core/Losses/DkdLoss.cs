@@ -7,10 +7,10 @@ namespace KdTools.Core.Losses;
 /// <summary>The two parts of decoupled KD, unweighted, each already T²/B-scaled.</summary>
 /// <param name="TargetClass">TCKD: KL of the binary (target, rest) probabilities.</param>
 /// <param name="NonTargetClass">NCKD: KL of the probabilities among the non-target classes.</param>
-public sealed record DkdParts(Tensor TargetClass, Tensor NonTargetClass);
+internal sealed record DkdParts(Tensor TargetClass, Tensor NonTargetClass);
 
 /// <summary>Decoupled knowledge distillation (Zhao et al., CVPR 2022), as mdistiller's <c>dkd_loss</c>.</summary>
-public static class DkdLoss
+internal static class DkdLoss
 {
     /// <summary>mdistiller's CIFAR defaults.</summary>
     public const double DefaultAlpha = 1, DefaultBeta = 8, DefaultTemperature = 4;

@@ -7,7 +7,7 @@ namespace KdTools.Core.Losses;
 /// Two readings exist: RepDistiller's channel-pooled factor (<see cref="Compute"/>) and the authors' whole-factor
 /// normalisation (<see cref="ComputeOfficial"/>).
 /// </summary>
-public static class FactorTransferLoss
+internal static class FactorTransferLoss
 {
     /// <summary>The authors' weight of the factor term in the student objective (<c>--beta 500</c>).</summary>
     public const double OfficialBeta = 500.0;

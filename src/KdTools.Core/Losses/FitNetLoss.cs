@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>FitNets (Romero et al. 2015) hint loss, as RepDistiller's HintLoss.</summary>
-public static class FitNetLoss
+internal static class FitNetLoss
 {
     /// <summary>
     /// <c>mean((f_s − f_t)²)</c> over all elements. <paramref name="studentHint"/> is the student feature after its

@@ -6,7 +6,7 @@ namespace KdTools.Core.Losses;
 /// Flow of solution procedure (Yim et al., CVPR 2017), as RepDistiller's FSP: the Gram matrices between consecutive
 /// feature maps ("how the network solves the task") of student and teacher are matched.
 /// </summary>
-public static class FspLoss
+internal static class FspLoss
 {
     /// <summary>
     /// The FSP matrix of two maps of one network: the taller map is pooled to the other's height

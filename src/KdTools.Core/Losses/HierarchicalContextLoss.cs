@@ -4,7 +4,7 @@ using static TorchSharp.torch.nn.functional;
 namespace KdTools.Core.Losses;
 
 /// <summary>ReviewKD's hierarchical context loss (Chen et al., CVPR 2021), as mdistiller's <c>hcl_loss</c>.</summary>
-public static class HierarchicalContextLoss
+internal static class HierarchicalContextLoss
 {
     /// <summary>The pyramid levels pooled besides the full map, coarsest last.</summary>
     private static readonly long[] Levels = [4, 2, 1];

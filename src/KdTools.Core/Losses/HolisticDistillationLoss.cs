@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>The adversarial objective of SKD's holistic term (the official code's <c>--adv-loss-type</c>).</summary>
-public enum AdversarialLoss
+internal enum AdversarialLoss
 {
     /// <summary>WGAN-GP (the default): the critic minimises mean D(S) − mean D(T) plus the gradient penalty.</summary>
     Wasserstein,
@@ -19,7 +19,7 @@ public enum AdversarialLoss
 /// pieces; the official objectives are critic: λ_d·(<see cref="Critic"/> + λ_gp·<see cref="GradientPenalty"/>) and
 /// student: λ_d·<see cref="Student"/>, with λ_d = 0.1 and λ_gp = 10 (the code scales the penalty by λ_d too).
 /// </summary>
-public static class HolisticDistillationLoss
+internal static class HolisticDistillationLoss
 {
     /// <summary>The critic's loss from its score maps of the student's and the teacher's logits (any shape, equal).</summary>
     public static Tensor Critic(Tensor criticOnStudent, Tensor criticOnTeacher, AdversarialLoss kind)

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>Hinton et al. (2015) knowledge distillation term, in RepDistiller's DistillKL convention.</summary>
-public static class KdLoss
+internal static class KdLoss
 {
     /// <summary>RepDistiller's default temperature (<c>--kd_T 4</c>).</summary>
     public const double DefaultTemperature = 4.0;

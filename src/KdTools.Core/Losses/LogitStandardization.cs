@@ -6,7 +6,7 @@ namespace KdTools.Core.Losses;
 /// Logit standardisation (Sun et al., CVPR 2024): each sample's logits are z-scored before the temperature, so a
 /// student learns the teacher's logit relations rather than their range and scale.
 /// </summary>
-public static class LogitStandardization
+internal static class LogitStandardization
 {
     /// <summary>The option description the logit methods share.</summary>
     public const string OptionDescription =

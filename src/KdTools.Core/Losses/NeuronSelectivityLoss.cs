@@ -7,7 +7,7 @@ namespace KdTools.Core.Losses;
 /// student's and the teacher's channel activation patterns under the polynomial kernel <c>k(x, y) = (xᵀy)²</c>
 /// (d = 2, c = 0, the paper's choice).
 /// </summary>
-public static class NeuronSelectivityLoss
+internal static class NeuronSelectivityLoss
 {
     /// <summary>
     /// One layer pair: spatial matching as in AT, each channel's H·W map L2-normalised (eps 1e-12), then

@@ -7,7 +7,7 @@ namespace KdTools.Core.Losses;
 /// from the BatchNorm before its ReLU, and a partial L2 distance on pre-ReLU features that ignores the student where
 /// the teacher's neuron is off and the student is already below the margin.
 /// </summary>
-public static class OfdLoss
+internal static class OfdLoss
 {
     /// <summary>Below this probability of a negative response the margin falls back to −3|γ|.</summary>
     private const double SmallestNegativeProbability = 0.001;

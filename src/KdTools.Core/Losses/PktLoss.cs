@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>Probabilistic knowledge transfer (Passalis &amp; Tefas 2018), as RepDistiller's PKT.</summary>
-public static class PktLoss
+internal static class PktLoss
 {
     /// <summary>The reference's epsilon, used both for the norms and inside the log ratio.</summary>
     public const double DefaultEps = 1e-7;

@@ -6,10 +6,10 @@ namespace KdTools.Core.Losses;
 /// <param name="Total"><c>w_d·Distance + w_a·Angle</c>.</param>
 /// <param name="Distance">Unweighted distance-wise loss.</param>
 /// <param name="Angle">Unweighted angle-wise loss.</param>
-public sealed record RkdLossTerms(Tensor Total, Tensor Distance, Tensor Angle);
+internal sealed record RkdLossTerms(Tensor Total, Tensor Distance, Tensor Angle);
 
 /// <summary>Relational knowledge distillation (Park et al. 2019), as RepDistiller's RKDLoss.</summary>
-public static class RkdLoss
+internal static class RkdLoss
 {
     /// <summary>The paper's distance weight.</summary>
     public const double DefaultDistanceWeight = 25.0;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>The segmentation task loss: per-pixel cross-entropy of the upsampled logits, ignored pixels left out.</summary>
-public static class SegmentationCrossEntropy
+internal static class SegmentationCrossEntropy
 {
     /// <summary>
     /// Mean cross-entropy over the pixels of <paramref name="labels"/> whose label is not

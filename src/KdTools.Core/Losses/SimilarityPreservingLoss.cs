@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Losses;
 
 /// <summary>Similarity-preserving KD (Tung &amp; Mori 2019), as RepDistiller's Similarity.</summary>
-public static class SimilarityPreservingLoss
+internal static class SimilarityPreservingLoss
 {
     /// <summary>
     /// One layer pair: features flattened to [B, D] (D may differ), Gram matrices <c>G = f·fᵀ</c> with each row

@@ -6,7 +6,7 @@ namespace KdTools.Core.Losses;
 /// The spatial matching rule RepDistiller's AT, FT, VID and NST share: only the heights are compared, and the map
 /// with the larger height is adaptive-average-pooled to a square of the smaller height.
 /// </summary>
-public static class SpatialPooling
+internal static class SpatialPooling
 {
     /// <summary>
     /// Brings two [B, C, H, W] maps to the same spatial size. Channel counts may differ. A map that needs no pooling

@@ -9,7 +9,7 @@ namespace KdTools.Core.Losses;
 /// class-score maps and a pair-wise term on the similarities between pooled feature-map nodes. Teacher inputs are
 /// treated as constants.
 /// </summary>
-public static class StructuredKdLoss
+internal static class StructuredKdLoss
 {
     /// <summary>The reference's pooling scale for the pair-wise term.</summary>
     public const double DefaultPoolScale = 0.5;

@@ -4,7 +4,7 @@ using static TorchSharp.torch.nn.functional;
 namespace KdTools.Core.Losses;
 
 /// <summary>How a [B, C, H, W] map becomes the per-sample matrix whose right singular vectors are compared.</summary>
-public enum SvdLayout
+internal enum SvdLayout
 {
     /// <summary>An (H·W)×C matrix: right singular vectors over the channels, as RepDistiller's port and the authors' TensorFlow code (NHWC).</summary>
     Channels,
@@ -18,7 +18,7 @@ public enum SvdLayout
 /// leading right singular vectors of each stage, weighted by the teacher's normalised singular values, are related
 /// between consecutive stages by a Gaussian kernel, and the student's relations are matched to the teacher's.
 /// </summary>
-public static class SvdDistillationLoss
+internal static class SvdDistillationLoss
 {
     /// <summary>mdistiller's number of singular vectors (<c>KDSVD.K</c>).</summary>
     public const int DefaultK = 1;

@@ -21,7 +21,7 @@ namespace KdTools.Core.Losses;
 /// TensorFlow's own SVD gradient), so that a run with distinct singular values trains as RepDistiller's
 /// <c>torch.svd</c> port does (the parity replay checks that).
 /// </remarks>
-public static class SvdWithAuthorsGradient
+internal static class SvdWithAuthorsGradient
 {
     /// <summary>The singular values [B, k] and right singular vectors [B, n, k] of each [m, n] matrix, k = min(m, n).</summary>
     public static (Tensor Values, Tensor Vectors) Decompose(Tensor matrix)

@@ -8,7 +8,7 @@ namespace KdTools.Core.Losses;
 /// <see cref="SpatialPooling.MatchHeights"/>, run the regressor on the pooled student feature, then call
 /// <see cref="Compute"/>.
 /// </summary>
-public static class VidLoss
+internal static class VidLoss
 {
     /// <summary>The reference's variance floor added to softplus(log_scale).</summary>
     public const double DefaultEps = 1e-5;

@@ -7,7 +7,7 @@ using TorchSharp;
 namespace KdTools.Core.Methods;
 
 /// <summary>Where CRD's contrast rows come from (RepDistiller's <c>--mode</c>, and its uniform alias sampler).</summary>
-public enum CrdSampling
+internal enum CrdSampling
 {
     /// <summary>The positive is the sample itself; negatives from other classes, without replacement while the other
     /// classes hold enough samples (RepDistiller's default for CIFAR, <c>mode='exact'</c>).</summary>

@@ -166,7 +166,7 @@ public sealed record MethodOptionInfo(string Name, Type Type, object? Default, s
 }
 
 /// <summary>Builds an options object from loosely typed values (PowerShell hashtables, CSV strings).</summary>
-public static class MethodOptionBinder
+internal static class MethodOptionBinder
 {
     public static T Bind<T>(string method, IReadOnlyDictionary<string, object?>? values) where T : MethodOptions, new() =>
         (T)Bind(method, typeof(T), values);

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Methods;
 
 /// <summary>The mode the teacher runs in during distillation.</summary>
-public enum TeacherMode
+internal enum TeacherMode
 {
     /// <summary>BatchNorm with its running statistics, frozen: KdTools' rule for every method.</summary>
     Eval,

@@ -37,7 +37,7 @@ public sealed class ModelOutput
 }
 
 /// <summary>Feature-name conventions every architecture follows, so methods work across families.</summary>
-public static class FeatureNames
+internal static class FeatureNames
 {
     /// <summary>Output of the stem (first conv-BN-ReLU), [B, C, H, W].</summary>
     public const string Stem = "stem";

@@ -12,7 +12,7 @@ namespace KdTools.Core.Sweeps;
 /// the same keys; a row whose cells changed is a new row. The teacher is named by architecture only (fingerprinting
 /// its weights per row costs a pass over them): a sweep with another teacher belongs in another ledger.
 /// </summary>
-public static class SweepKey
+internal static class SweepKey
 {
     public static string Of(DistillationRequest request)
     {

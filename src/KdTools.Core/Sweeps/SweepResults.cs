@@ -7,7 +7,7 @@ namespace KdTools.Core.Sweeps;
 /// The results a ledger keeps of a completed run: what ran and how well, with the same names as the run object's
 /// properties, numbers in round-trip form.
 /// </summary>
-public static class SweepResults
+internal static class SweepResults
 {
     public static readonly IReadOnlyList<string> Columns =
     [

@@ -4,7 +4,7 @@ using KdTools.Core.Evaluation;
 namespace KdTools.Core.Training;
 
 /// <summary>Names of the test metrics a task reports (keys of <see cref="EpochRecord.Test"/>).</summary>
-public static class MetricNames
+internal static class MetricNames
 {
     /// <summary>Mean label loss on the test split (every task).</summary>
     public const string Loss = "loss";

@@ -17,7 +17,7 @@ namespace KdTools.Core.Methods.Modules;
 /// smaller inputs are first upsampled bilinearly so their shorter side is 64, keeping the aspect ratio. Attribute
 /// names follow the reference (<c>preprocess_additional</c>, <c>l1</c>…<c>l4</c>, <c>attn1</c>, <c>attn2</c>, <c>last</c>).
 /// </remarks>
-public sealed class HolisticCritic : nn.Module
+internal sealed class HolisticCritic : nn.Module
 {
     /// <summary>The smallest side the layer stack accepts.</summary>
     public const int MinimumInputSide = 64;

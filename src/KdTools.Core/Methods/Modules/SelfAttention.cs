@@ -10,7 +10,7 @@ namespace KdTools.Core.Methods.Modules;
 /// (softmax over qᵢ·kⱼ), and the attended values are added back scaled by a learned <c>gamma</c> that starts at 0, so the
 /// layer begins as the identity.
 /// </summary>
-public sealed class SelfAttention : nn.Module<Tensor, Tensor>
+internal sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d query_conv;
     private readonly Conv2d key_conv;

@@ -12,7 +12,7 @@ namespace KdTools.Core.Methods.Modules;
 /// then carries the gradient through W only. Evaluation reuses the stored vectors. State keys follow PyTorch's
 /// <c>torch.nn.utils.spectral_norm</c>: <c>weight_orig</c>, <c>weight_u</c>, <c>weight_v</c>, <c>bias</c>.
 /// </summary>
-public sealed class SpectralNormConv2d : nn.Module<Tensor, Tensor>
+internal sealed class SpectralNormConv2d : nn.Module<Tensor, Tensor>
 {
     /// <summary>Keeps a normalisation finite for an all-zero vector, as the reference's l2normalize.</summary>
     private const double Epsilon = 1e-12;
