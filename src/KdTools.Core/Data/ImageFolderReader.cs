@@ -5,25 +5,6 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Data;
 
-/// <summary>Class subfolders of image files (<see cref="ImageFolderReader"/>); tried last, as any train/ + test/ folder matches.</summary>
-[Registered]
-internal sealed class ImageFolderFormat : DatasetFormat
-{
-    public override string Name => "ImageFolder";
-    public override string Description => "torchvision ImageFolder: train/<class>/* and test/<class>/* (or val/), PNG, JPEG, BMP, TGA or GIF";
-    public override PredictionTask Task => PredictionTask.Classification;
-
-    public override string Layout =>
-        $"'{ImageFolderReader.TrainFolderName}' and '{ImageFolderReader.TestFolderNames[0]}' subfolders holding one folder of images per class";
-
-    public override int DetectionOrder => 90;
-    public override bool CanStream => true;
-    public override bool Recognizes(string folder) => ImageFolderReader.HasLayout(folder);
-
-    public override KdDataset Read(string folder, DatasetReadOptions options) =>
-        ImageFolderReader.Read(folder, options.ImageSize, options.Loading, options.Streaming);
-}
-
 /// <summary>
 /// Reads an image-folder dataset, the layout of torchvision's <c>ImageFolder</c>: <c>train/&lt;class&gt;/*.png</c> and
 /// <c>test/&lt;class&gt;/*.png</c> (or <c>val/</c>). Classes are the train split's subfolders in ordinal name order, so

@@ -18,14 +18,6 @@ internal static class DistLoss
     /// <summary>The authors' epsilon in the Pearson denominator.</summary>
     public const double Eps = 1e-8;
 
-    /// <summary><c>β·inter + γ·intra</c> (see <see cref="Parts"/>).</summary>
-    public static Tensor Compute(Tensor studentLogits, Tensor teacherLogits, double beta = 1, double gamma = 1, double tau = 1)
-    {
-        using var scope = NewDisposeScope();
-        var parts = Parts(studentLogits, teacherLogits, tau);
-        return (beta * parts.Inter + gamma * parts.Intra).MoveToOuterDisposeScope();
-    }
-
     /// <summary>
     /// <c>y = softmax(z/τ)</c>; inter = <c>τ²·(1 − mean_b pearson(y_s[b,:], y_t[b,:]))</c>,
     /// intra = <c>τ²·(1 − mean_k pearson(y_s[:,k], y_t[:,k]))</c>, where pearson is the cosine of the mean-centred

@@ -18,15 +18,6 @@ internal static class DkdLoss
     /// <summary>How far the reference pushes the target logit down to take it out of the non-target softmax.</summary>
     private const double TargetSuppression = 1000;
 
-    /// <summary><c>α·TCKD + β·NCKD</c> (see <see cref="Parts"/>); warm-up and cross-entropy are the method's.</summary>
-    public static Tensor Compute(Tensor studentLogits, Tensor teacherLogits, Tensor target,
-        double alpha = DefaultAlpha, double beta = DefaultBeta, double temperature = DefaultTemperature)
-    {
-        using var scope = NewDisposeScope();
-        var parts = Parts(studentLogits, teacherLogits, target, temperature);
-        return (alpha * parts.TargetClass + beta * parts.NonTargetClass).MoveToOuterDisposeScope();
-    }
-
     /// <summary>
     /// With <c>p = softmax(z/T)</c> and the one-hot target mask <c>gt</c>:
     /// TCKD = <c>T²/B·Σ KL([p_t^gt, Σ_other p_t] ‖ [p_s^gt, Σ_other p_s])</c>, the student's log taken of its binary

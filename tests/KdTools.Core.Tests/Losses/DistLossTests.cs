@@ -42,12 +42,19 @@ public class DistLossTests
         double c = 0.125 / (0.125 + DistLoss.Eps);
         var student = tensor(new[] { z, 0, 0, z }, [2, 2], ScalarType.Float64);
         var flipped = tensor(new[] { 0, z, z, 0 }, [2, 2], ScalarType.Float64);
-        GoldenAssert.Close(2 * (1 - c), DistLoss.Compute(student, student).ToDouble(), "same", atol: 1e-12);
+        GoldenAssert.Close(2 * (1 - c), Weighted(student, student).ToDouble(), "same", atol: 1e-12);
         var parts = DistLoss.Parts(student, flipped);
         GoldenAssert.Close(1 + c, parts.Inter.ToDouble(), "inter");
         GoldenAssert.Close(1 + c, parts.Intra.ToDouble(), "intra");
     }
 
     private static Tensor Loss(GoldenInputs x) =>
-        DistLoss.Compute(x["z_s"], x["z_t"], x.Param("beta", 1), x.Param("gamma", 1), x.Param("tau", 1));
+        Weighted(x["z_s"], x["z_t"], x.Param("beta", 1), x.Param("gamma", 1), x.Param("tau", 1));
+
+    /// <summary>β·inter + γ·intra as the DIST method weights <see cref="DistLoss.Parts"/> (its DistWeight aside).</summary>
+    private static Tensor Weighted(Tensor student, Tensor teacher, double beta = 1, double gamma = 1, double tau = 1)
+    {
+        var parts = DistLoss.Parts(student, teacher, tau);
+        return beta * parts.Inter + gamma * parts.Intra;
+    }
 }
