@@ -73,8 +73,13 @@ if ($all.Count) {
         $first.train_images / 10, $first.train_images, $first.test_images))
 }
 if ($teacher) {
-    $lines.Add([string]::Format($inv, '- **Teacher**: {0}, trained once by KdTools (`New-Teacher -Recipe RepDistiller -Epochs {1} -Seed 1`) on the same subset: top-1 {2:F2} %; saved by `Save-KdModel` as a safetensors state dict with PyTorch''s key names (SHA-256 `{3}`) and loaded by both sides (the official side reports its own measurement of the same weights in each JSON, `teacher_top1`).',
+    $lines.Add([string]::Format($inv, '- **Teacher**: {0}, trained once by KdTools (`New-Teacher -Recipe RepDistiller -Epochs {1} -Seed 1`) on the same subset: top-1 {2:F2} %; saved by `Save-KdModel` as a safetensors state dict with PyTorch''s key names (SHA-256 `{3}`) and loaded by both sides.',
         $teacher.student, $teacher.epochs, 100 * $teacher.top1, $teacher.sha256))
+}
+$teacherChecks = @($official | Where-Object { $_.framework -eq 'official' -and $null -ne $_.teacher_top1 } | ForEach-Object { 100 * [double]$_.teacher_top1 } | Sort-Object -Unique)
+if ($teacherChecks.Count) {
+    $lines.Add('- **Same teacher on both sides**: RepDistiller''s own `' + $official[0].teacher + '` with those weights scores ' +
+        (($teacherChecks | ForEach-Object { [string]::Format($inv, '{0:F2} %', $_) }) -join ', ') + ' on the test split in PyTorch (measured in the CE runs).')
 }
 $epochs = @($official | ForEach-Object epochs | Sort-Object -Unique)
 if ($official.Count) {

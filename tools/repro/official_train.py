@@ -13,7 +13,8 @@ line with the result.
 Deviations from train_student.py, all forced by the budget or the platform, and the same on the KdTools side:
 - CIFAR-10 instead of CIFAR-100, a subset of the training split, --epochs instead of 240, the lr milestones 150/180/210
   of 240 scaled to --epochs and rounded (as KdTools' RepDistiller recipe scales them), and --init-epochs instead of 30.
-- The test split is evaluated once, after the last epoch (RepDistiller reports the last epoch's accuracy too).
+- The test split is evaluated once, after the last epoch (RepDistiller reports the last epoch's accuracy too); the
+  teacher's test top-1 is measured in CE runs only.
 - CPU only: crd.memory.AliasMethod.cuda is replaced by a no-op (ContrastMemory calls it unconditionally).
 """
 import argparse
@@ -201,7 +202,9 @@ def main():
     model_t = load_teacher(model_dict, args.teacher_arch, args.teacher, classes)
     model_s = model_dict[args.student](num_classes=classes)
     criterion_cls = nn.CrossEntropyLoss()
-    teacher_top1 = float(validate(val_loader, model_t, criterion_cls, opt)[0])
+    # The teacher's test top-1 in PyTorch (the same weights KdTools measured when it trained them): once per CE run,
+    # which does not use the teacher otherwise; a full pass over the test split costs as much as a training epoch.
+    teacher_top1 = float(validate(val_loader, model_t, criterion_cls, opt)[0]) if args.method == 'CE' else None
 
     if distill == 'vanilla':
         optimizer = optim.SGD(model_s.parameters(), lr=opt.learning_rate, momentum=opt.momentum, weight_decay=opt.weight_decay)
@@ -282,7 +285,7 @@ def main():
         'init_epochs': args.init_epochs if distill in ('abound', 'factor', 'fsp') else 0,
         'train_images': len(train_labels), 'test_images': len(test_labels),
         'wall_seconds': round(time.time() - started, 1), 'top1': round(top1 / 100, 6),
-        'teacher_top1': round(teacher_top1 / 100, 6),
+        'teacher_top1': None if teacher_top1 is None else round(teacher_top1 / 100, 6),
         'settings': f'RepDistiller train_student.py --distill {distill} -r {gamma} -a {alpha} -b {beta}, lr {opt.learning_rate}, '
                     f'decay x0.1 after epochs {milestones}, batch {args.batch_size}, torch {torch.__version__}',
         'commit': args.commit, 'date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'machine': machine(),

@@ -9,7 +9,9 @@
 #   --per-class N      training images per class (default 500), --epochs N (8), --init-epochs N (1), --teacher-epochs N (30)
 #   --force            run cells whose JSON already exists again
 # Each cell writes docs/reproduction/<part>/<method>.<student>.<framework>.seed<N>.json (committed), logs under
-# artifacts/repro/logs; the table docs/reproduction.md is regenerated from every JSON after each cell.
+# artifacts/repro/logs; the table docs/reproduction.md is regenerated from every JSON after each cell. A cell being
+# run holds a lock (artifacts/repro/locks/<cell>, a folder; remove it after a killed run), so several invocations at
+# once (for example --seeds 1 and --seeds 2) share the cells instead of running them twice.
 set -euo pipefail
 
 methods='' seeds=1,2 part=official force=0
@@ -50,7 +52,8 @@ commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null |
 results=docs/reproduction/$part
 logs=artifacts/repro/logs
 teacher_file=$repo/artifacts/repro/teacher/$teacher_arch-${per_class}pc-${teacher_epochs}ep.safetensors
-mkdir -p "$results" "$logs" "$(dirname "$teacher_file")"
+locks=artifacts/repro/locks
+mkdir -p "$results" "$logs" "$locks" "$(dirname "$teacher_file")"
 
 official_methods=CE,KD,FitNet,AT,SP,CC,VID,RKD,PKT,AB,FT,FSP,NST,CRD
 if [ "$part" = official ]; then
@@ -99,15 +102,17 @@ for method in "${method_list[@]}"; do
       cell=$method.$student
       kd_out=$results/$cell.KdTools.seed$seed.json
       of_out=$results/$cell.official.seed$seed.json
-      pids=()
-      if [ "$force" = 1 ] || [ ! -f "$kd_out" ]; then
+      pids=() held=()
+      # A cell runs when its JSON is missing (or --force) and no other invocation holds its lock.
+      claim() { { [ "$force" = 1 ] || [ ! -f "$1" ]; } && mkdir "$locks/$part.$(basename "$1" .json)" 2>/dev/null && held+=("$locks/$part.$(basename "$1" .json)"); }
+      if claim "$kd_out"; then
         echo "repro: $part $method -> $student seed $seed (KdTools)"
         pwsh_run tools/repro/kdtools_run.ps1 -DataPath "$data" -PerClass "$per_class" -TeacherFile "$teacher_file" \
           -Student "$student" -Method "$method" -Seed "$seed" -Epochs "$epochs" -InitEpochs "$init_epochs" -Part "$part" \
           -Commit "$commit" -Out "$kd_out" >"$logs/$part.$cell.KdTools.seed$seed.log" 2>&1 &
         pids+=($!)
       fi
-      if [ "$part" = official ] && { [ "$force" = 1 ] || [ ! -f "$of_out" ]; }; then
+      if [ "$part" = official ] && claim "$of_out"; then
         echo "repro: $part $method -> $student seed $seed (official)"
         chroot_python "$repo/tools/repro/official_train.py" --repdistiller "$official/RepDistiller" --data "$data" \
           --per-class "$per_class" --teacher "$teacher_file" --teacher-arch "$teacher_arch" --student "$student" \
@@ -117,6 +122,7 @@ for method in "${method_list[@]}"; do
       fi
       status=0
       for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+      for lock in "${held[@]}"; do rmdir "$lock"; done
       [ "$status" = 0 ] || echo "repro: a run of $part $cell seed $seed failed; see $logs" >&2
       [ ${#pids[@]} -eq 0 ] || render
     done
