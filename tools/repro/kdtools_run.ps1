@@ -85,7 +85,7 @@ $clock = [Diagnostics.Stopwatch]::StartNew()
 try {
     $run = $teacherModel | Invoke-Distillation @arguments
     $result.top1 = $run.Top1
-    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages)"
+    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages); $Threads thread(s)"
     if ($run.Status -ne 'Completed') { $result.error = "status $($run.Status)" }
 } catch {
     $result.top1 = $null

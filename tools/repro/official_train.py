@@ -287,7 +287,7 @@ def main():
         'wall_seconds': round(time.time() - started, 1), 'top1': round(top1 / 100, 6),
         'teacher_top1': None if teacher_top1 is None else round(teacher_top1 / 100, 6),
         'settings': f'RepDistiller train_student.py --distill {distill} -r {gamma} -a {alpha} -b {beta}, lr {opt.learning_rate}, '
-                    f'decay x0.1 after epochs {milestones}, batch {args.batch_size}, torch {torch.__version__}',
+                    f'decay x0.1 after epochs {milestones}, batch {args.batch_size}, torch {torch.__version__}, {args.threads} thread(s)',
         'commit': args.commit, 'date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'machine': machine(),
     }
     with open(args.out, 'w') as f:

@@ -7,6 +7,7 @@
 #   --official PATH    folder holding a RepDistiller checkout (PATH/RepDistiller), outside this repository
 #   --data PATH        CIFAR-10 folder (cifar-10-batches-bin or its parent)
 #   --per-class N      training images per class (default 500), --epochs N (8), --init-epochs N (1), --teacher-epochs N (30)
+#   --threads N        threads per run (default 2); on a machine already loaded past its cores, 1 per run wastes less
 #   --force            run cells whose JSON already exists again
 # Each cell writes docs/reproduction/<part>/<method>.<student>.<framework>.seed<N>.json (committed), logs under
 # artifacts/repro/logs; the table docs/reproduction.md is regenerated from every JSON after each cell. A cell being
@@ -14,7 +15,7 @@
 # once (for example --seeds 1 and --seeds 2) share the cells instead of running them twice.
 set -euo pipefail
 
-methods='' seeds=1,2 part=official force=0
+methods='' seeds=1,2 part=official force=0 threads=2
 official=${KDTOOLS_OFFICIAL:-$HOME/kdtools-official}
 data=${KDTOOLS_CIFAR10:-$HOME/data/cifar10}
 per_class=500 epochs=8 init_epochs=1 teacher_epochs=30 teacher_arch=resnet20
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --epochs) epochs=$2; shift 2 ;;
     --init-epochs) init_epochs=$2; shift 2 ;;
     --teacher-epochs) teacher_epochs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
     --force) force=1; shift ;;
     *) echo "repro: unknown argument '$1' (see ./build.sh help)" >&2; exit 2 ;;
   esac
@@ -80,7 +82,7 @@ pwsh_run() { nice -n 10 dotnet tool run pwsh -NoLogo -NoProfile -NonInteractive 
 chroot_python() {
   local root=/opt/kdtools-trixie binds="/proc $repo $official $data" path script=''
   for path in $binds; do mkdir -p "$root$path"; script+="mount --bind '$path' '$root$path' && "; done
-  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 nice -n 10 unshare -m sh -c "${script}exec chroot $root /usr/bin/python3 \"\$@\"" sh "$@"
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads nice -n 10 unshare -m sh -c "${script}exec chroot $root /usr/bin/python3 \"\$@\"" sh "$@"
 }
 
 teacher_json=docs/reproduction/teacher.json
@@ -109,14 +111,14 @@ for method in "${method_list[@]}"; do
         echo "repro: $part $method -> $student seed $seed (KdTools)"
         pwsh_run tools/repro/kdtools_run.ps1 -DataPath "$data" -PerClass "$per_class" -TeacherFile "$teacher_file" \
           -Student "$student" -Method "$method" -Seed "$seed" -Epochs "$epochs" -InitEpochs "$init_epochs" -Part "$part" \
-          -Commit "$commit" -Out "$kd_out" >"$logs/$part.$cell.KdTools.seed$seed.log" 2>&1 &
+          -Commit "$commit" -Threads "$threads" -Out "$kd_out" >"$logs/$part.$cell.KdTools.seed$seed.log" 2>&1 &
         pids+=($!)
       fi
       if [ "$part" = official ] && claim "$of_out"; then
         echo "repro: $part $method -> $student seed $seed (official)"
         chroot_python "$repo/tools/repro/official_train.py" --repdistiller "$official/RepDistiller" --data "$data" \
           --per-class "$per_class" --teacher "$teacher_file" --teacher-arch "$teacher_arch" --student "$student" \
-          --method "$method" --seed "$seed" --epochs "$epochs" --init-epochs "$init_epochs" --commit "$commit" \
+          --method "$method" --seed "$seed" --epochs "$epochs" --init-epochs "$init_epochs" --commit "$commit" --threads "$threads" \
           --out "$repo/$of_out" >"$logs/$part.$cell.official.seed$seed.log" 2>&1 &
         pids+=($!)
       fi
