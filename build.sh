@@ -9,7 +9,8 @@
 #                       ONNX Runtime 1.21 in the chroot /opt/kdtools-trixie (created on first use; needs root)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
-#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
+#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N] [--goal EXECS]   AFL++ campaigns over every file reader, N minutes each
+#                                          or until a target has run EXECS executions over all its campaigns (docs/fuzzing.md)
 #   ./build.sh repro [--part official|defaults] [--methods a,b] [--seeds 1,2] [--official PATH] [--data PATH]
 #                       ... then KdTools against RepDistiller's code on real CIFAR-10, in the chroot's PyTorch 2.6;
 #                       appends to docs/reproduction/ and regenerates docs/reproduction.md (tools/repro/repro.sh lists all options)
@@ -123,6 +124,6 @@ case "${1:-build}" in
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
   fuzz) shift; run_fuzz "$@" ;;
   repro) shift; build; kd_ensure_trixie_chroot; tools/repro/repro.sh "$@" ;;
-  -h|--help|help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz|repro]" >&2; exit 2 ;;
 esac
