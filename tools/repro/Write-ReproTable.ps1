@@ -43,7 +43,7 @@ function Get-PooledSd([object[]] $cells) {
 }
 
 function Format-Stat($s) {
-    if ($s.N -eq 0) { return 'failed' }
+    if ($s.N -eq 0) { return $(if ($s.Errors.Count) { 'failed' } else { 'not run' }) }
     if ($s.N -eq 1) { return [string]::Format($inv, '{0:F2} (1 seed)', $s.Mean) }
     [string]::Format($inv, '{0:F2} ± {1:F2} ({2})', $s.Mean, $s.Sd, $s.N)
 }
@@ -119,13 +119,23 @@ if ($official.Count) {
         $k = $cell.KdTools; $o = $cell.Official
         $difference = $k.Mean - $o.Mean
         $noise = 2 * [math]::Sqrt($pooledK * $pooledK / [math]::Max(1, $k.N) + $pooledO * $pooledO / [math]::Max(1, $o.N))
-        $verdict = if ($k.N -eq 0 -or $o.N -eq 0) { '**DEFECT**: a run failed' }
+        $verdict = if ($k.Errors.Count -or $o.Errors.Count) { '**DEFECT**: a run failed' }
+                   elseif ($k.N -eq 0 -or $o.N -eq 0) { 'pending' }
                    elseif ([double]::IsNaN($noise)) { 'n/a (needs 2 seeds)' }
                    elseif ([math]::Abs($difference) -le $noise) { 'yes' }
                    else { '**DEFECT**: no' }
         $lines.Add(('| {0} | {1} | {2} | {3} | {4} | {5} | {6} | {7} | {8} |' -f $cell.Method, $cell.Student, (Format-Stat $k), (Format-Stat $o),
             (Format-Number $difference '{0:+0.00;-0.00;0.00}'), (Format-Number $noise '{0:F2}'), $verdict,
             (Format-Number $k.Wall '{0:F0}'), (Format-Number $o.Wall '{0:F0}')))
+    }
+    $missing = @($order | Where-Object { $_ -notin $cells.Method })
+    $incomplete = @($cells | Where-Object { $_.KdTools.N -lt 2 -or $_.Official.N -lt 2 } | ForEach-Object Method)
+    if ($missing.Count -or $incomplete.Count) {
+        $lines.Add('')
+        if ($incomplete.Count) { $lines.Add("Incomplete (fewer than 2 seeds on a side): $($incomplete -join ', ').") }
+        if ($missing.Count) {
+            $lines.Add("Not run yet: $($missing -join ', ') (``./build.sh repro --methods $($missing -join ',')``). DKD, DIST, ReviewKD and the other methods RepDistiller does not implement have no official column yet (mdistiller's and the authors' code).")
+        }
     }
     foreach ($failed in @($official | Where-Object { $null -eq $_.top1 })) {
         $lines.Add('')
