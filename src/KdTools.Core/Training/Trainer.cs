@@ -387,9 +387,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                 ? cache.Outputs(prepared.Indices, () =>
                 {
                     computed = true;
-                    return teacherNetwork.Run(prepared.TeacherInputs!);
+                    return FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
                 })
-                : teacherNetwork.Run(prepared.TeacherInputs!);
+                // Only what the method reads: a logits-only teacher runs in inference mode and keeps no feature.
+                : FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
             if (_teacherOutputs is not null && !computed) Timings.CachedTeacherSteps++;
         }
         long studentStart = Stopwatch.GetTimestamp();
