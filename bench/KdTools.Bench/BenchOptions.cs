@@ -77,7 +77,7 @@ internal sealed record BenchOptions(
             throw new ArgumentException($"unknown part '{unknown}'; parts: {string.Join(",", AllParts)}\n{Usage}");
         var options = new BenchOptions(
             Warmup: Get("--warmup", 3, 1), Iterations: Get("--iters", 15, 3),
-            MethodWarmup: Get("--method-warmup", 2, 1), MethodIterations: Get("--method-iters", 10, 2),
+            MethodWarmup: Get("--method-warmup", 2, 1), MethodIterations: Get("--method-iters", 8, 2),
             Threads: threadCounts.Count > 0 ? threadCounts.Max() : 0, BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
             methods, SkipPyTorch: args.Contains("--no-pytorch"), parts.ToHashSet(),
             StreamImages: Get("--stream-images", 5000, 1000), SweepImages: Get("--sweep-images", 1024, 256))

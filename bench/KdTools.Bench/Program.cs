@@ -25,7 +25,9 @@ IReadOnlyList<string> methodNames;
 try
 {
     options = BenchOptions.Parse(args);
-    methodNames = MethodStepBenchmark.MethodNames(options.Methods);
+    // By default the methods PyTorch has a formulation of (bench_torch.py); --methods all: every registered method.
+    methodNames = MethodStepBenchmark.MethodNames(
+        options.Methods is ["all"] ? null : options.Methods ?? PyTorchReference.ReferencedMethods.ToList());
 }
 catch (Exception e) when (e is ArgumentException or FormatException or KdException)
 {

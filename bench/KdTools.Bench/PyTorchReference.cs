@@ -48,7 +48,8 @@ internal sealed record PythonTorch(string Label, string FileName, IReadOnlyList<
 internal static class PyTorchReference
 {
     /// <summary>The methods bench_torch.py has reference formulas for (its METHODS).</summary>
-    private static readonly HashSet<string> ReferencedMethods = new(["KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST"], StringComparer.OrdinalIgnoreCase);
+    public static readonly HashSet<string> ReferencedMethods =
+        new(["KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST", "CRD", "MHKD"], StringComparer.OrdinalIgnoreCase);
 
     public static PyTorchResults Run(BenchOptions o, IEnumerable<string> methods, PythonTorch python)
     {

@@ -266,6 +266,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     finished: last && state.Epoch + 1 == stage.Epochs);
             // Implicit Scalar conversions in loss formulas are only freed by finalizers; keep them bounded per epoch.
             GC.Collect();
+            NativeHeap.Trim();
         }
         return true;
     }
@@ -449,6 +450,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         // Not cancellable: a stop during evaluation must still reach the next batch boundary, where the resumable
         // checkpoint is written.
         long evaluationStart = Stopwatch.GetTimestamp();
+        // The epoch's freed activations go back to the system before the evaluation allocates its own (peak memory).
+        if (evaluate) NativeHeap.Trim();
         var test = evaluate ? job.Task.Evaluate(network, job.Dataset, device) : null;
         Timings.Evaluation += Stopwatch.GetElapsedTime(evaluationStart).TotalSeconds;
         var acc = state.Accumulator;
