@@ -499,8 +499,8 @@ def bench_methods(args):
         step = timing_ms(method_step, args.method_warmup, args.method_iters)
         if name == "KD":
             kd = step
-        record = {"framework": "pytorch", "bench": "method_step", "method": name, "student": METHOD_STUDENT,
-                  "teacher": METHOD_TEACHER}
+        record = {"framework": "pytorch", "torch": torch.__version__, "bench": "method_step", "method": name,
+                  "student": METHOD_STUDENT, "teacher": METHOD_TEACHER, "threads": torch.get_num_threads()}
         yield add_ratio(add_ms(record, "step", step), "ratio_to_kd", step, kd)
 
 
@@ -542,7 +542,8 @@ def bench_head_finetune(args):
 
     head = timing_ms(head_step, args.method_warmup, args.method_iters)
     train = timing_ms(train_step, args.method_warmup, args.method_iters)
-    record = {"framework": "pytorch", "bench": "head_finetune", "teacher": METHOD_TEACHER}
+    record = {"framework": "pytorch", "torch": torch.__version__, "bench": "head_finetune", "teacher": METHOD_TEACHER,
+              "threads": torch.get_num_threads()}
     return add_ratio(add_ms(add_ms(record, "head_step", head), "train_step", train), "ratio", head, train)
 
 
