@@ -9,7 +9,8 @@
 #                       ONNX Runtime 1.21 in the chroot /opt/kdtools-trixie (created on first use; needs root)
 #   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
-#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N]   AFL++ campaigns over every file reader, N minutes each (docs/fuzzing.md)
+#   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N] [--goal EXECS]   AFL++ campaigns over every file reader, N minutes each
+#                                          or until a target has run EXECS executions over all its campaigns (docs/fuzzing.md)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -119,6 +120,6 @@ case "${1:-build}" in
     shift; build
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
   fuzz) shift; run_fuzz "$@" ;;
-  -h|--help|help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz]" >&2; exit 2 ;;
 esac

@@ -186,7 +186,59 @@ public static class FuzzTargets
             Refusal = e => e is FormatException,
             MemoryFactor = 64,
         },
+        new()
+        {
+            Name = "method-option",
+            Description = "The -MethodOption text of a plan cell or a run's Options column (\"Temperature=2;Alpha=0.5\"): MethodOptionText.Parse, then MethodRegistry.Create of every method with it",
+            Run = input => BindMethodOptions(input.Bytes),
+            Seeds = MethodOptionSeeds,
+            Refusal = e => e is FormatException,
+            MemoryFactor = 64,
+            Instrument = ["KdTools.Cmdlets.dll"],
+        },
     ];
+
+    /// <summary>
+    /// What Invoke-Distillation does with -MethodOption text: the cmdlets' parser (MethodOptionText.Parse; its
+    /// FormatException is reported as a parameter transformation error), then each registered method is created with the
+    /// options (MethodRegistry.Create: unknown names are KdTools.Method.OptionUnknown, values that are not exactly the
+    /// option's type or break its rules KdTools.Method.OptionInvalid). Read when any method takes them; otherwise the first
+    /// method's refusal.
+    /// </summary>
+    private static void BindMethodOptions(byte[] bytes)
+    {
+        var table = KdTools.Cmdlets.Infrastructure.MethodOptionText.Parse(Encoding.UTF8.GetString(bytes));
+        // As Invoke-Distillation hands them to Core: a dictionary of the given values, keys in any casing.
+        var options = table.Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => e.Key.ToString()!, e => e.Value, StringComparer.OrdinalIgnoreCase);
+        KdException? first = null;
+        bool accepted = false;
+        foreach (var method in KdTools.Core.Methods.MethodRegistry.All)
+        {
+            try
+            {
+                using var created = KdTools.Core.Methods.MethodRegistry.Create(method.Name, options);
+                accepted = true;
+            }
+            catch (KdException e) when (e.ErrorId.StartsWith("KdTools.", StringComparison.Ordinal))
+            {
+                first ??= e;
+            }
+        }
+        if (!accepted && first is not null) throw first;
+    }
+
+    /// <summary>Every method's defaults as a run's Options column writes them (ToCompactString), and a few typed by hand.</summary>
+    private static IEnumerable<(string, byte[])> MethodOptionSeeds()
+    {
+        foreach (var method in KdTools.Core.Methods.MethodRegistry.All)
+        {
+            var text = KdTools.Core.Methods.MethodOptionBinder.Bind(method.Name, method.OptionsType, null).ToCompactString();
+            if (text.Length > 0) yield return ($"{method.Name.ToLowerInvariant()}.txt", Encoding.UTF8.GetBytes(text));
+        }
+        yield return ("typed.txt", "Temperature=2; alpha = 0.5 ;"u8.ToArray());
+        yield return ("empty.txt", []);
+    }
 
     /// <summary>The plan columns whose cells the cmdlets convert with ExactValue, and the types they convert them to.</summary>
     private static readonly (string Column, Type Type)[] PlanColumns =

@@ -28,12 +28,22 @@ switch (args[0])
     {
         var target = FuzzTargets.Get(args[1]);
         var scratch = ScratchRoot();
+        // With KDTOOLS_FUZZ_MEMLOG set (./build.sh fuzz sets it), the process's resident memory is written next to it.
+        var memory = Environment.GetEnvironmentVariable("KDTOOLS_FUZZ_MEMLOG") is { Length: > 0 } log ? new MemoryLog(log) : null;
         // Under afl-fuzz this loops in one process (persistent mode); an escaped exception is reported as a crash.
         Fuzzer.Run(stream =>
         {
             var input = new MemoryStream();
             stream.CopyTo(input);
-            FuzzContract.Check(target, input.ToArray(), scratch);
+            var bytes = input.ToArray();
+            try
+            {
+                FuzzContract.Check(target, bytes, scratch);
+            }
+            finally
+            {
+                memory?.After(bytes.Length);
+            }
         });
         return 0;
     }

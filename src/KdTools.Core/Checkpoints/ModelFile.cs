@@ -86,6 +86,8 @@ public static class ModelFile
         var normalization = ReadNormalization(metadata, path);
         var inputSize = ReadInputSize(metadata, path);
         RequireRoomFor(architecture, classes, NetworkTensors(content, path), path);
+        if (metadata.TryGetValue(CheckpointMetadata.HeadsKind, out var headsKind))
+            RequireRoomForHeads(headsKind, metadata.GetValueOrDefault(CheckpointMetadata.HeadsConfiguration, ""), content.Tensors, path);
         ClassifierNet model = ArchitectureRegistry.Create(architecture, classes);
         try
         {
@@ -129,6 +131,24 @@ public static class ModelFile
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
                 $"checkpoint '{path}' holds {held:N0} network values, but a {architecture} for {classes:N0} classes has {needed:N0}: " +
                 "the file is damaged or holds another network; load it as the architecture and class count it was saved with", path);
+    }
+
+    /// <summary>
+    /// The same for a multi-exit network's heads, whose sizes (input widths, channels, classes) come from the metadata's
+    /// <c>heads_configuration</c>: refused before they are built when they hold more than 4 times the file's
+    /// <c>heads.</c> values (beyond the first <see cref="AlwaysBuiltValues"/>).
+    /// </summary>
+    /// <exception cref="KdException"><see cref="KdErrorIds.CheckpointMismatch"/>; <see cref="KdErrorIds.CheckpointCorrupt"/>
+    /// for a configuration that does not parse.</exception>
+    public static void RequireRoomForHeads(string kind, string configuration, IReadOnlyDictionary<string, Tensor> tensors, string path)
+    {
+        long needed = ExitHeadsRegistry.StateElements(kind, configuration, path);
+        long held = tensors.Where(entry => entry.Key.StartsWith(CheckpointMetadata.HeadsPrefix, StringComparison.Ordinal))
+            .Sum(entry => entry.Value.numel());
+        if (needed > AlwaysBuiltValues + 4 * held)
+            throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
+                $"checkpoint '{path}' holds {held:N0} values of {kind} exit heads, but its heads configuration ('{configuration}') has {needed:N0}: " +
+                "the file is damaged or its heads were saved with another configuration", path);
     }
 
     /// <summary>Networks up to this many values (16 MB of float32) are built whatever the file holds.</summary>

@@ -24,6 +24,8 @@ internal sealed class ByotBranches : ExitHeads, IOnnxExportableExits
     public ByotBranches(int[] stageChannels, int classes) : base(nameof(ByotBranches))
     {
         if (stageChannels.Length < 2) throw new ArgumentException("BYOT needs a backbone with at least two stages");
+        if (classes <= 0 || stageChannels.Any(c => c <= 0))
+            throw new ArgumentException($"channels and the class count must be positive, got channels {string.Join(",", stageChannels)} and {classes} classes");
         _channels = stageChannels;
         Classes = classes;
         int deepest = stageChannels[^1];
@@ -102,8 +104,36 @@ internal sealed class ByotBranches : ExitHeads, IOnnxExportableExits
 
     internal static ByotBranches FromConfiguration(ClassifierNet backbone, string configuration)
     {
+        var (channels, classes) = Parse(configuration);
+        return new ByotBranches(channels, classes);
+    }
+
+    /// <summary>
+    /// How many values the branches of <paramref name="configuration"/> hold (parameters and BatchNorm statistics, without
+    /// <c>num_batches_tracked</c>), computed without building them; saturates at <see cref="long.MaxValue"/>. Zero when a
+    /// size is not positive (the constructor refuses it).
+    /// </summary>
+    internal static long StateElements(string configuration)
+    {
+        var (channels, classes) = Parse(configuration);
+        if (channels.Length < 2 || classes <= 0 || channels.Any(c => c <= 0)) return 0;
+        // SepConv(in, out): two depthwise 3x3 (9·in each), 1x1 in→in, 1x1 in→out, BatchNorm(in) and BatchNorm(out) (4 each).
+        static Int128 SepConv(Int128 inputs, Int128 outputs) => 22 * inputs + inputs * inputs + inputs * outputs + 4 * outputs;
+        Int128 total = 0, deepest = channels[^1];
+        for (int i = 1; i < channels.Length; i++)
+        {
+            total += SepConv(channels[i - 1], channels[i - 1]) + 4 * (Int128)channels[i - 1]; // attention: SepConv, BatchNorm
+            for (int j = i - 1; j < channels.Length - 1; j++) total += SepConv(channels[j], channels[j + 1]); // scala
+            total += deepest * classes + classes; // fc
+            if (total > long.MaxValue) return long.MaxValue;
+        }
+        return (long)total;
+    }
+
+    private static (int[] Channels, int Classes) Parse(string configuration)
+    {
         var parts = configuration.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        return new ByotBranches(parts["channels"].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
+        return (parts["channels"].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
             int.Parse(parts["classes"], CultureInfo.InvariantCulture));
     }
 }

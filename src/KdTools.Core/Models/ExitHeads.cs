@@ -74,8 +74,12 @@ public sealed class MultiExitNet : ClassifierNet
     public override PredictionTask Task => backbone.Task;
 }
 
-/// <summary>A registered kind of exit heads: its checkpoint name and how to rebuild it from its configuration.</summary>
-public sealed record ExitHeadsKind(string Kind, Func<ClassifierNet, string, ExitHeads> FromConfiguration);
+/// <summary>
+/// A registered kind of exit heads: its checkpoint name, how to rebuild it from its configuration, and how many values
+/// (parameters and statistics) the heads of a configuration hold, computed without building them (a loader compares it
+/// with the file's values before building; null for a kind registered without it).
+/// </summary>
+public sealed record ExitHeadsKind(string Kind, Func<ClassifierNet, string, ExitHeads> FromConfiguration, Func<string, long>? StateElements = null);
 
 /// <summary>
 /// Rebuilds exit heads from a checkpoint's (kind, configuration) pair; the kinds are discovered from the [Registered]
@@ -91,7 +95,8 @@ public static class ExitHeadsRegistry
         var kind = (string)(type.GetField("KindName")?.GetValue(null)
             ?? throw new InvalidOperationException($"[Registered] {type.Name} must declare a KindName constant"));
         var factory = Registry<ExitHeadsKind>.StaticMethod(type, "FromConfiguration");
-        yield return new ExitHeadsKind(kind, factory.CreateDelegate<Func<ClassifierNet, string, ExitHeads>>());
+        var size = Registry<ExitHeadsKind>.StaticMethod(type, "StateElements");
+        yield return new ExitHeadsKind(kind, factory.CreateDelegate<Func<ClassifierNet, string, ExitHeads>>(), size.CreateDelegate<Func<string, long>>());
     }
 
     /// <summary>Every kind, in registration order.</summary>
@@ -103,16 +108,39 @@ public static class ExitHeadsRegistry
     /// <param name="source">The checkpoint the kind and configuration were read from, if any (named in errors).</param>
     public static ExitHeads Create(string kind, ClassifierNet backbone, string configuration, string? source = null)
     {
+        var factory = Find(kind, source).FromConfiguration;
+        // Head constructors draw (overwritten) initial values from libtorch's global generator.
+        return FromFile(kind, configuration, source, () => GlobalGenerator.Exclusive(() => factory(backbone, configuration)));
+    }
+
+    /// <summary>
+    /// How many values heads of <paramref name="kind"/> built from <paramref name="configuration"/> hold, computed without
+    /// building them (saturating at <see cref="long.MaxValue"/>; 0 for a configuration the constructor refuses, or a kind
+    /// that cannot tell). A loader compares it with the values a file holds, so a configuration edited to a million
+    /// channels is refused instead of allocated.
+    /// </summary>
+    public static long StateElements(string kind, string configuration, string? source = null)
+    {
+        var size = Find(kind, source).StateElements;
+        return size is null ? 0 : FromFile(kind, configuration, source, () => size(configuration));
+    }
+
+    private static ExitHeadsKind Find(string kind, string? source)
+    {
         // A kind comes from a file, not from a user's typing: the error is the checkpoint's, with the known kinds.
         if (!Entries.TryGet(kind, out var entry))
             throw new KdException(KdErrorIds.CheckpointMismatch, KdErrorKind.InvalidData,
                 $"the checkpoint {(source is null ? "" : $"'{source}' ")}has exit heads of kind '{kind}', which this KdTools does not know; " +
                 $"known: {string.Join(", ", Entries.All.Select(k => k.Kind))}", source ?? kind);
-        var factory = entry.FromConfiguration;
+        return entry;
+    }
+
+    /// <summary>A configuration read from a checkpoint that does not parse, or that the heads refuse, is the file's error.</summary>
+    private static T FromFile<T>(string kind, string configuration, string? source, Func<T> read)
+    {
         try
         {
-            // Head constructors draw (overwritten) initial values from libtorch's global generator.
-            return GlobalGenerator.Exclusive(() => factory(backbone, configuration));
+            return read();
         }
         catch (Exception ex) when (source is not null && ex is FormatException or KeyNotFoundException or IndexOutOfRangeException
                                        or OverflowException or ArgumentException)

@@ -25,6 +25,8 @@ internal sealed class LinearStageHeads : ExitHeads, IOnnxExportableExits
     {
         if (stages.Length == 0 || stages.Length != inputFeatures.Length)
             throw new ArgumentException("one input width per stage is needed");
+        if (classes <= 0 || inputFeatures.Any(n => n <= 0))
+            throw new ArgumentException($"input widths and the class count must be positive, got inputs {string.Join(",", inputFeatures)} and {classes} classes");
         _stages = stages;
         _inputs = inputFeatures;
         Classes = classes;
@@ -75,9 +77,31 @@ internal sealed class LinearStageHeads : ExitHeads, IOnnxExportableExits
 
     internal static LinearStageHeads FromConfiguration(ClassifierNet backbone, string configuration)
     {
+        var (stages, inputs, classes) = Parse(configuration);
+        return new LinearStageHeads(stages, inputs, classes);
+    }
+
+    /// <summary>
+    /// How many values the heads of <paramref name="configuration"/> hold (a weight and a bias per head), computed without
+    /// building them; saturates at <see cref="long.MaxValue"/>. Zero when a size is not positive (the constructor refuses it).
+    /// </summary>
+    internal static long StateElements(string configuration)
+    {
+        var (_, inputs, classes) = Parse(configuration);
+        if (classes <= 0 || inputs.Any(n => n <= 0)) return 0;
+        Int128 total = 0;
+        foreach (var n in inputs)
+        {
+            total += (Int128)n * classes + classes;
+            if (total > long.MaxValue) return long.MaxValue;
+        }
+        return (long)total;
+    }
+
+    private static (int[] Stages, long[] Inputs, int Classes) Parse(string configuration)
+    {
         var parts = configuration.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        return new LinearStageHeads(
-            parts["stages"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+        return (parts["stages"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
             parts["inputs"].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
             int.Parse(parts["classes"], CultureInfo.InvariantCulture));
     }

@@ -85,6 +85,11 @@ public sealed class CheckpointFormatTests : IDisposable
     [InlineData("normalization", "{\"mean\": [0.5]", KdErrorIds.CheckpointCorrupt)]
     [InlineData("input_size", "sixteen", KdErrorIds.CheckpointCorrupt)]
     [InlineData("heads_configuration", "stages=1;inputs=x", KdErrorIds.CheckpointCorrupt)]
+    [InlineData("heads_configuration", "stages=1,2;inputs=-5,7;classes=3", KdErrorIds.CheckpointCorrupt)]
+    [InlineData("heads_configuration", "stages=1,2;inputs=16,16;classes=0", KdErrorIds.CheckpointCorrupt)]
+    // Two heads of a billion inputs each: 6 billion values (24 GB) for a file that holds a few hundred; refused unbuilt.
+    [InlineData("heads_configuration", "stages=1,2;inputs=1000000000,1000000000;classes=3", KdErrorIds.CheckpointMismatch)]
+    [InlineData("heads_configuration", "stages=1,2;inputs=9223372036854775807,9223372036854775807;classes=2147483647", KdErrorIds.CheckpointMismatch)]
     [InlineData("format", "kdtools.checkpoint.v9", KdErrorIds.CheckpointCorrupt)]
     public void Edited_model_metadata_fails_with_a_checkpoint_id(string field, string value, string errorId)
     {
@@ -98,6 +103,46 @@ public sealed class CheckpointFormatTests : IDisposable
 
         Assert.Equal(errorId, ex.ErrorId);
         Assert.Contains(path, ex.Message);
+    }
+
+    /// <summary>
+    /// Exit heads are sized by the metadata's heads_configuration, so their size is computed from it without building
+    /// them: it must be exactly what the built heads hold, or the bound that refuses an edited configuration is wrong.
+    /// </summary>
+    [Theory]
+    [InlineData("linear-stage", "stages=1;inputs=4096;classes=10")]
+    [InlineData("linear-stage", "stages=1,2,3;inputs=4096,2048,1024;classes=100")]
+    [InlineData("byot", "channels=16,32,64;classes=10")]
+    [InlineData("byot", "channels=3,5;classes=2")]
+    [InlineData("byot", "channels=16,16,32,64;classes=7")]
+    public void The_heads_size_computed_from_a_configuration_is_the_built_heads_size(string kind, string configuration)
+    {
+        using var backbone = Network();
+        using var heads = ExitHeadsRegistry.Create(kind, backbone, configuration);
+        long built = heads.state_dict().Where(e => !e.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).Sum(e => e.Value.numel());
+
+        Assert.Equal(built, ExitHeadsRegistry.StateElements(kind, configuration));
+    }
+
+    [Theory]
+    [InlineData("channels=100000,100000,100000;classes=10", KdErrorIds.CheckpointMismatch)]
+    [InlineData("channels=16,-32;classes=10", KdErrorIds.CheckpointCorrupt)]
+    [InlineData("channels=2147483647,2147483647;classes=2147483647", KdErrorIds.CheckpointMismatch)]
+    public void Byot_branches_sized_beyond_the_file_are_refused_before_they_are_built(string configuration, string errorId)
+    {
+        using var backbone = Network();
+        using var heads = LinearStageHeads.For(backbone, [1, 2], 3, 16, 16);
+        var path = _folder.File("byot.safetensors");
+        ModelFile.Save(path, new MultiExitNet(backbone, heads), new ModelProvenance { Method = "CE" });
+        Edit(path, "heads_kind", "byot");
+        Edit(path, "heads_configuration", configuration);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = Assert.Throws<KdException>(() => ModelFile.Load(path));
+
+        Assert.Equal(errorId, ex.ErrorId);
+        Assert.Contains(path, ex.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "the refusal allocated the heads");
     }
 
     [Theory]
