@@ -32,7 +32,7 @@ internal sealed class DkdOptions : MethodOptions
     [Description("Weight of the label cross-entropy (mdistiller DKD.CE_WEIGHT 1).")]
     public double CeWeight { get; set; } = 1;
 
-    [Description(EpochWarmup.Description + " mdistiller: DKD.WARMUP 20.")]
+    [Description(EpochWarmup.Description + " mdistiller: DKD.WARMUP 20. Unless given, the Default recipe uses 240: the whole run.")]
     public double WarmupEpochs { get; set; } = 20;
 
     [Description(EpochWarmup.PerStepDescription)]
