@@ -7,10 +7,13 @@
 #   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
 #   ./build.sh onnx-check ... then export every architecture to ONNX and check the files with Debian 13's onnx checker and
 #                       ONNX Runtime 1.21 in the chroot /opt/kdtools-trixie (created on first use; needs root)
-#   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
+#   ./build.sh bench    ... then benchmark against PyTorch 2.6 at 1, 2 and all threads (bench/README.md; creates the Debian 13 chroot when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
 #   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N] [--goal EXECS]   AFL++ campaigns over every file reader, N minutes each
 #                                          or until a target has run EXECS executions over all its campaigns (docs/fuzzing.md)
+#   ./build.sh repro [--part official|defaults] [--methods a,b] [--seeds 1,2] [--official PATH] [--data PATH]
+#                       ... then KdTools against RepDistiller's code on real CIFAR-10, in the chroot's PyTorch 2.6;
+#                       appends to docs/reproduction/ and regenerates docs/reproduction.md (tools/repro/repro.sh lists all options)
 # Backend: KDTOOLS_BACKEND=cpu (default) or cuda-windows (see README, Windows with NVIDIA GPUs).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -106,6 +109,8 @@ run_onnx_check() {
 
 run_bench() {
   kd_ensure_python_torch
+  # PyTorch 2.6 (the reference the ratio tables compare with) lives in the Debian 13 chroot; creating it needs root.
+  if [ "$(id -u)" = 0 ]; then kd_ensure_trixie_chroot; fi
   dotnet build bench/KdTools.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
   dotnet run --project bench/KdTools.Bench -c Release --no-build -- "$@"
 }
@@ -120,6 +125,7 @@ case "${1:-build}" in
     shift; build
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
   fuzz) shift; run_fuzz "$@" ;;
-  -h|--help|help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz]" >&2; exit 2 ;;
+  repro) shift; build; kd_ensure_trixie_chroot; tools/repro/repro.sh "$@" ;;
+  -h|--help|help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz|repro]" >&2; exit 2 ;;
 esac

@@ -27,14 +27,12 @@ run_fuzz() {
   echo "build.sh: publishing and instrumenting the fuzz targets ($bin)"
   rm -rf "$bin"
   dotnet publish tests/KdTools.Fuzz -c Release -r "$(rid)" --self-contained false -o "$bin" -nologo -v quiet -clp:ErrorsOnly
-  # Coverage where the readers are: KdTools.Core's data and checkpoint code (and the architectures a checkpoint builds),
+  # Coverage where the readers are: KdTools.Core's data and checkpoint code, the plan rows and -MethodOption text (Methods) (and the architectures a checkpoint builds),
   # the ONNX import (KdTools.Core.Export and its generated protobuf messages, Onnx.*), and the whole of the third-party
   # parsers they call.
   dotnet tool run sharpfuzz "$bin/KdTools.Core.dll" KdTools.Core.Data KdTools.Core.Checkpoints KdTools.Core.Models.ExitHeads \
     KdTools.Core.Models.LinearStageHeads KdTools.Core.Models.ByotBranches KdTools.Core.ExactValue KdTools.Core.Export Onnx \
-    KdTools.Core.Methods >/dev/null
-  # The -MethodOption text parser, still in the cmdlet layer.
-  dotnet tool run sharpfuzz "$bin/KdTools.Cmdlets.dll" KdTools.Cmdlets.Infrastructure.MethodOptionText >/dev/null
+    KdTools.Core.Methods KdTools.Core.Sweeps.PlanRow >/dev/null
   dotnet tool run sharpfuzz "$bin/Google.Protobuf.dll" >/dev/null
   dotnet tool run sharpfuzz "$bin/CsvHelper.dll" >/dev/null
   dotnet tool run sharpfuzz "$bin/StbImageSharp.dll" >/dev/null

@@ -5,6 +5,7 @@ using KdTools.Core.Data;
 using KdTools.Core.Data.Download;
 using KdTools.Core.Export;
 using KdTools.Core.Models;
+using KdTools.Core.Sweeps;
 using KdTools.Core.Training;
 using static TorchSharp.torch;
 
@@ -180,10 +181,10 @@ public static class FuzzTargets
         new()
         {
             Name = "plan-cells",
-            Description = "ExactValue.Convert of every cell of a CSV plan to its column's type (Import-Csv plan.csv | Invoke-Distillation)",
+            Description = "PlanRow.Read of every row of a CSV plan: each cell to its column's type (Import-Csv plan.csv | Invoke-Distillation)",
             Run = input => ConvertPlan(input.Bytes),
             Seeds = PlanSeeds,
-            Refusal = e => e is FormatException,
+            Refusal = e => e is KdException { ErrorId: KdErrorIds.TrainingSettingInvalid },
             MemoryFactor = 64,
         },
         new()
@@ -194,12 +195,11 @@ public static class FuzzTargets
             Seeds = MethodOptionSeeds,
             Refusal = e => e is FormatException,
             MemoryFactor = 64,
-            Instrument = ["KdTools.Cmdlets.dll"],
         },
     ];
 
     /// <summary>
-    /// What Invoke-Distillation does with -MethodOption text: the cmdlets' parser (MethodOptionText.Parse; its
+    /// What Invoke-Distillation does with -MethodOption text: Core's parser (MethodOptionText.Parse; its
     /// FormatException is reported as a parameter transformation error), then each registered method is created with the
     /// options (MethodRegistry.Create: unknown names are KdTools.Method.OptionUnknown, values that are not exactly the
     /// option's type or break its rules KdTools.Method.OptionInvalid). Read when any method takes them; otherwise the first
@@ -207,10 +207,8 @@ public static class FuzzTargets
     /// </summary>
     private static void BindMethodOptions(byte[] bytes)
     {
-        var table = KdTools.Cmdlets.Infrastructure.MethodOptionText.Parse(Encoding.UTF8.GetString(bytes));
         // As Invoke-Distillation hands them to Core: a dictionary of the given values, keys in any casing.
-        var options = table.Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => e.Key.ToString()!, e => e.Value, StringComparer.OrdinalIgnoreCase);
+        var options = KdTools.Core.Methods.MethodOptionText.Parse(Encoding.UTF8.GetString(bytes));
         KdException? first = null;
         bool accepted = false;
         foreach (var method in KdTools.Core.Methods.MethodRegistry.All)
@@ -240,47 +238,36 @@ public static class FuzzTargets
         yield return ("empty.txt", []);
     }
 
-    /// <summary>The plan columns whose cells the cmdlets convert with ExactValue, and the types they convert them to.</summary>
-    private static readonly (string Column, Type Type)[] PlanColumns =
-    [
-        ("Epochs", typeof(int)), ("BatchSize", typeof(int)), ("LearningRate", typeof(double)), ("Momentum", typeof(double)),
-        ("Nesterov", typeof(bool)), ("WeightDecay", typeof(double)), ("LrSchedule", typeof(LearningRateScheduleKind)),
-        ("LrMilestones", typeof(double[])), ("LrDecay", typeof(double)), ("Seed", typeof(long)), ("NoAugment", typeof(bool)),
-        ("UseBest", typeof(bool)), ("KdWeight", typeof(double)),
-    ];
-
     /// <summary>
-    /// A plan's cells as the cmdlets see them: PowerShell's Import-Csv splits the rows (CsvHelper stands in for it here;
-    /// a row it cannot split is not the cmdlets' input), then each non-empty cell of a known column goes through
-    /// ExactValue to its parameter's type. A FormatException is the documented refusal (the cmdlets report it as
-    /// KdTools.Training.SettingInvalid naming the column and row).
+    /// A plan's rows as Invoke-Distillation reads them: PowerShell's Import-Csv splits the rows (CsvHelper stands in for
+    /// it here; a row it cannot split is not the cmdlet's input), then Core's <see cref="PlanRow.Read"/> converts each
+    /// non-empty cell of a known column to its type. KdTools.Training.SettingInvalid is the documented refusal (the
+    /// cmdlet reports it as that row's error, naming the column).
     /// </summary>
     private static void ConvertPlan(byte[] bytes)
     {
         using var reader = new StreamReader(new MemoryStream(bytes));
         using var parser = new CsvHelper.CsvParser(reader, System.Globalization.CultureInfo.InvariantCulture);
         string[]? header = null;
-        FormatException? first = null;
+        KdException? first = null;
         try
         {
             while (parser.Read())
             {
                 var record = parser.Record ?? [];
                 if (header is null) { header = record; continue; }
-                for (int i = 0; i < record.Length && i < header.Length; i++)
+                var cells = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+                for (int i = 0; i < record.Length && i < header.Length; i++) cells.TryAdd(header[i].Trim(), record[i]);
+                try
                 {
-                    var column = PlanColumns.FirstOrDefault(c => c.Column.Equals(header[i].Trim(), StringComparison.OrdinalIgnoreCase));
-                    if (column.Type is null || record[i].Length == 0) continue;
-                    try
-                    {
-                        var value = ExactValue.Convert(record[i], column.Type);
-                        if (!column.Type.IsInstanceOfType(value))
-                            throw new InvalidOperationException($"ExactValue gave a {value.GetType()} for a {column.Type}");
-                    }
-                    catch (FormatException e)
-                    {
-                        first ??= e;
-                    }
+                    var row = PlanRow.Read(cells);
+                    foreach (var (column, type) in PlanRow.Columns)
+                        if (row.Values.TryGetValue(column, out var value) && !type.IsInstanceOfType(value))
+                            throw new InvalidOperationException($"PlanRow gave a {value.GetType()} for {column}'s {type}");
+                }
+                catch (KdException e) when (e.ErrorId == KdErrorIds.TrainingSettingInvalid)
+                {
+                    first ??= e;
                 }
             }
         }

@@ -7,6 +7,7 @@ using KdTools.Core.Methods;
 using KdTools.Core.Models;
 using KdTools.Core.Sweeps;
 using KdTools.Core.Training;
+using CorePlanRow = KdTools.Core.Sweeps.PlanRow;
 
 namespace KdTools.Cmdlets.Commands;
 
@@ -109,14 +110,6 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     private KdModelArgument? _commandLineTeacher;
     private KdModel? _resolvedTeacher;
 
-    /// <summary>What a plan row may set: the run's hyper-parameters, never its inputs or plumbing.</summary>
-    private static readonly string[] PlanColumns =
-    [
-        nameof(Student), nameof(Method), nameof(MethodOption), nameof(KdWeight), nameof(Recipe), nameof(Epochs), nameof(BatchSize),
-        nameof(LearningRate), nameof(Momentum), nameof(Nesterov), nameof(WeightDecay), nameof(LrSchedule), nameof(LrMilestones),
-        nameof(LrDecay), nameof(Seed), nameof(NoAugment), nameof(UseBest),
-    ];
-
     /// <summary>
     /// The teacher: a model from New-Teacher or Import-KdModel (or Add-IntermediateHead, for DIH), a run whose student
     /// becomes the teacher, or a checkpoint path. Usually piped in; with a plan, given here. Methods that need no teacher
@@ -215,48 +208,54 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
     protected override void ProcessRecord()
     {
         KdModelArgument? teacherArgument = Teacher;
+        CorePlanRow? row = null;
         if (ParameterSetName == PlanSet)
         {
             // A malformed cell fails its row alone (non-terminating); the sweep goes on with the next row.
-            try { teacherArgument = ReadPlan(); }
+            try { (teacherArgument, row) = ReadPlan(); }
             catch (Core.KdException rowError) { WriteError(ErrorRecords.From(rowError, PlanRow)); return; }
         }
-        var data = _data;
-        var (studentNetwork, architecture) = StudentNetwork();
-        if (!TryTeacher(teacherArgument, out var given)) return;
-        var options = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase);
-        var activity = $"{Method}: {given?.Architecture ?? "no teacher"} → {architecture}";
+        var (studentNetwork, architecture) = Student is null ? (null, null) : StudentNetwork();
         var request = new DistillationRequest
         {
-            Dataset = data,
+            Dataset = _data,
             StudentArchitecture = architecture,
             Student = studentNetwork,
-            Teacher = given?.Network,
             MethodName = Method,
-            MethodOptions = options,
+            MethodOptions = MethodOption?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase),
             KdWeight = KdWeight,
             Recipe = RecipeName,
             Overrides = Overrides(),
             ResumeFrom = ResumePath,
             StartOver = Force,
         };
+        if (row is not null)
+        {
+            // The row's cells on top of the command line's request, where the command line did not give them (Core decides).
+            try { request = row.ApplyTo(request, MyInvocation.BoundParameters.Keys); }
+            catch (Core.KdException rowError) { WriteError(ErrorRecords.From(rowError, PlanRow)); return; }
+        }
+        if (!TryTeacher(teacherArgument, out var given)) return;
+        request = request with { Teacher = given?.Network };
+        var method = request.MethodName;
+        var activity = $"{method}: {given?.Architecture ?? "no teacher"} → {request.StudentArchitecture}";
         DistillationResult result;
         if (_ledger is null)
         {
-            result = Train((logger, progress) => Distillation.Run(request with { Logger = logger, Progress = progress }, Cancellation), activity, Method);
+            result = Train((logger, progress) => Distillation.Run(request with { Logger = logger, Progress = progress }, Cancellation), activity, method);
         }
         else
         {
-            var outcome = TrainRow(_ledger, request, activity, Method);
+            var outcome = TrainRow(_ledger, request, activity, method);
             if (outcome.Action == SweepAction.Skipped)
             {
                 WriteVerbose($"Skipped (completed in the ledger '{_ledger.Path}' on {outcome.Entry.Host} at {outcome.Entry.Time}): {outcome.Key}");
-                WriteObject(RunFromLedger(outcome.Entry, data));
+                WriteObject(RunFromLedger(outcome.Entry, _data));
                 return;
             }
             if (outcome.Failure is { } failure)
             {
-                WriteError(ErrorRecords.From(failure, Method));
+                WriteError(ErrorRecords.From(failure, method));
                 return;
             }
             if (outcome.Action == SweepAction.Resumed) WriteVerbose($"Resumed from '{outcome.Entry.Checkpoint}': {outcome.Key}");
@@ -264,15 +263,15 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
         }
         // The teacher column names the teacher the method learned from: none for a teacher-free method (CE, BYOT).
         var teacher = result.Teacher is null ? null : given;
-        WriteObject(RunFrom(result, teacher, given, data));
+        WriteObject(RunFrom(result, teacher, given, _data));
     }
 
     /// <summary>
     /// The piped object of the Plan parameter set: a teacher (a model, a run, a checkpoint path or file: PowerShell binds
-    /// these here when -Student is given by name, as they need no conversion to the row's type) or a plan row, whose
-    /// cells it applies. Returns the record's teacher argument.
+    /// these here when -Student is given by name, as they need no conversion to the row's type), returned as the record's
+    /// teacher argument, or a plan row, read by Core into typed values (a malformed cell throws that row's error).
     /// </summary>
-    private KdModelArgument? ReadPlan()
+    private (KdModelArgument? Teacher, CorePlanRow? Row) ReadPlan()
     {
         if (PlanRow.BaseObject is KdRun or KdModel or string or FileInfo || ArgumentResolution.Unwrap(PlanRow) is PSObject)
         {
@@ -282,14 +281,19 @@ public sealed class InvokeDistillationCommand : KdTrainingCmdlet
             if (Student is null)
                 Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
                     "a model or run piped into Invoke-Distillation supplies the teacher and nothing else, and no student is named: pass -Student (an architecture name or a model)", nameof(Student));
-            return new KdModelArgument(PlanRow);
+            return (new KdModelArgument(PlanRow), null);
         }
-        ApplyPlanRow(PlanRow, PlanColumns);
-        if (Student is null)
-            Fail(Core.KdErrorIds.TrainingSettingInvalid, Core.KdErrorKind.InvalidArgument,
-                "the plan row has no Student: add a Student column (an architecture name) or pass -Student", nameof(Student));
-        return Teacher;
+        var cells = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in PlanRow.Properties) cells[property.Name] = Cell(property.Value);
+        return (Teacher, CorePlanRow.Read(cells));
     }
+
+    /// <summary>A plan cell as its .NET value: PSObject wrappers removed, a hashtable of options as a dictionary.</summary>
+    private static object? Cell(object? value) => Unwrap(value) switch
+    {
+        Hashtable options => options.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => Unwrap(e.Value), StringComparer.OrdinalIgnoreCase),
+        var other => other,
+    };
 
     /// <summary>A copy of a model passed as -Student (the caller's object is never trained), or null and the architecture name.</summary>
     private (ClassifierNet? Network, string Architecture) StudentNetwork() => (Student is PSObject ps ? ps.BaseObject : Student) switch

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
@@ -18,8 +17,6 @@ namespace KdTools.Cmdlets.Infrastructure;
 public abstract class KdTrainingCmdlet : KdCmdlet
 {
     private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
-    private readonly Dictionary<string, object?> _planDefaults = new(StringComparer.OrdinalIgnoreCase);
-    private readonly HashSet<string> _planApplied = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The training recipe (Get-KdRecipe lists them: Default, RepDistiller, DIH, TOFD, BYOT, FT, TAKD, SKD) whose
@@ -181,13 +178,13 @@ public abstract class KdTrainingCmdlet : KdCmdlet
     [Parameter]
     public SwitchParameter UseBest { get; set; }
 
-    /// <summary>Parameters given on the command line, from the pipeline, or by a plan row.</summary>
-    protected bool IsExplicit(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter) || _planApplied.Contains(parameter);
+    /// <summary>Parameters given on the command line or from the pipeline (a plan row's cells are Core's, <see cref="Core.Sweeps.PlanRow"/>).</summary>
+    protected bool IsExplicit(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
-    /// <summary>The recipe named on the command line or by a plan row; null lets Core choose the task's default.</summary>
+    /// <summary>The recipe named on the command line; null lets Core choose the task's default.</summary>
     protected string? RecipeName => IsExplicit(nameof(Recipe)) ? Recipe : null;
 
-    /// <summary>The settings given explicitly (command line, pipeline or plan row), for Core to put on top of the recipe.</summary>
+    /// <summary>The settings given explicitly (command line or pipeline), for Core to put on top of the recipe.</summary>
     protected TrainingOverrides Overrides() => new()
     {
         Epochs = IsExplicit(nameof(Epochs)) ? Epochs : null,
@@ -206,49 +203,6 @@ public abstract class KdTrainingCmdlet : KdCmdlet
         CheckpointDirectory = CheckpointDirectory is null ? null : ResolvePath(CheckpointDirectory),
         KeepBestWeights = UseBest.IsPresent,
     };
-
-    /// <summary>
-    /// Applies a plan row (a CSV row of hyper-parameters) to this cmdlet's <paramref name="columns"/>: each non-empty
-    /// cell becomes the parameter of its name unless the command line gave it, converted culture-invariantly. Values a
-    /// previous row set are reset first, as PowerShell resets pipeline-bound parameters between records. A cell that is not
-    /// its parameter's type throws <see cref="KdException"/> (<c>KdTools.Training.SettingInvalid</c>): one row's error.
-    /// </summary>
-    protected void ApplyPlanRow(PSObject row, IEnumerable<string> columns)
-    {
-        foreach (var (name, value) in _planDefaults) GetType().GetProperty(name)!.SetValue(this, value);
-        _planApplied.Clear();
-        var parameters = MyInvocation.MyCommand.Parameters;
-        foreach (var column in columns)
-        {
-            var metadata = parameters[column];
-            var cell = row.Properties[column] ?? metadata.Aliases.Select(a => row.Properties[a]).FirstOrDefault(p => p is not null);
-            var value = cell?.Value is PSObject wrapped ? wrapped.BaseObject : cell?.Value;
-            if (value is null || value is string { Length: 0 } || MyInvocation.BoundParameters.ContainsKey(column)) continue;
-            var property = GetType().GetProperty(column)!;
-            if (!_planDefaults.ContainsKey(column)) _planDefaults[column] = property.GetValue(this);
-            property.SetValue(this, ConvertPlanValue(value, property.PropertyType, column));
-            _planApplied.Add(column);
-        }
-    }
-
-    private object? ConvertPlanValue(object value, Type type, string column)
-    {
-        try
-        {
-            var target = Nullable.GetUnderlyingType(type) ?? type;
-            if (target == typeof(SwitchParameter)) return new SwitchParameter((bool)ExactValue.Convert(value, typeof(bool)));
-            if (target == typeof(Hashtable)) return value as Hashtable ?? MethodOptionText.Parse(value.ToString()!);
-            // A string column (Student, Method, Recipe) takes the cell as written; every other cell must be exactly its type.
-            return target == typeof(string) || target == typeof(object) ? value.ToString() : ExactValue.Convert(value, target);
-        }
-        catch (FormatException ex)
-        {
-            // The row's error, not the cmdlet's: the caller reports it and the sweep goes on with the next row.
-            throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                $"the plan row's {column} = '{value}' is not a {ExactValue.Describe(Nullable.GetUnderlyingType(type) ?? type)}: {ex.Message}; " +
-                "fix the row (values are read culture-invariantly: 0.05, not 0,05, and never rounded)", column, ex);
-        }
-    }
 
     /// <summary>
     /// Runs Core with Write-Progress (epoch parent, batch child, throttled) and the log bridge. A stopped run names its

@@ -113,29 +113,12 @@ namespace KdTools.Cmdlets.Infrastructure
             var value = inputData is PSObject ps ? ps.BaseObject : inputData;
             try
             {
-                return value is string text ? MethodOptionText.Parse(text) : value;
+                return value is string text ? new System.Collections.Hashtable(Core.Methods.MethodOptionText.Parse(text), StringComparer.OrdinalIgnoreCase) : value;
             }
             catch (FormatException ex)
             {
                 throw new ArgumentTransformationMetadataException(ex.Message, ex);
             }
-        }
-    }
-
-    /// <summary>Method options as compact text: "Name=value;Name=value" (the format of a run's Options column).</summary>
-    internal static class MethodOptionText
-    {
-        public static System.Collections.Hashtable Parse(string text)
-        {
-            var options = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
-            foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                int equals = pair.IndexOf('=');
-                if (equals <= 0)
-                    throw new FormatException($"method option '{pair}' is not Name=value; write options as \"Temperature=2;Alpha=0.5\"");
-                options[pair[..equals].Trim()] = pair[(equals + 1)..].Trim();
-            }
-            return options;
         }
     }
 

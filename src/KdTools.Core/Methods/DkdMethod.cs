@@ -21,6 +21,7 @@ internal sealed class DkdOptions : MethodOptions
     public override IReadOnlyList<MethodPreset> Presets => ReferencePresets;
 
     [Description("Weight α of TCKD, the KL of the (target, rest) binary probabilities (mdistiller DKD.ALPHA 1).")]
+    [LogitKdWeight]
     public double Alpha { get; set; } = DkdLoss.DefaultAlpha;
 
     [Description("Weight β of NCKD, the KL among the non-target classes (mdistiller DKD.BETA 8; its per-pair configs use 2 or 6, see Preset).")]

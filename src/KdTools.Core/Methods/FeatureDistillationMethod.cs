@@ -13,6 +13,7 @@ public abstract class FeatureMethodOptions : MethodOptions
     public double Beta { get; set; }
 
     [Description("Weight α of an added Hinton KD term; 0 = none (what -KdWeight sets).")]
+    [LogitKdWeight]
     public double KdWeight { get; set; }
 
     [Description("Temperature of that KD term.")]

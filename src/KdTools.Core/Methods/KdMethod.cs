@@ -18,6 +18,7 @@ internal class KdOptions : MethodOptions
     public double Temperature { get; set; } = 4;
 
     [Description("Weight α of the KL term; the label cross-entropy gets 1 − α unless CeWeight is set.")]
+    [LogitKdWeight]
     public double Alpha { get; set; } = 0.9;
 
     [Description("Weight of the label cross-entropy; empty = 1 − α (Hinton's convex mix). Set it to weigh the two terms independently, as RepDistiller's -r/-a and the logit-standardisation authors (CE 0.1, KD 9) do.")]

@@ -9,6 +9,13 @@ public sealed record MethodDescriptor(string Name, string Summary, string Paper,
     public IReadOnlyList<PredictionTask> Tasks { get; init; } = [PredictionTask.Classification];
 
     public IReadOnlyList<MethodOptionInfo> Options => MethodOptionInfo.For(OptionsType);
+
+    /// <summary>
+    /// The option that weights the method's Hinton KD term on the logits (a feature method's KdWeight, KD's Alpha), as
+    /// its options class declares it (<see cref="LogitKdWeightAttribute"/>); null for a method without one.
+    /// </summary>
+    public string? KdWeightOption =>
+        Options.FirstOrDefault(o => Attribute.IsDefined(o.Property, typeof(LogitKdWeightAttribute), inherit: true))?.Name;
 }
 
 /// <summary>
@@ -40,8 +47,8 @@ public static class MethodRegistry
 
     /// <summary>Creates a method with options bound from <paramref name="options"/> (unknown keys fail).</summary>
     /// <param name="kdWeight">
-    /// Weight α of the method's Hinton KD term: its KdWeight option (feature methods) or its Alpha (KD, TAKD); it
-    /// overrides the same option in <paramref name="options"/>. A method without a KD term fails.
+    /// Weight α of the method's Hinton KD term: the option its descriptor names (<see cref="MethodDescriptor.KdWeightOption"/>);
+    /// it overrides the same option in <paramref name="options"/>. A method without a KD term fails.
     /// </param>
     public static DistillationMethod Create(string name, IReadOnlyDictionary<string, object?>? options = null, double? kdWeight = null)
     {
@@ -53,11 +60,9 @@ public static class MethodRegistry
 
     private static Dictionary<string, object?> WithKdWeight(MethodDescriptor info, IReadOnlyDictionary<string, object?>? options, double alpha)
     {
-        var names = info.Options.Select(o => o.Name).ToList();
-        var key = names.FirstOrDefault(n => n == "KdWeight") ?? names.FirstOrDefault(n => n == "Alpha")
-            ?? throw new KdException(KdErrorIds.MethodOptionUnknown, KdErrorKind.InvalidArgument,
-                $"method {info.Name} has no KD term to weight (no KdWeight or Alpha option; " +
-                (names.Count == 0 ? "it has no options)" : $"its options: {string.Join(", ", names)})"), "KdWeight");
+        var key = info.KdWeightOption ?? throw new KdException(KdErrorIds.MethodOptionUnknown, KdErrorKind.InvalidArgument,
+            $"method {info.Name} has no KD term to weight (it declares no logit-KD weight option; " +
+            (info.Options.Count == 0 ? "it has no options)" : $"its options: {string.Join(", ", info.Options.Select(o => o.Name))})"), "KdWeight");
         var merged = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in options ?? new Dictionary<string, object?>()) merged[k] = v;
         merged[key] = alpha;

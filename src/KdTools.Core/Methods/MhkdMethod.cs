@@ -14,6 +14,7 @@ internal sealed class MhkdOptions : TeacherHeadOptions
     public double Temperature { get; set; } = 5;
 
     [Description("α of every KD pair: α·T²·KL + (1 − α)·CE, for the final classifier and for each head (DIH: 0.1).")]
+    [LogitKdWeight]
     public double Alpha { get; set; } = 0.1;
 
     [Description("Weight of each head pair's KD + CE loss relative to the final classifier's (DIH's MHKD script: 0.5).")]

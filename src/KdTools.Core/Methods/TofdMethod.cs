@@ -17,6 +17,7 @@ internal sealed class TofdOptions : TeacherHeadOptions
     public int TemperatureRampEpochs { get; set; } = 250;
 
     [Description("Weight of the KD terms, final and per head: KL at the ramped temperature, without T² (official: 1).")]
+    [LogitKdWeight]
     public double KdWeight { get; set; } = 1;
 
     [Description("Weight of the feature loss, the L2 distance between resized student and teacher task-oriented features (official --alpha 0.05).")]

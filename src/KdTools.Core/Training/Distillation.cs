@@ -15,25 +15,12 @@ public static class Distillation
     /// <summary>Runs the request; on cancellation the result says so and names the resumable checkpoint.</summary>
     public static DistillationResult Run(DistillationRequest request, CancellationToken cancellation = default)
     {
-        var settings = request.ResolveSettings();
-        settings.Validate();
-        var method = request.Method ?? MethodRegistry.Create(request.MethodName, request.MethodOptions, request.KdWeight);
+        var (settings, method) = RunConfiguration.Resolve(request);
         try
         {
-            Export.OnnxRuntimeNet.RequireTrainable(request.Student, "student");
-            Export.OnnxRuntimeNet.RequireTrainable(request.Teacher, "teacher");
-            // A quick recipe's run is short by design: pre-stages the caller did not size scale with it.
-            if (request.Method is null && TrainingRecipes.ScalesPreStages(settings.Recipe))
-                method.Options.FitToQuickRun(settings.Epochs);
             var teacher = method.NeedsTeacher ? request.Teacher : null;
-            RequireOneTask(request, method, teacher);
-            if (method.NeedsTeacher && teacher is null)
-                throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
-                    $"method {method.Name} needs a teacher; give it one, or use a teacher-free method such as CE");
-            var student = request.Student ?? ArchitectureRegistry.Create(
-                request.StudentArchitecture ?? throw new KdException(KdErrorIds.TrainingSettingInvalid, KdErrorKind.InvalidArgument,
-                    "the request names no student: give an architecture or a network"),
-                request.Dataset.Classes, settings.Seed);
+            var student = request.Student ?? ArchitectureRegistry.Create(request.StudentArchitecture!, request.Dataset.Classes, settings.Seed);
+            var engine = request.Engine ?? EngineOptions.Default;
 
             var earlier = new List<DistillationResult>();
             var chain = method.IntermediateTeachers;
@@ -42,17 +29,17 @@ public static class Distillation
                 var assistant = ArchitectureRegistry.Create(step.Architecture, request.Dataset.Classes, settings.Seed);
                 var stepSettings = settings with { Epochs = step.Epochs > 0 ? step.Epochs : settings.Epochs };
                 using var stepMethod = step.CreateMethod();
-                var result = Train(new TrainingJob
+                var result = Train(RunConfiguration.Checked(new TrainingJob
                     {
                         Student = assistant, Teacher = teacher, Method = stepMethod, Dataset = request.Dataset, StartOver = request.StartOver,
-                    }, stepSettings, request.Logger, request.Progress, step.Name, cancellation);
+                    }), stepSettings, engine, request.Logger, request.Progress, step.Name, cancellation);
                 earlier.Add(result);
                 if (result.Cancelled) return result with { EarlierRuns = earlier.SkipLast(1).ToList() };
                 teacher = assistant;
                 teacher.eval();
             }
 
-            var final = Train(new TrainingJob
+            var final = Train(RunConfiguration.Checked(new TrainingJob
             {
                 Student = student,
                 Teacher = teacher,
@@ -61,7 +48,7 @@ public static class Distillation
                 ResumeFrom = request.ResumeFrom,
                 StartOver = request.StartOver,
                 RunName = request.RunName,
-            }, settings, request.Logger, request.Progress, run: "", cancellation);
+            }), settings, engine, request.Logger, request.Progress, run: "", cancellation);
             return final with { EarlierRuns = earlier };
         }
         finally
@@ -70,26 +57,15 @@ public static class Distillation
         }
     }
 
-    /// <summary>The dataset's task is the run's: the method, the student (built or named) and the teacher must share it.</summary>
-    private static void RequireOneTask(DistillationRequest request, DistillationMethod method, ClassifierNet? teacher)
-    {
-        var (task, dataset) = (request.Dataset.Task, request.Dataset.Name);
-        TaskCompatibility.RequireMethod(method.Name, method.Tasks, task, dataset);
-        if (request.Student is { } student) TaskCompatibility.RequireNetwork(student, "student", task, dataset);
-        else if (request.StudentArchitecture is { } name)
-            TaskCompatibility.RequireArchitecture(name, ArchitectureRegistry.Get(name).Task, "student", task, dataset);
-        if (teacher is not null) TaskCompatibility.RequireNetwork(teacher, "teacher", task, dataset);
-    }
-
     /// <summary>Runs the engine on one job and assembles its result (the student with the method's exits).</summary>
-    internal static DistillationResult Train(TrainingJob job, TrainingSettings settings, ILogger? logger,
+    internal static DistillationResult Train(TrainingJob job, TrainingSettings settings, EngineOptions engine, ILogger? logger,
         Action<TrainingProgress>? progress, string run, CancellationToken cancellation)
     {
-        var trainer = new Trainer(settings, logger);
+        var trainer = new Trainer(settings, logger, engine);
         if (progress is not null)
             trainer.Progress += run.Length == 0 ? progress : p => progress(p with { Run = run });
         var result = trainer.Run(job, cancellation);
-        return Result(job, settings, result);
+        return Result(job, settings, result) with { Timings = trainer.Timings };
     }
 
     internal static DistillationResult Result(TrainingJob job, TrainingSettings settings, TrainingResult result)

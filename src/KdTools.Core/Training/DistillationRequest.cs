@@ -82,4 +82,7 @@ public sealed record DistillationRequest
 
     /// <summary>Called after every batch and epoch, on the training thread.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>How the engine computes the run (tests, parity and the bench); null = <see cref="EngineOptions.Default"/>.</summary>
+    internal EngineOptions? Engine { get; init; }
 }

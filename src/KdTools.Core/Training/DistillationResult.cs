@@ -90,6 +90,9 @@ public sealed record DistillationResult
     /// <summary>Runs the method's protocol made before this one, in order (TAKD: the assistant's); empty for most methods.</summary>
     public IReadOnlyList<DistillationResult> EarlierRuns { get; init; } = [];
 
+    /// <summary>Where the run's time went (the bench reads it).</summary>
+    internal TrainingTimings Timings { get; init; } = new();
+
     /// <summary>Main-stage records only.</summary>
     public IEnumerable<EpochRecord> TrainEpochs => History.Where(h => h.Stage == Trainer.MainStage);
 }

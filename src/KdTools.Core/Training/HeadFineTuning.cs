@@ -34,6 +34,7 @@ public static class HeadFineTuning
         ILogger? logger = null, Action<TrainingProgress>? progress = null, CancellationToken cancellation = default, bool startOver = false,
         string? resumeFrom = null)
     {
+        settings.Validate();
         var backbone = trained is MultiExitNet existing ? existing.Backbone : trained;
         Export.OnnxRuntimeNet.RequireTrainable(backbone, "backbone");
         if (backbone.Task != PredictionTask.Classification || data.Task != PredictionTask.Classification)
@@ -54,7 +55,7 @@ public static class HeadFineTuning
         {
             using var method = new HeadCrossEntropy();
             var job = new TrainingJob { Student = model, Method = method, Dataset = data, FreezeBackbone = true, StartOver = startOver, ResumeFrom = resumeFrom };
-            return Distillation.Train(job, settings with { KeepBestWeights = false }, logger, progress, run: "", cancellation);
+            return Distillation.Train(RunConfiguration.Checked(job), settings with { KeepBestWeights = false }, EngineOptions.Default, logger, progress, run: "", cancellation);
         }
         finally
         {

@@ -17,7 +17,7 @@ namespace KdTools.Core.Training;
 /// from (seed, stage, epoch, batch), so a resumed run continues bit-identically and runs in parallel draw nothing from
 /// each other. What the networks predict (labels, label loss, metrics) is the job's <see cref="ITrainingTask"/>.
 /// </summary>
-internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
+internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null, EngineOptions? engine = null)
 {
     public const string MainStage = "train";
 
@@ -44,33 +44,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     /// <summary>Raised after every batch and at the end of every epoch (on the training thread).</summary>
     public event Action<TrainingProgress>? Progress;
 
-    public event Action<EpochRecord>? EpochCompleted;
-
-    /// <summary>Sees the initial weights and every step (the parity tests); null, the default, costs nothing.</summary>
-    internal ITrainingObserver? Observer { get; init; }
-
-    /// <summary>
-    /// Prepare each batch (indexing, augmentation, normalisation) on a background thread while the previous step runs;
-    /// false prepares it in line (the tests compare both: the results are bit-identical).
-    /// </summary>
-    internal bool PrepareBatchesAhead { get; init; } = true;
-
-    /// <summary>Reuse the teacher's outputs across epochs where they cannot change (<see cref="TeacherOutputCache"/>); the tests turn it off to compare.</summary>
-    internal bool CacheTeacherOutputs { get; init; } = true;
-
-    /// <summary>
-    /// Stop a run whose loss runs away (<see cref="RequireConvergence"/>). The parity layer turns it off: it replays a
-    /// few steps of untrained networks against PyTorch, where the formulas, not convergence, are checked.
-    /// </summary>
-    internal bool StopOnDivergence { get; init; } = true;
-
-    /// <summary>
-    /// Run the teacher as a BatchNorm-folded copy and feed channels-last float32 inputs (<see cref="FrozenTeacher"/>,
-    /// <see cref="ChannelsLast"/>): the same values up to float rounding, checked against the plain path by their own
-    /// tests. The parity layer turns it off, so that a float32 run keeps the rounding of PyTorch's own layout and its
-    /// replay can match it step by step.
-    /// </summary>
-    internal bool FastPaths { get; init; } = true;
+    /// <summary>How the run is computed (<see cref="EngineOptions"/>): the defaults unless a test or the bench says otherwise.</summary>
+    private readonly EngineOptions _engine = engine ?? EngineOptions.Default;
 
     /// <summary>The running job's teacher-output cache, if it has one.</summary>
     private TeacherOutputCache? _teacherOutputs;
@@ -92,8 +67,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
 
     public TrainingResult Run(TrainingJob job, CancellationToken cancellation = default)
     {
-        _settings.Validate();
-        Validate(job);
+        // The job and settings come checked (RunConfiguration): the engine trusts them.
         if (_settings.Threads is int threads) torch.set_num_threads(threads);
         var device = Devices.Resolve(_settings.Device);
         var clock = Stopwatch.StartNew();
@@ -119,19 +93,19 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             throw new KdException(KdErrorIds.CheckpointUnfinished, KdErrorKind.InvalidOperation,
                 $"checkpoint folder '{folder}' holds an unfinished run of this same configuration, stopped at {unfinished.Position} " +
                 $"(or still running): '{unfinished.Path}'; resume it from that checkpoint, or start a new run beside it anyway", unfinished.Path);
-        Observer?.Started(job);
+        _engine.Observer?.Started(job);
         if (resumed is not null)
             _log.LogInformation("Resuming {Method} from {Path}: stage {Stage}, epoch {Epoch}, batch {Batch}",
                 job.Method.Name, job.ResumeFrom, state.Stage, state.Epoch + 1, state.NextBatch);
         // The teacher runs as a private copy with its BatchNorms folded into its convolutions; the caller's is untouched.
         bool teacherTrains = job.Teacher is not null && job.Method.TeacherInTrainMode;
-        using var frozenTeacher = job.Teacher is null || !FastPaths || teacherTrains ? null
+        using var frozenTeacher = job.Teacher is null || !_engine.FastPaths || teacherTrains ? null
             : FrozenTeacher.Create(job.Teacher, job.Dataset.Channels, job.Dataset.Height, job.Dataset.Width, device);
         // A teacher in train mode updates its BatchNorm averages: it runs as a private copy, the caller's stays as it was.
         using var trainingTeacher = teacherTrains ? TrainModeCopy(job) : null;
         trainingTeacher?.to(device);
         job = job with { Teacher = trainingTeacher ?? frozenTeacher?.Network ?? job.Teacher };
-        using var teacherOutputs = CacheTeacherOutputs && !teacherTrains ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
+        using var teacherOutputs = _engine.CacheTeacherOutputs && !teacherTrains ? TeacherOutputCache.For(job, _settings.Augmentation) : null;
         _teacherOutputs = teacherOutputs;
 
         var run = new ActiveRun(job, network, identity, files, state);
@@ -230,7 +204,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                 var order = loader.EpochOrder(MixSeed(_settings.Seed, stage.Index, state.Epoch, -1));
                 int epoch = state.Epoch;
                 using var prefetcher = new StepInputPrefetcher(b => StepInputs.Prepare(loader, order, b, MixSeed(_settings.Seed, stage.Index, epoch, b),
-                    job.Task, job.Student.Normalization!, teacherNormalization, _settings, device, FastPaths), loader.BatchCount, PrepareBatchesAhead);
+                    job.Task, job.Student.Normalization!, teacherNormalization, _settings, device, _engine.FastPaths), loader.BatchCount, _engine.PrepareBatchesAhead);
                 for (; state.NextBatch < loader.BatchCount; state.NextBatch++)
                 {
                     if (cancellation.IsCancellationRequested)
@@ -254,7 +228,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
             }
             state.Accumulator.Seconds += epochClock.Elapsed.TotalSeconds;
             var record = CloseEpoch(job, network, device, state, stage, stage.Schedule.RateAt(stage.LearningRate, state.Epoch, stage.Epochs, 0, loader.BatchCount));
-            if (StopOnDivergence) RequireConvergence(job, state, stage, record, optimizer.LearningRate);
+            if (_engine.StopOnDivergence) RequireConvergence(job, state, stage, record, optimizer.LearningRate);
             if (stage.IsMain && ReferenceEquals(state.Best(job.Task.ScoreMetric), record))
             {
                 run.Best?.Capture(network);
@@ -266,6 +240,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                     finished: last && state.Epoch + 1 == stage.Epochs);
             // Implicit Scalar conversions in loss formulas are only freed by finalizers; keep them bounded per epoch.
             GC.Collect();
+            NativeHeap.Trim();
         }
         return true;
     }
@@ -387,9 +362,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
                 ? cache.Outputs(prepared.Indices, () =>
                 {
                     computed = true;
-                    return teacherNetwork.Run(prepared.TeacherInputs!);
+                    return FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
                 })
-                : teacherNetwork.Run(prepared.TeacherInputs!);
+                // Only what the method reads: a logits-only teacher runs in inference mode and keeps no feature.
+                : FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
             if (_teacherOutputs is not null && !computed) Timings.CachedTeacherSteps++;
         }
         long studentStart = Stopwatch.GetTimestamp();
@@ -404,7 +380,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         {
             Batch = state.NextBatch,
             Batches = batches,
-            Draws = Observer is null ? null : new Dictionary<string, Tensor>(),
+            Draws = _engine.Observer is null ? null : new Dictionary<string, Tensor>(),
         };
         stage.AddLosses(context, terms);
         foreach (var (term, option) in terms.WeightOptions) _termWeights[term] = option;
@@ -418,7 +394,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         // term of its own, outside the student's loss.
         if (auxiliary is not null) values.Add(KeyValuePair.Create(auxiliary.Update.Name, auxiliary.Step(context)));
 
-        Observer?.StepCompleted(new StepTrace(state.Stage, state.Epoch, stage.Epochs, state.NextBatch, optimizer.LearningRate, inputs, labels,
+        _engine.Observer?.StepCompleted(new StepTrace(state.Stage, state.Epoch, stage.Epochs, state.NextBatch, optimizer.LearningRate, inputs, labels,
             context.Indices, values, context.Draws!));
 
         double loss = total.ToDouble();
@@ -448,6 +424,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         // Not cancellable: a stop during evaluation must still reach the next batch boundary, where the resumable
         // checkpoint is written.
         long evaluationStart = Stopwatch.GetTimestamp();
+        // The epoch's freed activations go back to the system before the evaluation allocates its own (peak memory).
+        if (evaluate) NativeHeap.Trim();
         var test = evaluate ? job.Task.Evaluate(network, job.Dataset, device) : null;
         Timings.Evaluation += Stopwatch.GetElapsedTime(evaluationStart).TotalSeconds;
         var acc = state.Accumulator;
@@ -467,7 +445,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         _log.LogInformation("{Method} {Stage} epoch {Epoch}/{Epochs}: lr {Rate:G3}, loss {Loss:F4} ({Terms}), train accuracy {Accuracy:P1}{Test} in {Seconds:F1}s",
             job.Method.Name, stage.Name, record.Epoch, stage.Epochs, rate, record.TrainLoss,
             string.Join(", ", record.Terms.Select(t => $"{t.Key} {t.Value:F4}")), record.TrainAccuracy, DescribeTest(record, job.Task), acc.Seconds);
-        EpochCompleted?.Invoke(record);
+        _engine.EpochCompleted?.Invoke(record);
         return record;
     }
 
@@ -543,7 +521,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
     private TrainingResult Finish(ActiveRun run, Stopwatch clock, bool cancelled)
     {
         var (job, state) = (run.Job, run.State);
-        Observer?.Finished(job);
+        _engine.Observer?.Finished(job);
         Timings.Total = clock.Elapsed.TotalSeconds;
         return new TrainingResult
         {
@@ -576,28 +554,6 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null)
         foreach (var (p, k) in stage.ExtraParameters().Select((p, k) => (p, k))) yield return ($"{stage.Name}.{k}", p);
         if (stage.TrainsStudent)
             foreach (var (name, p) in job.Student.named_parameters()) yield return ($"model.{name}", p);
-    }
-
-    private void Validate(TrainingJob job)
-    {
-        var method = job.Method;
-        Export.OnnxRuntimeNet.RequireTrainable(job.Student is MultiExitNet multi ? multi.Backbone : job.Student, "student");
-        Export.OnnxRuntimeNet.RequireTrainable(job.Teacher, "teacher");
-        if (method.NeedsTeacher && job.Teacher is null)
-            throw new KdException(KdErrorIds.MethodNeedsTeacher, KdErrorKind.InvalidArgument,
-                $"method {method.Name} needs a teacher; give it one, or use a teacher-free method such as CE");
-        var (task, dataset) = (job.Dataset.Task, job.Dataset.Name);
-        TaskCompatibility.RequireMethod(method.Name, method.Tasks, task, dataset);
-        TaskCompatibility.RequireNetwork(job.Student, "student", task, dataset);
-        if (job.Teacher is not null) TaskCompatibility.RequireNetwork(job.Teacher, "teacher", task, dataset);
-        if (job.Student.NumClasses != job.Dataset.Classes)
-            throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
-                $"the student ({job.Student.Architecture}) has {job.Student.NumClasses} classes but dataset '{job.Dataset.Name}' has {job.Dataset.Classes}; create the student for {job.Dataset.Classes} classes");
-        if (job.Teacher is { } teacher && teacher.NumClasses != job.Student.NumClasses)
-            throw new KdException(KdErrorIds.ClassCountMismatch, KdErrorKind.InvalidArgument,
-                $"the teacher ({teacher.Architecture}) has {teacher.NumClasses} classes but the student has {job.Student.NumClasses}; both must be trained for dataset '{job.Dataset.Name}' ({job.Dataset.Classes} classes)");
-        InputChecks.RequireChannels(job.Student, job.Dataset, "student");
-        if (job.Teacher is not null) InputChecks.RequireChannels(job.Teacher, job.Dataset, "teacher");
     }
 
     /// <summary>

@@ -53,7 +53,7 @@ public class KdMethodTests
     public void Methods_that_need_a_teacher_refuse_to_run_without_one()
     {
         using var data = TinySetup.Dataset(train: 32, test: 8);
-        var ex = Assert.Throws<KdException>(() => new Trainer(TinySetup.Settings(epochs: 1)).Run(TinySetup.Job(data, method: "KD")));
+        var ex = Assert.Throws<KdException>(() => TinySetup.Train(TinySetup.Job(data, method: "KD"), TinySetup.Settings(epochs: 1)));
         Assert.Equal(KdErrorIds.MethodNeedsTeacher, ex.ErrorId);
     }
 
@@ -62,7 +62,7 @@ public class KdMethodTests
     {
         using var data = TinySetup.Dataset(train: 32, test: 8, classes: 4);
         var teacher = ArchitectureRegistry.Create("resnet8", 10);
-        var ex = Assert.Throws<KdException>(() => new Trainer(TinySetup.Settings(epochs: 1)).Run(TinySetup.Job(data, method: "KD", teacher: teacher)));
+        var ex = Assert.Throws<KdException>(() => TinySetup.Train(TinySetup.Job(data, method: "KD", teacher: teacher), TinySetup.Settings(epochs: 1)));
         Assert.Equal(KdErrorIds.ClassCountMismatch, ex.ErrorId);
         Assert.Contains("10 classes", ex.Message);
     }

@@ -34,18 +34,17 @@ public class MhkdTofdTests(TrainedTeacherFixture fixture) : IClassFixture<Traine
             Method = method,
             Dataset = fixture.Data,
         };
-        var trainer = new Trainer(TinySetup.Settings(epochs: 2));
         Dictionary<string, double[]>? afterFirstHeadBatch = null, afterHeadStage = null;
-        trainer.Progress += p =>
+        var result = TinySetup.Train(job, TinySetup.Settings(epochs: 2), new EngineOptions
+        {
+            EpochCompleted = r =>
+            {
+                if (r.Stage == "teacher_heads") afterHeadStage = TeacherHeads(method);
+            },
+        }, progress: p =>
         {
             if (p.Stage == "teacher_heads") afterFirstHeadBatch ??= TeacherHeads(method);
-        };
-        trainer.EpochCompleted += r =>
-        {
-            if (r.Stage == "teacher_heads") afterHeadStage = TeacherHeads(method);
-        };
-
-        var result = trainer.Run(job);
+        });
 
         var headStage = Assert.Single(result.History, h => h.Stage == "teacher_heads");
         Assert.Equal(new[] { "teacher_head_ce" }, headStage.Terms.Keys);

@@ -1,6 +1,7 @@
 using KdTools.Core.Data;
 using KdTools.Core.Methods;
 using KdTools.Core.Models;
+using KdTools.Core.Tests.Training;
 using KdTools.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,7 +44,7 @@ internal static class TrainingParityExport
         };
         var job = new TrainingJob { Student = student, Teacher = teacher, Method = method, Dataset = data };
         using var recorder = new TrainingRecorder();
-        new Trainer(settings) { Observer = recorder, StopOnDivergence = false, FastPaths = false }.Run(job);
+        TinySetup.Train(job, settings, new EngineOptions { Observer = recorder, StopOnDivergence = false, FastPaths = false });
         recorder.Keep("dataset/labels", data.Train.Labels);
         recorder.Write(folder, new Dictionary<string, object?>
         {

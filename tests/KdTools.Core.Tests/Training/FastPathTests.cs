@@ -25,9 +25,7 @@ public class FastPathTests
         {
             using var teacher = ArchitectureRegistry.Create("resnet8", data.Classes, seed: 21);
             var job = TinySetup.Job(data, method, teacher, options: options);
-            var trainer = new Trainer(TinySetup.Settings(epochs: 2)) { PrepareBatchesAhead = ahead };
-            trainer.Run(job);
-            timings = trainer.Timings;
+            timings = TinySetup.Train(job, TinySetup.Settings(epochs: 2), new EngineOptions { PrepareBatchesAhead = ahead }).Timings;
             return TinySetup.Weights(job.Student);
         }
 
@@ -87,9 +85,8 @@ public class FastPathTests
         {
             using var teacher = EvalTeacher(data);
             var job = TinySetup.Job(data, "KD", teacher);
-            var trainer = new Trainer(TinySetup.Settings(epochs: 3) with { Augmentation = AugmentationPolicy.None }) { CacheTeacherOutputs = cache };
-            trainer.Run(job);
-            timings = trainer.Timings;
+            timings = TinySetup.Train(job, TinySetup.Settings(epochs: 3) with { Augmentation = AugmentationPolicy.None },
+                new EngineOptions { CacheTeacherOutputs = cache }).Timings;
             return TinySetup.Weights(job.Student);
         }
 

@@ -175,7 +175,7 @@ public class SegmentationDistillationTests(SegmentationTeacherFixture fixture) :
         // With the critic's rate at (almost) zero it must not move, although the student's loss reads it every step.
         var frozen = Job("SKD", SegmentationTeacherFixture.SkdOptions(("CriticLearningRate", 1e-12), ("CriticWeightDecay", 0.0)));
         var start = new InitialExtras();
-        new Trainer(SegmentationTeacherFixture.Settings(epochs: 1)) { Observer = start }.Run(frozen);
+        TinySetup.Train(frozen, SegmentationTeacherFixture.Settings(epochs: 1), new EngineOptions { Observer = start });
         Assert.Equal(["ce", "pi", "pa", "ho", "critic"], start.Terms);
         foreach (var (name, parameter) in frozen.Method.Extras!.named_parameters())
             Assert.True((parameter - start.State[name]).abs().max().item<float>() < 1e-6, $"{name} moved");
@@ -204,7 +204,7 @@ public class SegmentationDistillationTests(SegmentationTeacherFixture fixture) :
         var folder = TinySetup.TempFolder();
         var uninterrupted = Job("SKD", SegmentationTeacherFixture.SkdOptions());
         var initial = new InitialExtras();
-        var full = new Trainer(SegmentationTeacherFixture.Settings(epochs: 2)) { Observer = initial }.Run(uninterrupted);
+        var full = TinySetup.Train(uninterrupted, SegmentationTeacherFixture.Settings(epochs: 2), new EngineOptions { Observer = initial });
         // Its own optimizer moved the critic.
         Assert.Contains(uninterrupted.Method.Extras!.named_parameters(), p => !p.parameter.equal(initial.State[p.name]).all().item<bool>());
 
@@ -222,7 +222,7 @@ public class SegmentationDistillationTests(SegmentationTeacherFixture fixture) :
         var resumedJob = Job("SKD", SegmentationTeacherFixture.SkdOptions(), resumeFrom: interrupted.LastCheckpoint);
         var resumed = new Trainer(SegmentationTeacherFixture.Settings(epochs: 2, checkpoints: folder)).Run(resumedJob);
         Assert.Equal(full.History[1].Terms, resumed.History[1].Terms);
-        Assert.Equal(full.LastEvaluated!.TestMeanIoU, resumed.LastEvaluated!.TestMeanIoU);
+        Assert.Equal(full.Reported!.TestMeanIoU, resumed.LastEvaluated!.TestMeanIoU);
         AssertSameState(uninterrupted.Student, resumedJob.Student);
         AssertSameState(uninterrupted.Method.Extras!, resumedJob.Method.Extras!);
     }

@@ -31,6 +31,26 @@ internal static class TinySetup
         ResumeFrom = resumeFrom,
     };
 
+    /// <summary>
+    /// Trains <paramref name="job"/> through the public entry point (<see cref="Distillation.Run"/>) with exactly
+    /// <paramref name="settings"/> and the engine switches a test needs.
+    /// </summary>
+    public static DistillationResult Train(TrainingJob job, TrainingSettings settings, EngineOptions? engine = null,
+        Action<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
+        Distillation.Run(new DistillationRequest
+        {
+            Dataset = job.Dataset,
+            Student = job.Student,
+            Teacher = job.Teacher,
+            Method = job.Method,
+            Settings = settings,
+            ResumeFrom = job.ResumeFrom,
+            StartOver = job.StartOver,
+            RunName = job.RunName,
+            Engine = engine,
+            Progress = progress,
+        }, cancellation);
+
     public static string TempFolder()
     {
         var path = Path.Combine(Path.GetTempPath(), "kdtools-tests", Guid.NewGuid().ToString("N"));

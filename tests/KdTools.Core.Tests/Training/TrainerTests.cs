@@ -98,9 +98,8 @@ public class TrainerTests
     {
         using var data = TinySetup.Dataset(train: 64, test: 32);
         var counts = new List<long>();
-        var trainer = new Trainer(TinySetup.Settings(epochs: 5));
-        trainer.EpochCompleted += _ => { GC.Collect(); GC.WaitForPendingFinalizers(); counts.Add(Tensor.TotalCount); };
-        trainer.Run(TinySetup.Job(data));
+        TinySetup.Train(TinySetup.Job(data), TinySetup.Settings(epochs: 5),
+            new EngineOptions { EpochCompleted = _ => { GC.Collect(); GC.WaitForPendingFinalizers(); counts.Add(Tensor.TotalCount); } });
         // The first epoch allocates lasting state (momentum buffers); after it, nothing may accumulate.
         Assert.True(counts.Skip(1).Max() - counts[1] <= 2, $"tensor counts per epoch: {string.Join(", ", counts)}");
     }
@@ -109,7 +108,7 @@ public class TrainerTests
     public void Invalid_settings_fail_with_the_setting_named()
     {
         using var data = TinySetup.Dataset(train: 32, test: 8);
-        var ex = Assert.Throws<KdException>(() => new Trainer(TinySetup.Settings() with { BatchSize = 0 }).Run(TinySetup.Job(data)));
+        var ex = Assert.Throws<KdException>(() => TinySetup.Train(TinySetup.Job(data), TinySetup.Settings() with { BatchSize = 0 }));
         Assert.Equal(KdErrorIds.TrainingSettingInvalid, ex.ErrorId);
         Assert.Contains("BatchSize", ex.Message);
     }

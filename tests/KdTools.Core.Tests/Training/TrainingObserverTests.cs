@@ -33,9 +33,9 @@ public class TrainingObserverTests
         var options = new Dictionary<string, object?> { ["HintEpochs"] = 1 };
         var observed = TinySetup.Job(data, "FitNet", TeacherFor(data), options: options);
         var observer = new ListObserver();
-        new Trainer(TinySetup.Settings(epochs: 1)) { Observer = observer }.Run(observed);
+        TinySetup.Train(observed, TinySetup.Settings(epochs: 1), new EngineOptions { Observer = observer });
         var plain = TinySetup.Job(data, "FitNet", TeacherFor(data), options: options);
-        new Trainer(TinySetup.Settings(epochs: 1)).Run(plain);
+        TinySetup.Train(plain, TinySetup.Settings(epochs: 1));
 
         Assert.Equal(1, observer.Started);
         Assert.Equal(["hint", "hint", Trainer.MainStage, Trainer.MainStage], observer.Steps.Select(s => s.Stage));
@@ -53,7 +53,7 @@ public class TrainingObserverTests
     {
         using var data = TinySetup.Dataset(train: 64, test: 16);
         var observer = new ListObserver();
-        new Trainer(TinySetup.Settings(epochs: 1)) { Observer = observer }.Run(TinySetup.Job(data, "CRD", TeacherFor(data)));
+        TinySetup.Train(TinySetup.Job(data, "CRD", TeacherFor(data)), TinySetup.Settings(epochs: 1), new EngineOptions { Observer = observer });
 
         Assert.Equal(2, observer.Steps.Count);
         foreach (var step in observer.Steps)

@@ -1,0 +1,95 @@
+#Requires -Version 7.6
+<#
+.SYNOPSIS
+    The KdTools side of ./build.sh repro: trains the shared teacher once, or runs one student cell, and writes its JSON.
+.DESCRIPTION
+    -Teacher: New-Teacher on the class-balanced CIFAR-10 subset with the RepDistiller recipe, saved as a safetensors
+    state dict with PyTorch's key names (what tools/repro/official_train.py loads into RepDistiller's model), plus
+    teacher.json. Skipped when the file exists.
+    Otherwise one cell: Import-KdModel of that teacher, then Invoke-Distillation of -Student with -Method and -Seed.
+    -Part official: the RepDistiller recipe at -Epochs with the loss weights of RepDistiller's scripts (the same values
+    official_train.py uses) and the two-stage methods' init stage at -InitEpochs (FitNet single-stage, as RepDistiller).
+    -Part defaults: nothing but -Student -Method -Epochs (and -Seed, -Threads), the defaults a new user gets.
+    A run that fails writes its JSON with the error (Top1 null) so the table shows it.
+#>
+param(
+    [Parameter(Mandatory)] [string] $DataPath,
+    [Parameter(Mandatory)] [int] $PerClass,
+    [Parameter(Mandatory)] [string] $TeacherFile,
+    [string] $TeacherArchitecture = 'resnet20',
+    [int] $TeacherEpochs = 30,
+    [switch] $Teacher,
+    [string] $Student,
+    [string] $Method,
+    [int] $Seed = 1,
+    [int] $Epochs,
+    [int] $InitEpochs = 1,
+    [ValidateSet('official', 'defaults')] [string] $Part = 'official',
+    [string] $Commit = 'unknown',
+    [int] $Threads = 2,
+    [Parameter(Mandatory)] [string] $Out
+)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '..' '..' 'module' 'KdTools.psd1')
+
+$data = Get-KdDataset -Path $DataPath -TrainCount (10 * $PerClass)
+$machine = '{0}, {1} cores, {2}' -f (hostname), [Environment]::ProcessorCount,
+    ((Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name' | Select-Object -First 1) -replace '^.*:\s*', '')
+
+function Write-Result([hashtable] $result) {
+    $result.commit = $Commit
+    $result.date = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    $result.machine = $machine
+    New-Item -ItemType Directory -Force (Split-Path $Out) | Out-Null
+    $result | ConvertTo-Json | Set-Content -Path $Out
+    Write-Host ($result | ConvertTo-Json -Compress)
+}
+
+if ($Teacher) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $model = New-Teacher -Architecture $TeacherArchitecture -Dataset $data -Epochs $TeacherEpochs -Recipe RepDistiller -Seed 1 -Threads $Threads
+    $model | Save-KdModel -Path $TeacherFile -Force | Out-Null
+    Write-Result @{
+        method = 'teacher'; seed = 1; framework = 'KdTools'; student = $TeacherArchitecture; teacher = $null
+        epochs = $TeacherEpochs; train_images = $data.TrainCount; test_images = $data.TestCount
+        wall_seconds = [math]::Round($clock.Elapsed.TotalSeconds, 1); top1 = $model.Top1; settings = 'New-Teacher -Recipe RepDistiller -Seed 1'
+        sha256 = (Get-FileHash -Algorithm SHA256 -Path $TeacherFile).Hash.ToLowerInvariant()
+    }
+    return
+}
+
+# RepDistiller's scripts/run_cifar_distill.sh: the KD run is -r 0.1 -a 0.9, every other method -a 0 -b <β>; the same
+# values as official_train.py's METHODS. Pre-stages: RepDistiller's init stage (AB, FT, FSP) at -InitEpochs; FitNet
+# has none there.
+$official = @{
+    CE = @{}; KD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4 }
+    FitNet = @{ Beta = 100; HintEpochs = 0 }; AT = @{ Beta = 1000 }; SP = @{ Beta = 3000 }; CC = @{ Beta = 0.02 }
+    VID = @{ Beta = 1 }; RKD = @{ Beta = 1 }; PKT = @{ Beta = 30000 }; NST = @{ Beta = 50 }; CRD = @{ Beta = 0.8 }
+    AB = @{ Beta = 1; InitEpochs = $InitEpochs }; FT = @{ Beta = 200; ParaphraserEpochs = $InitEpochs }
+    FSP = @{ Beta = 50; InitEpochs = $InitEpochs }
+}
+$teacherModel = Import-KdModel -Path $TeacherFile
+$arguments = @{ Student = $Student; Method = $Method; Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
+if ($Part -eq 'official') {
+    if (-not $official.ContainsKey($Method)) { throw "kdtools_run.ps1: no RepDistiller setting for method '$Method'" }
+    $arguments.Recipe = 'RepDistiller'
+    if ($official[$Method].Count) { $arguments.MethodOption = $official[$Method] }
+}
+$result = @{
+    method = $Method; seed = $Seed; framework = 'KdTools'; student = $Student; teacher = $teacherModel.Architecture
+    epochs = $Epochs; init_epochs = if ($Part -eq 'official' -and $Method -in 'AB', 'FT', 'FSP') { $InitEpochs } else { 0 }
+    train_images = $data.TrainCount; test_images = $data.TestCount; teacher_top1 = $teacherModel.Top1
+    part = $Part
+}
+$clock = [Diagnostics.Stopwatch]::StartNew()
+try {
+    $run = $teacherModel | Invoke-Distillation @arguments
+    $result.top1 = $run.Top1
+    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages); $Threads thread(s)"
+    if ($run.Status -ne 'Completed') { $result.error = "status $($run.Status)" }
+} catch {
+    $result.top1 = $null
+    $result.error = "$($_.FullyQualifiedErrorId): $($_.Exception.Message)"
+}
+$result.wall_seconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
+Write-Result $result

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# ./build.sh repro: KdTools against the official code on real CIFAR-10 (docs/reproduction.md), run in parts that append.
+#   --methods a,b      methods to run (default: every method of the part)
+#   --seeds 1,2        seeds per cell (default 1,2)
+#   --part official|defaults   official: KdTools vs RepDistiller's train_student.py, same teacher, data and recipe;
+#                      defaults: KdTools at its defaults (-Student -Method -Epochs only) into resnet8 and ShuffleV2
+#   --official PATH    folder holding a RepDistiller checkout (PATH/RepDistiller), outside this repository
+#   --data PATH        CIFAR-10 folder (cifar-10-batches-bin or its parent)
+#   --per-class N      training images per class (default 500), --epochs N (8), --init-epochs N (1), --teacher-epochs N (30)
+#   --threads N        threads per run (default 2); on a machine already loaded past its cores, 1 per run wastes less
+#   --force            run cells whose JSON already exists again
+# Each cell writes docs/reproduction/<part>/<method>.<student>.<framework>.seed<N>.json (committed), logs under
+# artifacts/repro/logs; the table docs/reproduction.md is regenerated from every JSON after each cell. A cell being
+# run holds a lock (artifacts/repro/locks/<cell>, a folder; remove it after a killed run), so several invocations at
+# once (for example --seeds 1 and --seeds 2) share the cells instead of running them twice.
+set -euo pipefail
+
+methods='' seeds=1,2 part=official force=0 threads=2
+official=${KDTOOLS_OFFICIAL:-$HOME/kdtools-official}
+data=${KDTOOLS_CIFAR10:-$HOME/data/cifar10}
+per_class=500 epochs=8 init_epochs=1 teacher_epochs=30 teacher_arch=resnet20
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --methods) methods=$2; shift 2 ;;
+    --seeds) seeds=$2; shift 2 ;;
+    --part) part=$2; shift 2 ;;
+    --official) official=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --per-class) per_class=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --init-epochs) init_epochs=$2; shift 2 ;;
+    --teacher-epochs) teacher_epochs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --force) force=1; shift ;;
+    *) echo "repro: unknown argument '$1' (see ./build.sh help)" >&2; exit 2 ;;
+  esac
+done
+case "$part" in official|defaults) ;; *) echo "repro: --part is official or defaults, not '$part'" >&2; exit 2 ;; esac
+
+batches=$data
+[ -d "$data/cifar-10-batches-bin" ] && batches=$data/cifar-10-batches-bin
+if [ ! -f "$batches/test_batch.bin" ]; then
+  cat >&2 <<MSG
+repro: no CIFAR-10 at '$data'. Get it with KdTools (then pass --data or set KDTOOLS_CIFAR10):
+  pwsh -c "Import-Module ./module/KdTools.psd1; Save-KdDataset -Name CIFAR10 -Path '$data'"
+  (from a mirror or a local archive: add -Source <base URI or cifar-10-binary.tar.gz>)
+MSG
+  exit 2
+fi
+data=$(cd "$batches" && pwd)
+
+repo=$(pwd)
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty')
+results=docs/reproduction/$part
+logs=artifacts/repro/logs
+teacher_file=$repo/artifacts/repro/teacher/$teacher_arch-${per_class}pc-${teacher_epochs}ep.safetensors
+locks=artifacts/repro/locks
+mkdir -p "$results" "$logs" "$locks" "$(dirname "$teacher_file")"
+
+official_methods=CE,KD,FitNet,AT,SP,CC,VID,RKD,PKT,AB,FT,FSP,NST,CRD
+if [ "$part" = official ]; then
+  official=$(cd "$official" 2>/dev/null && pwd || true)
+  if [ -z "$official" ] || [ ! -f "$official/RepDistiller/train_student.py" ]; then
+    cat >&2 <<MSG
+repro: no RepDistiller checkout under '${official:-the --official folder}'. Put the official code outside this repository:
+  mkdir -p ~/kdtools-official && git clone https://github.com/HobbitLong/RepDistiller ~/kdtools-official/RepDistiller
+then pass --official ~/kdtools-official (or set KDTOOLS_OFFICIAL).
+MSG
+    exit 2
+  fi
+  methods=${methods:-$official_methods}
+  students=resnet8
+else
+  methods=${methods:-$(dotnet tool run pwsh -NoProfile -Command "Import-Module ./module/KdTools.psd1; (Get-KdMethod | Where-Object { \$_.Tasks -match 'Classification' -or -not \$_.Tasks }).Name -join ','")}
+  students=resnet8,ShuffleV2
+fi
+
+pwsh_run() { nice -n 10 dotnet tool run pwsh -NoLogo -NoProfile -NonInteractive -File "$@"; }
+
+# Python in the Debian 13 chroot (PyTorch 2.6), in a private mount namespace: /proc, the repository, the official
+# checkout and the data are bind-mounted at their own paths, gone when the process ends (needs root, like the bench).
+chroot_python() {
+  local root=/opt/kdtools-trixie binds="/proc $repo $official $data" path script=''
+  for path in $binds; do mkdir -p "$root$path"; script+="mount --bind '$path' '$root$path' && "; done
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads nice -n 10 unshare -m sh -c "${script}exec chroot $root /usr/bin/python3 \"\$@\"" sh "$@"
+}
+
+teacher_json=docs/reproduction/teacher.json
+if [ ! -f "$teacher_file" ]; then
+  echo "repro: training the teacher $teacher_arch on $((10 * per_class)) images for $teacher_epochs epochs (once)"
+  pwsh_run tools/repro/kdtools_run.ps1 -Teacher -DataPath "$data" -PerClass "$per_class" -TeacherFile "$teacher_file" \
+    -TeacherArchitecture "$teacher_arch" -TeacherEpochs "$teacher_epochs" -Commit "$commit" -Out "$teacher_json" \
+    >"$logs/teacher.log" 2>&1
+fi
+
+render() { pwsh_run tools/repro/Write-ReproTable.ps1 -Path docs/reproduction -OutFile docs/reproduction.md >/dev/null; }
+
+IFS=, read -ra method_list <<<"$methods"
+IFS=, read -ra seed_list <<<"$seeds"
+IFS=, read -ra student_list <<<"$students"
+for method in "${method_list[@]}"; do
+  for student in "${student_list[@]}"; do
+    for seed in "${seed_list[@]}"; do
+      cell=$method.$student
+      kd_out=$results/$cell.KdTools.seed$seed.json
+      of_out=$results/$cell.official.seed$seed.json
+      pids=() held=()
+      # A cell runs when its JSON is missing (or --force) and no other invocation holds its lock.
+      claim() { { [ "$force" = 1 ] || [ ! -f "$1" ]; } && mkdir "$locks/$part.$(basename "$1" .json)" 2>/dev/null && held+=("$locks/$part.$(basename "$1" .json)"); }
+      if claim "$kd_out"; then
+        echo "repro: $part $method -> $student seed $seed (KdTools)"
+        pwsh_run tools/repro/kdtools_run.ps1 -DataPath "$data" -PerClass "$per_class" -TeacherFile "$teacher_file" \
+          -Student "$student" -Method "$method" -Seed "$seed" -Epochs "$epochs" -InitEpochs "$init_epochs" -Part "$part" \
+          -Commit "$commit" -Threads "$threads" -Out "$kd_out" >"$logs/$part.$cell.KdTools.seed$seed.log" 2>&1 &
+        pids+=($!)
+      fi
+      if [ "$part" = official ] && claim "$of_out"; then
+        echo "repro: $part $method -> $student seed $seed (official)"
+        chroot_python "$repo/tools/repro/official_train.py" --repdistiller "$official/RepDistiller" --data "$data" \
+          --per-class "$per_class" --teacher "$teacher_file" --teacher-arch "$teacher_arch" --student "$student" \
+          --method "$method" --seed "$seed" --epochs "$epochs" --init-epochs "$init_epochs" --commit "$commit" --threads "$threads" \
+          --out "$repo/$of_out" >"$logs/$part.$cell.official.seed$seed.log" 2>&1 &
+        pids+=($!)
+      fi
+      status=0
+      for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+      for lock in "${held[@]}"; do rmdir "$lock"; done
+      [ "$status" = 0 ] || echo "repro: a run of $part $cell seed $seed failed; see $logs" >&2
+      [ ${#pids[@]} -eq 0 ] || render
+    done
+  done
+done
+render
+echo "repro: table in docs/reproduction.md"
