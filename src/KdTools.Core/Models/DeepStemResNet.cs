@@ -66,10 +66,10 @@ internal sealed class DeepStemResNet : SegmentationBackbone
         x = nn.functional.relu(bn2.call(conv2.call(x)));
         x = features.Add(FeatureNames.Stem, nn.functional.relu(bn3.call(conv3.call(x))));
         x = nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode: true);
-        x = features.AddStage(1, layer1.call(x));
-        x = features.AddStage(2, layer2.call(x));
-        x = features.AddStage(3, layer3.call(x));
-        return features.AddStage(4, layer4.call(x));
+        x = features.AddStage(1, ResidualStage.Forward(layer1, x));
+        x = features.AddStage(2, ResidualStage.Forward(layer2, x));
+        x = features.AddStage(3, ResidualStage.Forward(layer3, x));
+        return features.AddStage(4, ResidualStage.Forward(layer4, x));
     }
 
     public override OnnxValue ExportOnnx(OnnxGraph graph, OnnxValue input)
