@@ -7,7 +7,7 @@
 #   ./build.sh parity   ... then check every classification network and method against PyTorch step by step (table)
 #   ./build.sh onnx-check ... then export every architecture to ONNX and check the files with Debian 13's onnx checker and
 #                       ONNX Runtime 1.21 in the chroot /opt/kdtools-trixie (created on first use; needs root)
-#   ./build.sh bench    ... then benchmark step times against PyTorch (installs Debian's python3-torch when missing)
+#   ./build.sh bench    ... then benchmark against PyTorch 2.6 at 1, 2 and all threads (bench/README.md; creates the Debian 13 chroot when missing)
 #   ./build.sh bench --soak [-Runs N -Measurements N -Every N]   ... then the memory soak (bench/soak.ps1) instead
 #   ./build.sh fuzz [--target NAME[,NAME]] [--minutes N] [--goal EXECS]   AFL++ campaigns over every file reader, N minutes each
 #                                          or until a target has run EXECS executions over all its campaigns (docs/fuzzing.md)
@@ -109,6 +109,8 @@ run_onnx_check() {
 
 run_bench() {
   kd_ensure_python_torch
+  # PyTorch 2.6 (the reference the ratio tables compare with) lives in the Debian 13 chroot; creating it needs root.
+  if [ "$(id -u)" = 0 ]; then kd_ensure_trixie_chroot; fi
   dotnet build bench/KdTools.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
   dotnet run --project bench/KdTools.Bench -c Release --no-build -- "$@"
 }

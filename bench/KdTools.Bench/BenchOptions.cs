@@ -11,17 +11,47 @@ internal sealed record BenchOptions(
     public static readonly string[] AllParts =
         ["end-to-end", "augmentation", "pairs", "methods", "head", "segmentation", "streaming", "sweep", "onnx"];
 
+    /// <summary>
+    /// What <c>./build.sh bench</c> runs without <c>--parts</c>: the comparisons against PyTorch, at every thread count
+    /// (about 8 minutes on a quiet 2-core machine); <c>--parts all</c> adds the KdTools-only parts (once, at the largest count).
+    /// </summary>
+    public static readonly string[] DefaultParts = ["end-to-end", "pairs", "methods"];
+
+    /// <summary>The parts measured at each thread count of <see cref="ThreadCounts"/>, side by side with PyTorch.</summary>
+    public static readonly string[] PerThreadParts = ["end-to-end", "pairs", "methods", "head", "segmentation"];
+
+    /// <summary>
+    /// The intra-op thread counts to measure (<c>--threads 1,2,N</c>, N = every core; duplicates dropped), each side
+    /// by side with PyTorch at the same count. <see cref="Threads"/> is the one being measured.
+    /// </summary>
+    public IReadOnlyList<int> ThreadCounts { get; init; } = [Threads];
+
+    /// <summary>
+    /// How many times each thread count alternates KdTools and PyTorch (A B A B …); ratios are the median of the
+    /// rounds' ratios, so slow minutes on a shared machine hit both sides alike.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>Also compare with Debian 12's PyTorch 1.13 (<c>--torch-1.13</c>), not only Debian 13's 2.6.</summary>
+    public bool WithTorch113 { get; init; }
+
+    /// <summary>Parses <c>1,2,N</c>: N (or n) is <see cref="Environment.ProcessorCount"/>.</summary>
+    public static IReadOnlyList<int> ParseThreadCounts(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => t is "N" or "n" ? Environment.ProcessorCount : int.Parse(t, CultureInfo.InvariantCulture))
+            .Distinct().ToList();
+
     public bool Runs(string part) => Parts.Contains(part);
 
     public const string Usage =
         "usage: ./build.sh bench [--quick] [--no-pytorch] [--iters N] [--warmup N] [--method-iters N] [--method-warmup N] " +
-        "[--methods KD,RKD,...] [--threads N] [--batch N] [--classes N] [--stream-images N] [--sweep-images N] " +
-        "[--parts end-to-end,augmentation,pairs,methods,head,segmentation,streaming,sweep,onnx]";
+        "[--methods KD,RKD,...] [--threads 1,2,N] [--rounds N] [--torch-1.13] [--batch N] [--classes N] [--stream-images N] [--sweep-images N] " +
+        "[--parts all|end-to-end,augmentation,pairs,methods,head,segmentation,streaming,sweep,onnx]";
 
-    private static readonly string[] Flags = ["--quick", "--no-pytorch"];
+    private static readonly string[] Flags = ["--quick", "--no-pytorch", "--torch-1.13"];
     private static readonly string[] Valued =
         ["--iters", "--warmup", "--method-iters", "--method-warmup", "--methods", "--threads", "--batch", "--classes",
-         "--stream-images", "--sweep-images", "--parts"];
+         "--stream-images", "--sweep-images", "--parts", "--rounds"];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -39,18 +69,24 @@ internal sealed record BenchOptions(
         int methodsAt = Array.IndexOf(args, "--methods");
         var methods = methodsAt >= 0 ? args[methodsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
         int partsAt = Array.IndexOf(args, "--parts");
-        var parts = partsAt >= 0 ? args[partsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : AllParts;
+        var parts = partsAt < 0 ? DefaultParts
+            : args[partsAt + 1] == "all" ? AllParts : args[partsAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries);
+        int threadsAt = Array.IndexOf(args, "--threads");
+        var threadCounts = ParseThreadCounts(threadsAt >= 0 ? args[threadsAt + 1] : quick ? "2" : "1,2,N");
         if (parts.Except(AllParts).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"unknown part '{unknown}'; parts: {string.Join(",", AllParts)}\n{Usage}");
         var options = new BenchOptions(
-            Warmup: Get("--warmup", 5, 1), Iterations: Get("--iters", 20, 3),
-            MethodWarmup: Get("--method-warmup", 5, 1), MethodIterations: Get("--method-iters", 20, 2),
-            Threads: Get("--threads", 2, 2), BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
+            Warmup: Get("--warmup", 3, 1), Iterations: Get("--iters", 15, 3),
+            MethodWarmup: Get("--method-warmup", 2, 1), MethodIterations: Get("--method-iters", 8, 2),
+            Threads: threadCounts.Count > 0 ? threadCounts.Max() : 0, BatchSize: Get("--batch", 64, 64), Classes: Get("--classes", 100, 100),
             methods, SkipPyTorch: args.Contains("--no-pytorch"), parts.ToHashSet(),
-            StreamImages: Get("--stream-images", 5000, 1000), SweepImages: Get("--sweep-images", 1024, 256));
+            StreamImages: Get("--stream-images", 5000, 1000), SweepImages: Get("--sweep-images", 1024, 256))
+        {
+            ThreadCounts = threadCounts, Rounds = Get("--rounds", 1, 1), WithTorch113 = args.Contains("--torch-1.13"),
+        };
         // RKD and PKT need two samples, and the feature probe takes two.
         if (options.Warmup < 0 || options.MethodWarmup < 0 || options.Iterations < 1 || options.MethodIterations < 1 ||
-            options.Threads < 1 || options.BatchSize < 2 || options.Classes < 2)
+            options.ThreadCounts.Count == 0 || options.ThreadCounts.Any(t => t < 1) || options.Rounds < 1 || options.BatchSize < 2 || options.Classes < 2)
             throw new ArgumentException($"warm-ups must be ≥ 0, iterations and threads ≥ 1, batch and classes ≥ 2\n{Usage}");
         return options;
     }

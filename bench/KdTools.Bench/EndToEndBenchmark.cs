@@ -29,6 +29,7 @@ internal static class EndToEndBenchmark
             });
             double dataSeconds = dataClock.Elapsed.TotalSeconds;
             var clock = Stopwatch.StartNew();
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var settings = new TrainingSettings
             {
                 Epochs = Epochs, BatchSize = BatchSize, LearningRate = 0.05, Seed = 1, Threads = o.Threads, KeepBestWeights = true,
@@ -47,6 +48,7 @@ internal static class EndToEndBenchmark
                     Settings = settings with { CheckpointDirectory = Path.Combine(folder, "student") },
                 }).Timings;
             double total = clock.Elapsed.TotalSeconds;
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
 
             var record = new Dictionary<string, object>
             {
@@ -54,6 +56,8 @@ internal static class EndToEndBenchmark
                 ["epochs"] = Epochs, ["train"] = TrainCount, ["test"] = TestCount, ["threads"] = o.Threads,
                 ["dataset_s"] = Round(dataSeconds),
                 ["total_s"] = Round(total),
+                // CPU time (user + system, every thread) of the recipe: its work, whatever else ran on the machine.
+                ["cpu_s"] = Round(cpu),
                 // The teacher's own training steps are student steps of its CE run.
                 ["teacher_forward_s"] = Round(s.Teacher),
                 ["student_step_s"] = Round(t.StudentStep + s.StudentStep),
@@ -64,8 +68,17 @@ internal static class EndToEndBenchmark
                 // Building the networks, folding the teacher, logging, GC: what the parts above leave of the total.
                 ["other_s"] = Round(total - s.Teacher - t.StudentStep - s.StudentStep - t.InputWait - s.InputWait
                                     - t.Evaluation - s.Evaluation - t.Checkpointing - s.Checkpointing),
-                ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
+                // The process's peak resident set (VmHWM, as e2e_torch.py reads it); the bench runs this in a process of its own.
+                ["peak_resident_mb"] = MemoryBreakdown.PeakResidentMb(),
             };
+            // Where the resident set is at the end of the run, by mapping (the peak's make-up is the same plus the
+            // transient activations); then what glibc's allocator was keeping of freed memory (malloc_trim returns it).
+            foreach (var (key, value) in MemoryBreakdown.Now()) record["end_" + key] = value;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            record["end_rss_after_gc_mb"] = MemoryBreakdown.ResidentMb();
+            MemoryBreakdown.Trim();
+            record["end_rss_after_malloc_trim_mb"] = MemoryBreakdown.ResidentMb();
             return record;
         }
         finally

@@ -8,7 +8,7 @@ namespace KdTools.Bench;
 internal sealed record PyTorchResults(string Torch, IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods, HeadFineTuneTimes? HeadFineTune);
 
 /// <summary>What e2e_torch.py measured: its whole run and its peak resident set.</summary>
-internal sealed record PyTorchEndToEnd(string Torch, double TotalSeconds, double PeakMb);
+internal sealed record PyTorchEndToEnd(string Torch, double TotalSeconds, double PeakMb, double TeacherForwardSeconds, double CpuSeconds);
 
 /// <summary>
 /// A Python with PyTorch to compare against: Debian 12's <c>/usr/bin/python3</c> (PyTorch 1.13) and, where it exists,
@@ -48,7 +48,8 @@ internal sealed record PythonTorch(string Label, string FileName, IReadOnlyList<
 internal static class PyTorchReference
 {
     /// <summary>The methods bench_torch.py has reference formulas for (its METHODS).</summary>
-    private static readonly HashSet<string> ReferencedMethods = new(["KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST"], StringComparer.OrdinalIgnoreCase);
+    public static readonly HashSet<string> ReferencedMethods =
+        new(["KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST", "CRD", "MHKD"], StringComparer.OrdinalIgnoreCase);
 
     public static PyTorchResults Run(BenchOptions o, IEnumerable<string> methods, PythonTorch python)
     {
@@ -113,7 +114,8 @@ internal static class PyTorchReference
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         PyTorchEndToEnd? result = null;
         foreach (var r in JsonLines(process))
-            result = new PyTorchEndToEnd(r.GetProperty("torch").GetString()!, r.GetProperty("total_s").GetDouble(), r.GetProperty("peak_rss_mb").GetDouble());
+            result = new PyTorchEndToEnd(r.GetProperty("torch").GetString()!, r.GetProperty("total_s").GetDouble(), r.GetProperty("peak_rss_mb").GetDouble(),
+                r.GetProperty("teacher_forward_s").GetDouble(), r.TryGetProperty("cpu_s", out var cpu) ? cpu.GetDouble() : double.NaN);
         process.WaitForExit();
         if (process.ExitCode != 0) Console.Error.WriteLine($"bench: e2e_torch.py ({python.Label}) exited with {process.ExitCode}");
         return process.ExitCode == 0 ? result : null;

@@ -8,7 +8,7 @@ namespace KdTools.Bench;
 
 /// <summary>
 /// One training step as the engine's Trainer.Step runs it, minus loading and augmenting the batch: the teacher under
-/// no_grad, the student, the method's task-loss weight times CE plus the method's own terms, backward, SGD.
+/// no_grad (keeping only what the method reads), the student, the method's task-loss weight times CE plus the method's own terms, backward, SGD.
 /// </summary>
 internal sealed class TrainingStep(ClassifierNet student, ClassifierNet? teacher, DistillationMethod method, SgdOptimizer optimizer)
 {
@@ -22,7 +22,8 @@ internal sealed class TrainingStep(ClassifierNet student, ClassifierNet? teacher
         if (teacher is not null)
         {
             using var noGrad = torch.no_grad();
-            teacherOutput = teacher.Run(batch.Images);
+            // As Trainer.Step runs it: only the features the method reads (a logits-only teacher in inference mode).
+            teacherOutput = FeatureRequest.RunFrozen(teacher, batch.Images, method.TeacherFeaturesRead);
         }
         var studentOutput = student.Run(batch.Images);
         var terms = new LossTerms();

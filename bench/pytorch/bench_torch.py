@@ -31,7 +31,7 @@ PAIRS = (("resnet8", "resnet56"), ("resnet20", "resnet56"), ("resnet20", "resnet
 CE_WEIGHT, KD_WEIGHT, TEMPERATURE = 0.1, 0.9, 4.0
 
 METHOD_STUDENT, METHOD_TEACHER = "resnet20", "resnet56"
-METHODS = ("KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST")
+METHODS = ("KD", "AT", "FitNet", "PKT", "RKD", "DKD", "DIST", "CRD", "MHKD")
 
 # KdTools' defaults for the feature methods (RepDistiller's training script): loss = CE + beta * the method's term.
 AT_BETA, AT_POWER = 1000.0, 2
@@ -42,6 +42,15 @@ RKD_BETA, RKD_DISTANCE_WEIGHT, RKD_ANGLE_WEIGHT = 1.0, 25.0, 50.0
 # CIFAR config (CE 1, weight 2, beta = gamma = 1, tau 4).
 DKD_ALPHA, DKD_BETA, DKD_TEMPERATURE = 1.0, 8.0, 4.0
 DIST_WEIGHT, DIST_BETA, DIST_GAMMA, DIST_TAU = 2.0, 1.0, 1.0, 4.0
+
+# CRD (Tian et al. 2020, RepDistiller's defaults): 128-d normalised embeddings, 16,384 negatives drawn from the other
+# classes of a 50,000-sample training set, tau 0.07, memory momentum 0.5; loss = CE + 0.8 * (NCE_s + NCE_t).
+CRD_BETA, CRD_DIM, CRD_NEGATIVES, CRD_TAU, CRD_MOMENTUM, CRD_EPS = 0.8, 128, 16384, 0.07, 0.5, 1e-7
+TRAINING_SAMPLES = 50_000
+# MHKD (Wang et al. 2020, as DIH's baseline): a head after every stage but the last on both networks (two unpadded
+# 3x3 conv-BN-ReLU of 256 channels, global average pool, FC-ReLU-FC); the teacher's heads frozen; loss =
+# alpha T^2 KL + (1 - alpha) CE on the final logits + 0.5 * the same pair summed over the heads; T 5, alpha 0.1.
+MHKD_T, MHKD_ALPHA, MHKD_HEAD_WEIGHT, MHKD_WIDTH = 5.0, 0.1, 0.5, 256
 
 HEAD_STAGES = ("stage1", "stage2", "stage3")
 HEAD_LEARNING_RATE = 0.1  # DIH's head training rate, KdTools' HeadFineTuning default
@@ -215,6 +224,117 @@ def dist_loss(student_logits, teacher_logits):
     return DIST_BETA * inter + DIST_GAMMA * intra
 
 
+class EmbedHead(nn.Module):
+    """CRD's embedding head: a linear map of the flattened feature, L2-normalised per row."""
+
+    def __init__(self, dim_in, dim_out):
+        super().__init__()
+        self.linear = nn.Linear(dim_in, dim_out)
+
+    def forward(self, x):
+        return F.normalize(self.linear(x.flatten(1)), p=2, dim=1)
+
+
+class CrdModule(nn.Module):
+    """CRD's trainable heads, its momentum memory (one bank per side, [N, D], rows uniform in +-1/sqrt(D/3)) and its
+    fixed normalisers Z, estimated on the first batch as mean(exp scores) * N."""
+
+    def __init__(self, student_dim, teacher_dim, labels):
+        super().__init__()
+        self.embed_s, self.embed_t = EmbedHead(student_dim, CRD_DIM), EmbedHead(teacher_dim, CRD_DIM)
+        bound = 1.0 / (CRD_DIM / 3) ** 0.5
+        self.register_buffer("memory_s", torch.rand(TRAINING_SAMPLES, CRD_DIM) * 2 * bound - bound)
+        self.register_buffer("memory_t", torch.rand(TRAINING_SAMPLES, CRD_DIM) * 2 * bound - bound)
+        self.z_s = self.z_t = None
+        # Negatives of each class: every sample of another class (the 'exact' mode's pool), drawn with replacement.
+        self.labels = labels
+        self.negatives = [torch.nonzero(labels != c).flatten() for c in range(int(labels.max()) + 1)]
+
+    def draw(self, indices):
+        """[B, K + 1]: the sample itself, then K samples of other classes."""
+        rows = []
+        for index in indices.tolist():
+            pool = self.negatives[int(self.labels[index])]
+            rows.append(pool[torch.randint(0, len(pool), (CRD_NEGATIVES,))])
+        return torch.cat([indices.unsqueeze(1), torch.stack(rows)], 1)
+
+    @staticmethod
+    def nce(scores):
+        """-(sum log P(D=1|pos) + sum log P(D=0|neg)) / B with uniform noise 1/N (the paper's Eq. 18)."""
+        noise = CRD_NEGATIVES / TRAINING_SAMPLES
+        positive = torch.log(scores[:, 0] / (scores[:, 0] + noise + CRD_EPS))
+        negative = torch.log(noise / (scores[:, 1:] + noise + CRD_EPS))
+        return -(positive.sum() + negative.sum()) / scores.shape[0]
+
+    def loss(self, student_embedding, teacher_embedding, indices):
+        v_s, v_t = self.embed_s(student_embedding), self.embed_t(teacher_embedding)
+        contrast = self.draw(indices)
+        # Each side's embedding scored against the other side's memory rows: [B, K + 1].
+        scores_s = torch.exp(torch.bmm(self.memory_t[contrast], v_s.unsqueeze(2)).squeeze(2) / CRD_TAU)
+        scores_t = torch.exp(torch.bmm(self.memory_s[contrast], v_t.unsqueeze(2)).squeeze(2) / CRD_TAU)
+        if self.z_s is None:
+            self.z_s = scores_s.detach().mean().item() * TRAINING_SAMPLES
+            self.z_t = scores_t.detach().mean().item() * TRAINING_SAMPLES
+        loss = self.nce(scores_s / self.z_s) + self.nce(scores_t / self.z_t)
+        with torch.no_grad():  # the momentum update of the batch's own rows, renormalised
+            for memory, v in ((self.memory_s, v_s), (self.memory_t, v_t)):
+                rows = memory[indices] * CRD_MOMENTUM + v.detach() * (1 - CRD_MOMENTUM)
+                memory.index_copy_(0, indices, F.normalize(rows, p=2, dim=1))
+        return loss
+
+
+class MhkdHead(nn.Module):
+    """MHKD's head on a stage output: two bias-free 3x3 conv-BN-ReLU (unpadded while the map is at least 3 wide),
+    global average pooling, FC-ReLU-FC."""
+
+    def __init__(self, shape, classes):
+        super().__init__()
+        side, layers, channels = min(shape[2], shape[3]), [], shape[1]
+        for _ in range(2):
+            unpadded = side >= 3
+            side -= 2 if unpadded else 0
+            layers += [nn.Conv2d(channels, MHKD_WIDTH, 3, padding=0 if unpadded else 1, bias=False),
+                       nn.BatchNorm2d(MHKD_WIDTH), nn.ReLU()]
+            channels = MHKD_WIDTH
+        self.body = nn.Sequential(*layers)
+        self.fc1, self.fc2 = nn.Linear(MHKD_WIDTH, MHKD_WIDTH), nn.Linear(MHKD_WIDTH, classes)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(self.body(x).mean((2, 3)))))
+
+
+def kd_term(student_logits, teacher_logits, temperature):
+    return F.kl_div(F.log_softmax(student_logits / temperature, dim=1), F.softmax(teacher_logits / temperature, dim=1),
+                    reduction="batchmean") * temperature ** 2
+
+
+class MhkdModule(nn.Module):
+    STAGES = ("stage1", "stage2")
+
+    def __init__(self, student_shapes, teacher_shapes, classes):
+        super().__init__()
+        self.student_heads = nn.ModuleList(MhkdHead(student_shapes[s], classes) for s in self.STAGES)
+        self.teacher_heads = nn.ModuleList(MhkdHead(teacher_shapes[s], classes) for s in self.STAGES)
+        self.teacher_heads.eval().requires_grad_(False)  # trained in MHKD's pre-stage, frozen in the main stage
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.teacher_heads.eval()
+        return self
+
+    def loss(self, s, t, labels):
+        a = MHKD_ALPHA
+        total = a * kd_term(s[0], t[0], MHKD_T) + (1 - a) * F.cross_entropy(s[0], labels)
+        head_ce, head_kd = 0.0, 0.0
+        for name, student_head, teacher_head in zip(self.STAGES, self.student_heads, self.teacher_heads):
+            logits = student_head(s[1][name])
+            with torch.no_grad():
+                teacher_logits = teacher_head(t[1][name])
+            head_ce = head_ce + F.cross_entropy(logits, labels)
+            head_kd = head_kd + kd_term(logits, teacher_logits, MHKD_T)
+        return total + MHKD_HEAD_WEIGHT * ((1 - a) * head_ce + a * head_kd)
+
+
 class ConvRegressor(nn.Module):
     """FitNet's regressor onto the teacher's hint shape: 3x3 stride-2 conv for a map twice as large, 4x4 stride-2
     transposed conv for one half as large, else a valid conv shrinking it exactly (1x1 for equal sizes); BN, ReLU."""
@@ -234,8 +354,17 @@ class ConvRegressor(nn.Module):
         return F.relu(self.bn(self.conv(x)))
 
 
-def make_method(name, student_shapes, teacher_shapes):
-    """(extra trainable module or None, loss(student_out, teacher_out, labels)); an out is (logits, features)."""
+def make_method(name, student_shapes, teacher_shapes, context=None):
+    """(extra trainable module or None, loss(student_out, teacher_out, labels)); an out is (logits, features).
+    context: the training set's labels and the batch's dataset indices (CRD's memory and negatives)."""
+    if name == "CRD":
+        crd = CrdModule(student_shapes["embedding"][1], teacher_shapes["embedding"][1], context["training_labels"])
+        indices = context["indices"]
+        return crd, lambda s, t, y: (F.cross_entropy(s[0], y)
+                                     + CRD_BETA * crd.loss(s[1]["embedding"], t[1]["embedding"], indices))
+    if name == "MHKD":
+        mhkd = MhkdModule(student_shapes, teacher_shapes, context["classes"])
+        return mhkd, lambda s, t, y: mhkd.loss(s, t, y)
     if name == "KD":
         return None, lambda s, t, y: hinton_kd_loss(s[0], t[0], y)
     if name == "AT":
@@ -266,20 +395,25 @@ def probe_shapes(model, images):
 
 
 def timing_ms(step, warmup, iters):
-    """(median, minimum) milliseconds of iters calls after warmup untimed ones. On a shared machine the minimum is the
+    """(median, minimum, median CPU) milliseconds of iters calls after warmup untimed ones. On a shared machine the minimum is the
     steadier estimate of the work itself: other load only ever adds time."""
     for _ in range(warmup):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(iters):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         step()
         times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times), min(times)
+        cpu.append((time.process_time() - cpu_start) * 1000.0)
+    return statistics.median(times), min(times), statistics.median(cpu)
 
 
 def add_ms(record, key, timing):
+    """key_ms (median), key_min_ms, and key_cpu_ms: the median CPU time of the process (user + system, all threads),
+    what a step cost in work rather than in waiting for a core (robust to other load)."""
     record[f"{key}_ms"], record[f"{key}_min_ms"] = round(timing[0], 2), round(timing[1], 2)
+    if len(timing) > 2:
+        record[f"{key}_cpu_ms"] = round(timing[2], 2)
     return record
 
 
@@ -336,18 +470,22 @@ def bench_methods(args):
     torch.manual_seed(args.seed)
     teacher = build(METHOD_TEACHER, args.classes)
     images = torch.randn(args.batch, 3, 32, 32)
-    labels = torch.randint(0, args.classes, (args.batch,))
+    # The batch is drawn from a virtual 50,000-sample training set with random labels (CRD's memory and negatives).
+    training_labels = torch.randint(0, args.classes, (TRAINING_SAMPLES,))
+    indices = torch.randperm(TRAINING_SAMPLES)[:args.batch]
+    labels = training_labels[indices]
+    context = {"training_labels": training_labels, "indices": indices, "classes": args.classes}
     calibrate_batch_norm(teacher, images)
     teacher_shapes = probe_shapes(teacher, images)
     kd = None
     for name in args.methods:  # KD first (method_list), so kd is set before any ratio
         torch.manual_seed(args.seed)
         student = build(METHOD_STUDENT, args.classes)
-        extras, objective = make_method(name, probe_shapes(student, images), teacher_shapes)
+        extras, objective = make_method(name, probe_shapes(student, images), teacher_shapes, context)
         parameters = list(student.parameters())
         if extras is not None:
             extras.train()
-            parameters += list(extras.parameters())
+            parameters += [p for p in extras.parameters() if p.requires_grad]
         student.train()
         optimizer = torch.optim.SGD(parameters, lr=0.05, momentum=0.9, weight_decay=5e-4)
 
@@ -361,8 +499,8 @@ def bench_methods(args):
         step = timing_ms(method_step, args.method_warmup, args.method_iters)
         if name == "KD":
             kd = step
-        record = {"framework": "pytorch", "bench": "method_step", "method": name, "student": METHOD_STUDENT,
-                  "teacher": METHOD_TEACHER}
+        record = {"framework": "pytorch", "torch": torch.__version__, "bench": "method_step", "method": name,
+                  "student": METHOD_STUDENT, "teacher": METHOD_TEACHER, "threads": torch.get_num_threads()}
         yield add_ratio(add_ms(record, "step", step), "ratio_to_kd", step, kd)
 
 
@@ -404,7 +542,8 @@ def bench_head_finetune(args):
 
     head = timing_ms(head_step, args.method_warmup, args.method_iters)
     train = timing_ms(train_step, args.method_warmup, args.method_iters)
-    record = {"framework": "pytorch", "bench": "head_finetune", "teacher": METHOD_TEACHER}
+    record = {"framework": "pytorch", "torch": torch.__version__, "bench": "head_finetune", "teacher": METHOD_TEACHER,
+              "threads": torch.get_num_threads()}
     return add_ratio(add_ms(add_ms(record, "head_step", head), "train_step", train), "ratio", head, train)
 
 

@@ -32,6 +32,42 @@ def peak_resident_mb():
     return -1
 
 
+def resident_breakdown_mb():
+    """This process's resident set now, by mapping (/proc/self/smaps), in the categories KdTools' bench uses."""
+    groups, category = {}, "other"
+    try:
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split(" ", 1)[0]
+                if "-" in head and all(c in "0123456789abcdef-" for c in head):
+                    fields = line.split(None, 5)
+                    name = fields[5].strip() if len(fields) > 5 else ""
+                    base = os.path.basename(name)
+                    if not name:
+                        category = "anonymous"
+                    elif name == "[heap]":
+                        category = "malloc_heap"
+                    elif name.startswith("[stack"):
+                        category = "stacks"
+                    elif name.startswith("["):
+                        category = "kernel_other"
+                    elif base.startswith("libtorch_cpu"):
+                        category = "libtorch_cpu_so"
+                    elif base.startswith(("libtorch", "libc10", "libgomp", "libshm")):
+                        category = "libtorch_other_so"
+                    elif base.startswith(("python3", "libpython")) or name.endswith(".pyc") or "/python3" in name:
+                        category = "python_runtime"
+                    elif ".so" in base:
+                        category = "other_so"
+                    else:
+                        category = "other_files"
+                elif line.startswith("Rss:"):
+                    groups[category] = groups.get(category, 0.0) + int(line.split()[1]) / 1024
+    except OSError:
+        return {}
+    return {f"end_{key}_mb": round(value, 1) for key, value in sorted(groups.items())}
+
+
 def augment(images, generator):
     """Pad-4 random crop and horizontal flip of a uint8 batch, then scaling and normalisation."""
     n, _, h, w = images.shape
@@ -102,20 +138,21 @@ def main():
     torch.manual_seed(0)
     data = (torch.randint(0, 256, (args.train, 3, 32, 32), dtype=torch.uint8), torch.randint(0, args.classes, (args.train,)),
             torch.randint(0, 256, (args.test, 3, 32, 32), dtype=torch.uint8), torch.randint(0, args.classes, (args.test,)))
-    clock = time.perf_counter()
+    clock, cpu_clock = time.perf_counter(), time.process_time()
     times = dict.fromkeys(("teacher_forward", "student_step", "augmentation", "evaluation", "checkpointing"), 0.0)
     with tempfile.TemporaryDirectory() as folder:
         teacher = build("resnet20", args.classes)
         run(teacher, None, data, args, folder, times)
         teacher.eval()
         run(build("resnet8", args.classes), teacher, data, args, folder, times)
-    total = time.perf_counter() - clock
+    total, cpu = time.perf_counter() - clock, time.process_time() - cpu_clock
     record = {"framework": "pytorch", "torch": torch.__version__, "bench": "end_to_end", "teacher": "resnet20", "student": "resnet8",
               "epochs": args.epochs, "train": args.train, "test": args.test, "threads": torch.get_num_threads(),
-              "total_s": round(total, 2)}
+              "total_s": round(total, 2), "cpu_s": round(cpu, 2)}
     record.update({f"{key}_s": round(value, 2) for key, value in times.items()})
     record["other_s"] = round(total - sum(times.values()), 2)
     record["peak_rss_mb"] = peak_resident_mb()
+    record.update(resident_breakdown_mb())
     print(json.dumps(record, separators=(",", ":")), flush=True)
 
 

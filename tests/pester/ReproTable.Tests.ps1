@@ -19,6 +19,7 @@ BeforeAll {
     Write-Run official KD official 1 0.51; Write-Run official KD official 2 0.53
     Write-Run official AT KdTools 1 0.40; Write-Run official AT KdTools 2 0.42
     Write-Run official AT official 1 0.50; Write-Run official AT official 2 0.52
+    Write-Run official CC KdTools 1 0.45
     Write-Run defaults CE KdTools 1 0.60; Write-Run defaults KD KdTools 1 0.62; Write-Run defaults DKD KdTools 1 0.40
     Write-Run defaults FT KdTools 1 $null -error 'KdTools.Training.Diverged: the paraphraser diverged'
     $out = Join-Path $TestDrive 'reproduction.md'
@@ -34,6 +35,12 @@ Describe 'Write-ReproTable.ps1' {
 
     It 'flags a difference outside the seed noise as a defect' {
         $rows | Should -Contain '| AT | resnet8 | 41.00 ± 1.41 (2) | 51.00 ± 1.41 (2) | -10.00 | 2.83 | **DEFECT**: no | 102 | 102 |'
+    }
+
+    It 'shows a cell that one side has not run yet as pending, and lists what is incomplete or missing' {
+        $rows | Should -Contain '| CC | resnet8 | 45.00 (1 seed) | not run | n/a | 4.00 | pending | 101 | n/a |'
+        $rows | Should -Contain 'Incomplete (fewer than 2 seeds on a side): CC.'
+        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD '
     }
 
     It 'states the pooled sd, the data and the teacher it read' {

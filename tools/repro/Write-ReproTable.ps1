@@ -43,7 +43,7 @@ function Get-PooledSd([object[]] $cells) {
 }
 
 function Format-Stat($s) {
-    if ($s.N -eq 0) { return 'failed' }
+    if ($s.N -eq 0) { return $(if ($s.Errors.Count) { 'failed' } else { 'not run' }) }
     if ($s.N -eq 1) { return [string]::Format($inv, '{0:F2} (1 seed)', $s.Mean) }
     [string]::Format($inv, '{0:F2} ± {1:F2} ({2})', $s.Mean, $s.Sd, $s.N)
 }
@@ -82,12 +82,15 @@ if ($teacherChecks.Count) {
         (($teacherChecks | ForEach-Object { [string]::Format($inv, '{0:F2} %', $_) }) -join ', ') + ' on the test split in PyTorch (measured in the CE runs).')
 }
 $epochs = @($official | ForEach-Object epochs | Sort-Object -Unique)
+$initEpochs = @($official | Where-Object init_epochs -gt 0 | ForEach-Object init_epochs | Sort-Object -Unique)
+$initText = if ($initEpochs.Count) { "$($initEpochs -join ', ') epoch(s)" } else { '`--init-epochs` (1 by default; none run yet)' }
 if ($official.Count) {
-    $lines.Add("- **Budget**: $($epochs -join ', ') epochs per student, batch 64, SGD lr 0.05 (0.01 for MobileNetV2/ShuffleNets), momentum 0.9, weight decay 5e-4, ×0.1 at 150/180/210 of 240 scaled to the run (RepDistiller's recipe; KdTools' ``-Recipe RepDistiller``); the init stage of AB, FT and FSP (30 epochs in RepDistiller) at $((@($official | Where-Object init_epochs -gt 0 | ForEach-Object init_epochs | Sort-Object -Unique)) -join ', ') epoch(s). Loss weights: RepDistiller's ``scripts/run_cifar_distill.sh`` (KD ``-r 0.1 -a 0.9``; the others ``-a 0 -b β``), passed explicitly to KdTools with ``-MethodOption``.")
-    $lines.Add('- **Official side**: `tools/repro/official_train.py` imports RepDistiller''s `models`, `distiller_zoo`, `crd` and `helper` (`train_distill`, `train_vanilla`, `validate`, `pretrain.init`, `adjust_learning_rate`) from a checkout outside this repository and runs `train_student.py`''s loop with PyTorch 2.6 (Debian 13) on 2 threads. CE is `train_teacher.py`''s vanilla loop.')
+    $lines.Add("- **Budget**: $($epochs -join ', ') epochs per student, batch 64, SGD lr 0.05 (0.01 for MobileNetV2/ShuffleNets), momentum 0.9, weight decay 5e-4, ×0.1 at 150/180/210 of 240 scaled to the run (RepDistiller's recipe; KdTools' ``-Recipe RepDistiller``); the init stage of AB, FT and FSP (30 epochs in RepDistiller) at $initText. Loss weights: RepDistiller's ``scripts/run_cifar_distill.sh`` (KD ``-r 0.1 -a 0.9``; the others ``-a 0 -b β``), passed explicitly to KdTools with ``-MethodOption``.")
+    $lines.Add('- **Official side**: `tools/repro/official_train.py` imports RepDistiller''s `models`, `distiller_zoo`, `crd` and `helper` (`train_distill`, `train_vanilla`, `validate`, `pretrain.init`, `adjust_learning_rate`) from a checkout outside this repository and runs `train_student.py`''s loop with PyTorch 2.6 (Debian 13), with the same thread count as the KdTools run (`--threads`: 2, or 1 where the machine is loaded past its cores; each JSON''s settings say). CE is `train_teacher.py`''s vanilla loop. Deviations from their script, the same on both sides where they matter: CIFAR-10 and a subset instead of CIFAR-100, the schedule and the init stage scaled to the budget, the test split scored after the last epoch only (KdTools scores it every epoch, which only costs wall time), and on CPU `crd.memory.AliasMethod.cuda` replaced by a no-op (ContrastMemory calls it unconditionally).')
 }
 $machines = @($all | ForEach-Object machine | Sort-Object -Unique)
-$dates = @($all | ForEach-Object { ([string]$_.date).Substring(0, [math]::Min(10, ([string]$_.date).Length)) } | Sort-Object -Unique)
+# ConvertFrom-Json turns ISO dates into DateTime values.
+$dates = @($all | ForEach-Object { if ($_.date -is [datetime]) { $_.date.ToUniversalTime().ToString('yyyy-MM-dd') } else { ([string]$_.date).Substring(0, [math]::Min(10, ([string]$_.date).Length)) } } | Sort-Object -Unique)
 $commits = @($all | ForEach-Object commit | Sort-Object -Unique)
 $commitText = ($commits | ForEach-Object { '`' + $_ + '`' }) -join ', '
 if ($all.Count) {
@@ -119,13 +122,23 @@ if ($official.Count) {
         $k = $cell.KdTools; $o = $cell.Official
         $difference = $k.Mean - $o.Mean
         $noise = 2 * [math]::Sqrt($pooledK * $pooledK / [math]::Max(1, $k.N) + $pooledO * $pooledO / [math]::Max(1, $o.N))
-        $verdict = if ($k.N -eq 0 -or $o.N -eq 0) { '**DEFECT**: a run failed' }
+        $verdict = if ($k.Errors.Count -or $o.Errors.Count) { '**DEFECT**: a run failed' }
+                   elseif ($k.N -eq 0 -or $o.N -eq 0) { 'pending' }
                    elseif ([double]::IsNaN($noise)) { 'n/a (needs 2 seeds)' }
                    elseif ([math]::Abs($difference) -le $noise) { 'yes' }
                    else { '**DEFECT**: no' }
         $lines.Add(('| {0} | {1} | {2} | {3} | {4} | {5} | {6} | {7} | {8} |' -f $cell.Method, $cell.Student, (Format-Stat $k), (Format-Stat $o),
             (Format-Number $difference '{0:+0.00;-0.00;0.00}'), (Format-Number $noise '{0:F2}'), $verdict,
             (Format-Number $k.Wall '{0:F0}'), (Format-Number $o.Wall '{0:F0}')))
+    }
+    $missing = @($order | Where-Object { $_ -notin $cells.Method })
+    $incomplete = @($cells | Where-Object { $_.KdTools.N -lt 2 -or $_.Official.N -lt 2 } | ForEach-Object Method)
+    if ($missing.Count -or $incomplete.Count) {
+        $lines.Add('')
+        if ($incomplete.Count) { $lines.Add("Incomplete (fewer than 2 seeds on a side): $($incomplete -join ', ').") }
+        if ($missing.Count) {
+            $lines.Add("Not run yet: $($missing -join ', ') (``./build.sh repro --methods $($missing -join ',')``). DKD, DIST, ReviewKD and the other methods RepDistiller does not implement have no official column yet (mdistiller's and the authors' code).")
+        }
     }
     foreach ($failed in @($official | Where-Object { $null -eq $_.top1 })) {
         $lines.Add('')

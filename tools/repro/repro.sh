@@ -50,7 +50,10 @@ fi
 data=$(cd "$batches" && pwd)
 
 repo=$(pwd)
-commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty')
+# The commit the module in module/bin was built from (its informational version, 0.1.0+<sha>): the code measured,
+# whatever HEAD is now.
+commit=$(grep -aoE '[0-9]+\.[0-9]+\.[0-9]+\+[0-9a-f]{40}' module/bin/KdTools.Core.dll | head -n1 | sed -E 's/.*\+(.{7}).*/\1/')
+commit=${commit:-unknown}
 results=docs/reproduction/$part
 logs=artifacts/repro/logs
 teacher_file=$repo/artifacts/repro/teacher/$teacher_arch-${per_class}pc-${teacher_epochs}ep.safetensors

@@ -53,9 +53,10 @@ public static class Evaluator
                     var batch = loader.GetBatch(order, b);
                     var x = Normalized(batch.Images, modelNormalization, device);
                     var y = batch.Labels.to(device);
-                    var output = model.Run(x);
+                    // Logits (and exits) only: no feature is kept, a logits-only pass runs in inference mode.
+                    var output = FeatureRequest.RunFrozen(model, x, []);
                     var teacherInputs = teacherNormalization.Equals(modelNormalization) ? x : Normalized(batch.Images, teacherNormalization, device);
-                    var teacherTop1 = teacher?.Run(teacherInputs).Logits.argmax(1);
+                    var teacherTop1 = teacher is null ? null : FeatureRequest.RunFrozen(teacher, teacherInputs, []).Logits.argmax(1);
                     foreach (var (exit, logits) in ExitLogits(output))
                     {
                         if (!sums.TryGetValue(exit, out var s)) sums[exit] = s = new double[4];

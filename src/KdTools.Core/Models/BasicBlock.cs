@@ -53,10 +53,14 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true);
-        var sum = BatchNormFolding.ConvNorm(conv2, bn2, hidden);
+        // Intermediates are disposed as soon as they are read (autograd keeps its own references): under no_grad their
+        // memory is reused at once, as PyTorch's reference counting reuses it, instead of piling up until the pass ends.
+        Tensor sum;
+        using (var hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true))
+            sum = BatchNormFolding.ConvNorm(conv2, bn2, hidden);
         var projection = downsample ?? shortcut;
-        sum.add_(projection is null ? input : projection.call(input));
+        if (projection is null) sum.add_(input);
+        else using (var projected = projection.call(input)) sum.add_(projected);
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
     }
 

@@ -29,7 +29,10 @@ internal static class BatchNormFolding
     {
         t_probed?.Add((conv, norm));
         var output = conv.call(input);
-        return Folded.TryGetValue(norm, out _) ? output : norm.call(output);
+        if (Folded.TryGetValue(norm, out _)) return output;
+        // The convolution's output is freed as soon as the BatchNorm has read it (autograd keeps its own reference when
+        // it needs one), as PyTorch's reference counting frees it, rather than at the end of the pass's dispose scope.
+        using (output) return norm.call(output);
     }
 
     /// <summary>Whether <paramref name="norm"/> is folded into the convolution before it.</summary>

@@ -50,11 +50,14 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor input)
     {
-        var hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true);
-        hidden = nn.functional.relu(BatchNormFolding.ConvNorm(conv2, bn2, hidden), inplace: true);
-        var sum = BatchNormFolding.ConvNorm(conv3, bn3, hidden);
+        // Intermediates are disposed as soon as they are read (see BasicBlock.forward).
+        Tensor sum;
+        using (var first = nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true))
+        using (var second = nn.functional.relu(BatchNormFolding.ConvNorm(conv2, bn2, first), inplace: true))
+            sum = BatchNormFolding.ConvNorm(conv3, bn3, second);
         var projection = downsample ?? shortcut;
-        sum.add_(projection is null ? input : projection.call(input));
+        if (projection is null) sum.add_(input);
+        else using (var projected = projection.call(input)) sum.add_(projected);
         return _returnsPreActivation ? sum : nn.functional.relu(sum, inplace: true);
     }
 

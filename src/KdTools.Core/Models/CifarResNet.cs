@@ -37,14 +37,16 @@ internal sealed class CifarResNet : ClassifierNet, IOnnxExportable
         RegisterComponents();
     }
 
+    internal override bool SelectsFeatures => true;
+
     public override ModelOutput Run(Tensor input)
     {
         using var scope = NewDisposeScope();
         var features = new FeatureCollector();
         var x = features.Add(FeatureNames.Stem, nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true));
-        x = features.AddStage(1, layer1.call(x));
-        x = features.AddStage(2, layer2.call(x));
-        x = features.AddStage(3, layer3.call(x));
+        x = features.AddStage(1, ResidualStage.Forward(layer1, x));
+        x = features.AddStage(2, ResidualStage.Forward(layer2, x));
+        x = features.AddStage(3, ResidualStage.Forward(layer3, x));
         // Global average pooling where the reference has a fixed AvgPool2d(8): the same on 32-pixel inputs, and
         // other image sizes still reach fc with the right width.
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));

@@ -46,6 +46,12 @@ public abstract class ClassifierNet : nn.Module<Tensor, Tensor>
     /// <summary>Channels of the input images: what the first convolution takes (3 for every built-in architecture).</summary>
     public virtual int InputChannels => (int)modules().OfType<TorchSharp.Modules.Conv2d>().First().weight!.shape[1];
 
+    /// <summary>
+    /// Whether <see cref="Run"/> records its features through one <see cref="FeatureCollector"/> made before any child
+    /// module runs, so that a <see cref="FeatureRequest"/> pass can keep only the features its reader names.
+    /// </summary>
+    internal virtual bool SelectsFeatures => false;
+
     /// <summary>Logits and features in one pass. Call child modules with <c>.call()</c> so hooks still fire.</summary>
     public abstract ModelOutput Run(Tensor input);
 

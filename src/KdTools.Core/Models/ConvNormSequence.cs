@@ -25,12 +25,17 @@ internal sealed class ConvNormSequence : nn.Module<Tensor, Tensor>, IOnnxExporta
         var x = input;
         for (int i = 0; i < _layers.Length; i++)
         {
+            Tensor next;
             if (_layers[i] is Conv2d conv && i + 1 < _layers.Length && _layers[i + 1] is BatchNorm2d norm)
             {
-                x = BatchNormFolding.ConvNorm(conv, norm, x);
+                next = BatchNormFolding.ConvNorm(conv, norm, x);
                 i++;
             }
-            else x = _layers[i].call(x);
+            else next = _layers[i].call(x);
+            // An intermediate is freed once the next layer has read it (autograd keeps its own reference); an in-place
+            // layer returns its input, which stays.
+            if (!ReferenceEquals(x, input) && !ReferenceEquals(next, x)) x.Dispose();
+            x = next;
         }
         return x;
     }

@@ -11,17 +11,24 @@ internal sealed class FeatureCollector
 {
     private readonly Dictionary<string, Tensor> _features = new();
 
+    /// <summary>The features to keep (<see cref="FeatureRequest"/>); null: all.</summary>
+    private readonly IReadOnlyCollection<string>? _wanted = FeatureRequest.Take();
+
+    private bool Keeps(string name) => _wanted is null || _wanted.Contains(name);
+
     /// <summary>Records <paramref name="feature"/> under <paramref name="name"/> and returns it, so calls chain.</summary>
     public Tensor Add(string name, Tensor feature)
     {
-        _features.Add(name, feature);
+        if (Keeps(name)) _features.Add(name, feature);
         return feature;
     }
 
     /// <summary>Records stage <paramref name="index"/>'s pre-activation and its ReLU; returns the activated output.</summary>
     public Tensor AddStage(int index, Tensor preActivation) =>
-        // Not in place: the pre-activation is a feature of its own.
-        AddStage(index, preActivation, nn.functional.relu(preActivation));
+        // Not in place: the pre-activation is a feature of its own (unless nobody reads it).
+        Keeps(FeatureNames.StagePreActivation(index))
+            ? AddStage(index, preActivation, nn.functional.relu(preActivation))
+            : Add(FeatureNames.Stage(index), nn.functional.relu(preActivation, inplace: true));
 
     /// <summary>
     /// Records a stage whose output the network has already computed: usually the ReLU of its pre-activation, but

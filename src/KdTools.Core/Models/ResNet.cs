@@ -38,15 +38,17 @@ internal sealed class ResNet : ClassifierNet, IOnnxExportable
         RegisterComponents();
     }
 
+    internal override bool SelectsFeatures => true;
+
     public override ModelOutput Run(Tensor input)
     {
         using var scope = NewDisposeScope();
         var features = new FeatureCollector();
         var x = features.Add(FeatureNames.Stem, nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true));
-        x = features.AddStage(1, layer1.call(x));
-        x = features.AddStage(2, layer2.call(x));
-        x = features.AddStage(3, layer3.call(x));
-        x = features.AddStage(4, layer4.call(x));
+        x = features.AddStage(1, ResidualStage.Forward(layer1, x));
+        x = features.AddStage(2, ResidualStage.Forward(layer2, x));
+        x = features.AddStage(3, ResidualStage.Forward(layer3, x));
+        x = features.AddStage(4, ResidualStage.Forward(layer4, x));
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
         return features.Finish(linear.call(embedding));
     }

@@ -18,6 +18,24 @@ internal static class ResidualStage
             .Select(i => block(i == 0 ? inPlanes : outPlanes, i == 0 ? stride : 1, i == blockCount - 1)));
 
     /// <summary>
+    /// Runs <paramref name="stage"/>'s blocks one after the other, as <c>stage.call(input)</c> does, but frees each
+    /// block's output as soon as the next block has read it (autograd keeps its own reference where backward needs
+    /// one), as PyTorch's reference counting frees it, instead of keeping every block's output until the forward
+    /// pass's dispose scope ends: a no_grad pass (a teacher, an evaluation) then needs a few activations, not all.
+    /// </summary>
+    public static Tensor Forward(Sequential stage, Tensor input)
+    {
+        var x = input;
+        foreach (var block in stage.children())
+        {
+            var next = ((nn.Module<Tensor, Tensor>)block).call(x);
+            if (!ReferenceEquals(x, input) && !ReferenceEquals(next, x)) x.Dispose();
+            x = next;
+        }
+        return x;
+    }
+
+    /// <summary>
     /// The affine of the BatchNorm that ends a stage's last block before its shortcut sum (<see cref="BasicBlock.OutputNorm"/>,
     /// <see cref="Bottleneck.OutputNorm"/>); null for no stage.
     /// </summary>

@@ -240,6 +240,7 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null,
                     finished: last && state.Epoch + 1 == stage.Epochs);
             // Implicit Scalar conversions in loss formulas are only freed by finalizers; keep them bounded per epoch.
             GC.Collect();
+            NativeHeap.Trim();
         }
         return true;
     }
@@ -361,9 +362,10 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null,
                 ? cache.Outputs(prepared.Indices, () =>
                 {
                     computed = true;
-                    return teacherNetwork.Run(prepared.TeacherInputs!);
+                    return FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
                 })
-                : teacherNetwork.Run(prepared.TeacherInputs!);
+                // Only what the method reads: a logits-only teacher runs in inference mode and keeps no feature.
+                : FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
             if (_teacherOutputs is not null && !computed) Timings.CachedTeacherSteps++;
         }
         long studentStart = Stopwatch.GetTimestamp();
@@ -422,6 +424,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null,
         // Not cancellable: a stop during evaluation must still reach the next batch boundary, where the resumable
         // checkpoint is written.
         long evaluationStart = Stopwatch.GetTimestamp();
+        // The epoch's freed activations go back to the system before the evaluation allocates its own (peak memory).
+        if (evaluate) NativeHeap.Trim();
         var test = evaluate ? job.Task.Evaluate(network, job.Dataset, device) : null;
         Timings.Evaluation += Stopwatch.GetElapsedTime(evaluationStart).TotalSeconds;
         var acc = state.Accumulator;
