@@ -18,6 +18,8 @@ namespace KdTools.Cmdlets.Commands;
 /// task picks it. Classification: RepDistiller's optimizer, schedule shape and augmentation over 10 epochs, lr 0.01
 /// for a lightweight student. Segmentation: SKD's optimizer (lr 0.01, weight decay 1e-4), poly schedule, batch 8 and
 /// random scale, crop and flip over 10 epochs. Add-IntermediateHead uses DIH's recipe over 30 epochs instead.</para>
+/// <para>SKD is the official segmentation code's full recipe (108 epochs of Cityscapes' size); its paper distills
+/// pspnet_resnet101_deepstem into pspnet_resnet18_deepstem, the official code's networks.</para>
 /// <para>An unknown name without wildcards is a KdTools.Recipe.Unknown error that lists the known ones.</para>
 /// </remarks>
 /// <example>

@@ -151,12 +151,16 @@ internal sealed class OnnxGraph
     public OnnxValue Concat(IReadOnlyList<OnnxValue> parts) =>
         parts[0] with { Name = Node("Concat", parts.Select(p => p.Name).ToArray(), Int("axis", 1)), Channels = parts.Sum(p => p.Channels) };
 
-    public OnnxValue MaxPool(OnnxValue x, long kernel, long stride, long padding = 0) =>
-        Pool("MaxPool", x, kernel, stride, padding);
+    /// <summary>
+    /// Max pooling; <paramref name="ceilMode"/> rounds the output size up, as PyTorch's <c>ceil_mode=True</c> (for the
+    /// kernel, stride and padding used here no window starts inside the right padding, where PyTorch and ONNX differ).
+    /// </summary>
+    public OnnxValue MaxPool(OnnxValue x, long kernel, long stride, long padding = 0, bool ceilMode = false) =>
+        Pool("MaxPool", x, kernel, stride, padding, ceilMode, ceilMode ? [Int("ceil_mode", 1)] : []);
 
     /// <summary>Average pooling counting the zero padding, as PyTorch's avg_pool2d does by default.</summary>
     public OnnxValue AveragePool(OnnxValue x, long kernel, long stride, long padding = 0) =>
-        Pool("AveragePool", x, kernel, stride, padding, Int("count_include_pad", 1));
+        Pool("AveragePool", x, kernel, stride, padding, ceilMode: false, Int("count_include_pad", 1));
 
     /// <summary><c>x.mean([2, 3])</c>: global average pooling, flattened to [N, C].</summary>
     public OnnxValue GlobalAveragePool(OnnxValue x) => Flatten(x with { Name = Node("GlobalAveragePool", [x.Name]), Height = 1, Width = 1 });
@@ -223,12 +227,14 @@ internal sealed class OnnxGraph
 
     private OnnxValue Unary(string op, OnnxValue x) => x with { Name = Node(op, [x.Name]) };
 
-    private OnnxValue Pool(string op, OnnxValue x, long kernel, long stride, long padding, params AttributeProto[] extra)
+    private OnnxValue Pool(string op, OnnxValue x, long kernel, long stride, long padding, bool ceilMode, params AttributeProto[] extra)
     {
+        long rounding = ceilMode ? stride - 1 : 0;
         var attributes = new List<AttributeProto> { Ints("kernel_shape", [kernel, kernel]), Ints("strides", [stride, stride]), Ints("pads", [padding, padding, padding, padding]) };
         attributes.AddRange(extra);
         var output = Node(op, [x.Name], attributes.ToArray());
-        return x with { Name = output, Height = (x.Height + 2 * padding - kernel) / stride + 1, Width = (x.Width + 2 * padding - kernel) / stride + 1 };
+        return x with { Name = output, Height = (x.Height + 2 * padding - kernel + rounding) / stride + 1,
+            Width = (x.Width + 2 * padding - kernel + rounding) / stride + 1 };
     }
 
     /// <summary>The mean of each adaptive band along <paramref name="axis"/>, concatenated along it.</summary>

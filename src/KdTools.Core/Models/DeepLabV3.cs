@@ -15,7 +15,7 @@ internal sealed class DeepLabV3 : SegmentationNet
 {
     private readonly DeepLabHead classifier;
 
-    public DeepLabV3(string name, int numClasses, DilatedResNet backbone, long channels) : base(name, numClasses, backbone)
+    public DeepLabV3(string name, int numClasses, SegmentationBackbone backbone, long channels) : base(name, numClasses, backbone)
     {
         classifier = new DeepLabHead(backbone.OutputChannels, channels, numClasses);
         RegisterComponents();

@@ -14,10 +14,8 @@ namespace KdTools.Core.Models;
 /// torchvision does not dilate BasicBlocks; here they dilate both 3x3 convolutions, as the official SKD code's ResNet-18
 /// does. A <c>width</c> below 64 narrows every layer proportionally (for CPU-sized models).
 /// </summary>
-internal sealed class DilatedResNet : nn.Module, IOnnxExportable
+internal sealed class DilatedResNet : SegmentationBackbone
 {
-    public const int Stages = 4;
-
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly Sequential layer1;
@@ -31,7 +29,7 @@ internal sealed class DilatedResNet : nn.Module, IOnnxExportable
     public DilatedResNet(bool bottleneck, int[] blocksPerStage, long width) : base(nameof(DilatedResNet))
     {
         long expansion = bottleneck ? Bottleneck.Expansion : 1;
-        OutputChannels = width * 8 * expansion;
+        _outputChannels = width * 8 * expansion;
         conv1 = ReferenceLayers.Conv(3, width, 7, stride: 2, padding: 3);
         bn1 = nn.BatchNorm2d(width);
         layer1 = Layer(bottleneck, blocksPerStage[0], width, width, stride: 1, firstDilation: 1, dilation: 1);
@@ -41,14 +39,13 @@ internal sealed class DilatedResNet : nn.Module, IOnnxExportable
         RegisterComponents();
     }
 
-    /// <summary>Channels of layer4's output.</summary>
-    public long OutputChannels { get; }
+    private readonly long _outputChannels;
 
-    /// <summary>Channels of the input images: what the stem convolution takes.</summary>
-    public int InputChannels => (int)conv1.weight!.shape[1];
+    public override long OutputChannels => _outputChannels;
 
-    /// <summary>Records <c>stem</c> and <c>stage1..4</c> (and their pre-activations) in <paramref name="features"/>; returns layer4's output.</summary>
-    public Tensor Run(Tensor input, FeatureCollector features)
+    public override int InputChannels => (int)conv1.weight!.shape[1];
+
+    public override Tensor Run(Tensor input, FeatureCollector features)
     {
         var x = features.Add(FeatureNames.Stem, nn.functional.relu(bn1.call(conv1.call(input))));
         x = nn.functional.max_pool2d(x, 3, 2, 1);
@@ -58,7 +55,7 @@ internal sealed class DilatedResNet : nn.Module, IOnnxExportable
         return features.AddStage(4, ResidualStage.Forward(layer4, x));
     }
 
-    OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
+    public override OnnxValue ExportOnnx(OnnxGraph graph, OnnxValue input)
     {
         var x = graph.MaxPool(graph.Relu(graph.Conv(input, conv1, bn1)), 3, 2, 1);
         int stage = 1;
@@ -67,7 +64,7 @@ internal sealed class DilatedResNet : nn.Module, IOnnxExportable
         return x;
     }
 
-    private static Sequential Layer(bool bottleneck, int blocks, long inPlanes, long planes, long stride, long firstDilation, long dilation) =>
+    internal static Sequential Layer(bool bottleneck, int blocks, long inPlanes, long planes, long stride, long firstDilation, long dilation) =>
         nn.Sequential(Enumerable.Range(0, blocks).Select(i =>
         {
             long blockIn = i == 0 ? inPlanes : planes * (bottleneck ? Bottleneck.Expansion : 1);

@@ -19,7 +19,7 @@ internal sealed class PspNet : SegmentationNet
     private readonly PyramidPooling pspmodule;
     private readonly Conv2d head;
 
-    public PspNet(string name, int numClasses, DilatedResNet backbone) : base(name, numClasses, backbone)
+    public PspNet(string name, int numClasses, SegmentationBackbone backbone) : base(name, numClasses, backbone)
     {
         long reduced = backbone.OutputChannels / 4;
         pspmodule = new PyramidPooling(backbone.OutputChannels, reduced);

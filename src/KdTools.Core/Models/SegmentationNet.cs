@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace KdTools.Core.Models;
 
 /// <summary>
-/// Base of the segmentation architectures: a dilated ResNet backbone (<c>backbone.*</c>, torchvision's segmentation
-/// key layout) and a head that classifies every position of its output-stride-8 feature map. <see cref="Run(Tensor)"/>
+/// Base of the segmentation architectures: a dilated ResNet backbone (<c>backbone.*</c>: torchvision's segmentation
+/// key layout, <see cref="DilatedResNet"/>, or the official SKD code's, <see cref="DeepStemResNet"/>) and a head that classifies every position of its output-stride-8 feature map. <see cref="Run(Tensor)"/>
 /// gives logits [B, classes, H/8, W/8] — losses and metrics upsample them to the labels with <see cref="ResizeLogits"/>
 /// — and the features <c>stem</c>, <c>stage1..4</c> (with pre-activations) and <see cref="FeatureNames.FinalMap"/>.
 /// </summary>
@@ -21,10 +21,10 @@ public abstract class SegmentationNet : ClassifierNet, IOnnxExportable
     public const int OutputStride = 8;
 
     // The state-dict prefix "backbone." follows torchvision's segmentation models.
-    private protected readonly DilatedResNet backbone;
+    private protected readonly SegmentationBackbone backbone;
 
-    private protected SegmentationNet(string name, int numClasses, DilatedResNet backbone)
-        : base(name, numClasses, DilatedResNet.Stages) => this.backbone = backbone;
+    private protected SegmentationNet(string name, int numClasses, SegmentationBackbone backbone)
+        : base(name, numClasses, SegmentationBackbone.Stages) => this.backbone = backbone;
 
     public override PredictionTask Task => PredictionTask.Segmentation;
 
@@ -69,4 +69,26 @@ public abstract class SegmentationNet : ClassifierNet, IOnnxExportable
         logits.shape[2] == height && logits.shape[3] == width
             ? logits
             : nn.functional.interpolate(logits, [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+}
+
+/// <summary>
+/// A segmentation network's backbone: a dilated ResNet at output stride 8 that records <c>stem</c> and
+/// <c>stage1..4</c> (with their pre-activations) and returns layer4's output, in TorchSharp and in an ONNX graph.
+/// </summary>
+internal abstract class SegmentationBackbone(string name) : nn.Module(name), IOnnxExportable
+{
+    /// <summary>The stages every backbone records: ResNet's layer1..4.</summary>
+    public const int Stages = 4;
+
+    /// <summary>Channels of layer4's output.</summary>
+    public abstract long OutputChannels { get; }
+
+    /// <summary>Channels of the input images: what the stem's first convolution takes.</summary>
+    public abstract int InputChannels { get; }
+
+    /// <summary>Records <c>stem</c> and <c>stage1..4</c> (and their pre-activations) in <paramref name="features"/>; returns layer4's output.</summary>
+    public abstract Tensor Run(Tensor input, FeatureCollector features);
+
+    /// <summary>The backbone into an ONNX graph: layer4's output (stage features named as <see cref="Run"/> names them).</summary>
+    public abstract OnnxValue ExportOnnx(OnnxGraph graph, OnnxValue input);
 }

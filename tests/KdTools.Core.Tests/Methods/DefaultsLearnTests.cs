@@ -10,17 +10,21 @@ namespace KdTools.Core.Tests.Methods;
 /// <summary>
 /// Defaults that learn (issue 23): a run at a method's defaults, with only the epochs (and this test's small batch)
 /// set, must leave the student better than it started, from a teacher that has learned something. Every
-/// classification method trains a CIFAR ResNet; the logit methods (which pair no stages) also train a Wide ResNet. The
-/// synthetic set is the smallest that still separates learning from chance.
+/// classification method trains a CIFAR ResNet here; DefaultsLearnAcrossFamiliesTests trains one student of every
+/// other family (Wide ResNet, VGG, MobileNetV2, ShuffleV1, ShuffleV2). No case here sets a method option or a learning
+/// rate: a method that needs one to learn needs a better default. The synthetic set is the smallest that still
+/// separates learning from chance; the segmentation methods are checked the same way in SegmentationDistillationTests.
 /// </summary>
 public class DefaultsLearnTests(DefaultsLearnTests.LearnedTeacher fixture) : IClassFixture<DefaultsLearnTests.LearnedTeacher>
 {
     /// <summary>A resnet14 teacher trained until it is well above chance on the synthetic set, with DIH heads.</summary>
-    public sealed class LearnedTeacher : IDisposable
+    public class LearnedTeacher : IDisposable
     {
-        public LearnedTeacher()
+        public LearnedTeacher() : this(TinySetup.Dataset(train: 256, test: 128)) { }
+
+        protected LearnedTeacher(KdTools.Core.Data.KdDataset data)
         {
-            Data = TinySetup.Dataset(train: 256, test: 128);
+            Data = data;
             var job = TinySetup.Job(Data, student: "resnet14");
             new Trainer(TinySetup.Settings(epochs: TeacherEpochs)).Run(job);
             Teacher = job.Student;
@@ -38,23 +42,17 @@ public class DefaultsLearnTests(DefaultsLearnTests.LearnedTeacher fixture) : ICl
 
     private const int Epochs = 3;
 
+    /// <summary>Every classification method, TAKD (with its default resnet20 assistant) included, into resnet8.</summary>
     public static IEnumerable<object[]> EveryMethodOnResNet() =>
-        MethodRegistry.All.Where(m => m.Tasks.Contains(PredictionTask.Classification) && m.Name != "TAKD")
+        MethodRegistry.All.Where(m => m.Tasks.Contains(PredictionTask.Classification))
             .Select(m => new object[] { m.Name, "resnet8" });
-
-    /// <summary>
-    /// The logit methods on a Wide ResNet. VGG (DKD, DIST) and the lightweight students (KD, DKD, DIST, even at
-    /// RepDistiller's 0.01) do not yet beat their untrained network on this 16-pixel set (issue 23 stays open on
-    /// that); on real CIFAR-10 at 0.01 DKD into ShuffleV2 does (docs/methods.md, DKD).
-    /// </summary>
-    public static IEnumerable<object[]> LogitMethodsOnAWideResNet() =>
-        from method in new[] { "KD", "DKD", "DIST" }
-        select new object[] { method, "wrn_16_1" };
 
     [Theory]
     [MemberData(nameof(EveryMethodOnResNet))]
-    [MemberData(nameof(LogitMethodsOnAWideResNet))]
-    public void A_run_at_the_methods_defaults_beats_the_untrained_student(string method, string student)
+    public void A_run_at_the_methods_defaults_beats_the_untrained_student(string method, string student) =>
+        AssertDefaultsLearn(fixture, method, student);
+
+    internal static void AssertDefaultsLearn(LearnedTeacher fixture, string method, string student)
     {
         var data = fixture.Data;
         var teacher = method == "DIH" ? fixture.WithHeads : fixture.Teacher;
@@ -65,17 +63,60 @@ public class DefaultsLearnTests(DefaultsLearnTests.LearnedTeacher fixture) : ICl
         const long seed = 5;
         using var untrained = ArchitectureRegistry.Create(student, data.Classes, seed);
         double before = Evaluator.Evaluate(untrained, data.Test, data.Normalization, CPU).Top1;
-        // RepDistiller's (and mdistiller's) rate for the lightweight students, 0.01: the Default recipe takes it over in
-        // the task- and student-aware defaults of issue 23 (another change); until then the test names it.
-        var settings = TrainingRecipes.Get(TrainingRecipes.DefaultName).SettingsFor(student);
-        if (ArchitectureRegistry.Get(student).Lightweight && TrainingRecipes.Get("RepDistiller").LightweightLearningRate is { } lightweight)
-            settings = settings with { LearningRate = Math.Min(settings.LearningRate, lightweight) };
+        // No recipe and no settings: the defaults a user gets (the Default recipe for the task and the student, e.g.
+        // lr 0.01 for a lightweight one); only the length, this test's small batch, the seed and the threads are set.
         var result = Distillation.Run(new DistillationRequest
         {
             Dataset = data, StudentArchitecture = student, Teacher = teacher, MethodName = method,
-            Settings = settings with { Epochs = Epochs, BatchSize = 32, Seed = seed, Threads = 2 },
+            Overrides = new TrainingOverrides { Epochs = Epochs, BatchSize = 32, Seed = seed, Threads = 2 },
         });
 
+        Assert.Equal(TrainingRecipes.DefaultName, result.Settings.Recipe);
+        Assert.Equal(ArchitectureRegistry.Get(student).Lightweight ? 0.01 : 0.05, result.Settings.LearningRate);
         Assert.True(result.Top1 > before, $"{method} into {student} at its defaults: top-1 {result.Top1:P1} after {Epochs} epochs, untrained {before:P1} (options {result.MethodOptions})");
     }
+}
+
+/// <summary>
+/// Defaults that learn, across families: one student of every family other than the CIFAR ResNet, each with CE, the
+/// logit methods and one feature method. RepDistiller's VGG and lightweight students (built for 32-pixel CIFAR images)
+/// stay at a constant prediction on DefaultsLearnTests' 16-pixel set after 24 steps, so this class has its own set:
+/// 32 pixels, twice the images. The cases that do not learn yet are listed, skipped, with the reason.
+/// </summary>
+public class DefaultsLearnAcrossFamiliesTests(DefaultsLearnAcrossFamiliesTests.LearnedTeacherAt32Pixels fixture)
+    : IClassFixture<DefaultsLearnAcrossFamiliesTests.LearnedTeacherAt32Pixels>
+{
+    /// <summary>DefaultsLearnTests' resnet14 teacher on 32-pixel images.</summary>
+    public sealed class LearnedTeacherAt32Pixels() : DefaultsLearnTests.LearnedTeacher(KdTools.Core.Data.SyntheticDataset.Create(
+        new KdTools.Core.Data.SyntheticDatasetOptions { Classes = 4, TrainCount = 512, TestCount = 128, ImageSize = 32, Seed = 7 }));
+
+    /// <summary>
+    /// The students of the other families that leave chance on this set in 3 epochs under CE, each with the logit
+    /// methods that learn there and one feature method reading what every family has (the last stage or the
+    /// embedding), a different one per family; the subset is chosen for time.
+    /// </summary>
+    public static IEnumerable<object[]> MethodsThatLearnOnEveryFamily() =>
+        from pair in new[]
+        {
+            ("wrn_16_1", new[] { "CE", "KD", "DKD", "DIST", "AT" }),
+            ("vgg8", new[] { "CE", "KD", "DKD", "CRD" }),
+            ("ShuffleV2", new[] { "CE", "KD", "DKD", "SP" }),
+        }
+        from method in pair.Item2
+        select new object[] { method, pair.Item1 };
+
+    /// <summary>DIST into VGG and ShuffleV2, where CE and KD learn: a default that does not (issue 23, open).</summary>
+    public static IEnumerable<object[]> DistOnVggAndShuffleV2() =>
+        from student in new[] { "vgg8", "ShuffleV2" } select new object[] { "DIST", student };
+
+    /// <summary>MobileNetV2 and ShuffleV1: not even CE leaves chance on this set in 3 epochs at their lr 0.01.</summary>
+    public static IEnumerable<object[]> StudentsThatDoNotLeaveChanceHere() =>
+        from student in new[] { "MobileNetV2", "ShuffleV1" } from method in new[] { "CE", "KD", "DKD", "DIST" } select new object[] { method, student };
+
+    [Theory]
+    [MemberData(nameof(MethodsThatLearnOnEveryFamily))]
+    [MemberData(nameof(DistOnVggAndShuffleV2), Skip = "issue 23 (open): DIST at its defaults stays at or below the untrained student in 3 epochs into vgg8 and ShuffleV2, where CE and KD learn (docs/methods.md, DIST)")]
+    [MemberData(nameof(StudentsThatDoNotLeaveChanceHere), Skip = "MobileNetV2 and ShuffleV1 stay at a constant prediction under plain CE in 48 steps at lr 0.01 on this set: the set is too small to judge a method on them")]
+    public void A_run_at_the_methods_defaults_beats_the_untrained_student(string method, string student) =>
+        DefaultsLearnTests.AssertDefaultsLearn(fixture, method, student);
 }

@@ -33,6 +33,8 @@ public class SegmentationModelTests
     [InlineData("pspnet_resnet50")]
     [InlineData("deeplabv3_resnet50")]
     [InlineData("pspnet_resnet18_w8")]
+    [InlineData("pspnet_resnet18_deepstem")]
+    [InlineData("pspnet_resnet101_deepstem_w16")]
     public void State_dict_keys_and_shapes_are_the_pytorch_ones(string name)
     {
         var expected = Reference.Value.GetProperty("architectures").GetProperty(name).GetProperty("state").EnumerateObject()
@@ -64,6 +66,7 @@ public class SegmentationModelTests
     [Theory]
     [InlineData("pspnet_resnet18_w8")]
     [InlineData("deeplabv3_resnet50_w16")]
+    [InlineData("pspnet_resnet18_deepstem_w16")]
     public void Identically_filled_networks_give_the_pytorch_logits(string name)
     {
         var parity = Reference.Value.GetProperty("parity").GetProperty(name);
@@ -123,6 +126,58 @@ public class SegmentationModelTests
         using var noGrad = no_grad();
 
         Assert.Equal(sides, new[] { 64, 65, 72 }.Select(s => model.Run(zeros(1, 3, s, s)).Logits.shape[3]));
+    }
+
+    [Theory]
+    // Input side, then the stem's and stage1..4's widths at width 16: the stem ends 2·16 wide, layer1 projects it to 16.
+    [InlineData("pspnet_resnet18_deepstem_w16", 64, new long[] { 32, 16, 32, 64, 128 }, 32)]
+    [InlineData("pspnet_resnet101_deepstem_w16", 72, new long[] { 32, 64, 128, 256, 512 }, 128)]
+    public void The_deep_stem_network_pools_with_ceil_mode_and_names_the_same_features(string name, int side, long[] widths, long finalWidth)
+    {
+        using var model = ArchitectureRegistry.Create(name, 7);
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+
+        var output = model.Run(randn(2, 3, side, side));
+
+        // 3x3 stride-2 stem conv: ⌈side/2⌉; ceil-mode 3x3 stride-2 pool: ⌊stem/2⌋ + 1; layer2: ⌈quarter/2⌉.
+        long stem = (side + 1) / 2, quarter = stem / 2 + 1, eighth = (quarter + 1) / 2;
+        Assert.Equal(new long[] { 2, 7, eighth, eighth }, output.Logits.shape);
+        Assert.Equal(new long[] { 2, widths[0], stem, stem }, output.Feature(FeatureNames.Stem).shape);
+        Assert.Equal(new long[] { 2, widths[1], quarter, quarter }, output.Feature(FeatureNames.Stage(1)).shape);
+        for (int stage = 2; stage <= 4; stage++)
+            Assert.Equal(new long[] { 2, widths[stage], eighth, eighth }, output.Feature(FeatureNames.StagePreActivation(stage)).shape);
+        Assert.Equal(new long[] { 2, finalWidth, eighth, eighth }, output.Feature(FeatureNames.FinalMap).shape);
+        Assert.Equal(PredictionTask.Segmentation, ArchitectureRegistry.Get(name).Task);
+        Assert.Equal("pspnet", ArchitectureRegistry.Get(name).Family);
+    }
+
+    [Fact]
+    public void The_official_resnet18_pspnet_weighs_the_torchvision_one_plus_its_deep_stem_and_layer1_projection()
+    {
+        // Counted by hand from networks/pspnet_combine.py at 21 classes: the deep stem 3·64·9 + 64·64·9 + 64·128·9 convs
+        // and 2·(64 + 64 + 128) BN = 112,832 against torchvision's 3·64·49 + 128 = 9,536 (+103,296); layer1's first
+        // block takes 128 channels (conv1 +64·64·9 = +36,864) through a 1x1 projection 128·64 + 2·64 = 8,320; layer3's
+        // first block has a projection in both (stride 2 there, dilation here). 12,622,293 + 148,480 = 12,770,773.
+        using var official = ArchitectureRegistry.Create("pspnet_resnet18_deepstem", 21);
+        using var torchvision = ArchitectureRegistry.Create("pspnet_resnet18", 21);
+
+        Assert.Equal(12_622_293, torchvision.ParameterCount());
+        Assert.Equal(12_770_773, official.ParameterCount());
+    }
+
+    [Fact]
+    public void The_deep_stem_feature_sizes_are_the_references_up_to_its_512_pixel_crop()
+    {
+        var sides = Reference.Value.GetProperty("deep_stem_output_sides_64_65_72_512").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        using var model = ArchitectureRegistry.Create("pspnet_resnet18_deepstem_w16", 3);
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+
+        Assert.Equal(new long[] { 9, 9, 10, 65 }, sides);
+        Assert.Equal(sides, new[] { 64, 65, 72, 512 }.Select(s => model.Run(zeros(1, 3, s, s)).Logits.shape[3]));
     }
 
     [Theory]

@@ -28,6 +28,40 @@ public class QuickRunDefaultsTests
         Assert.DoesNotContain("WarmupPerStep", paper.Options.ToCompactString());
     }
 
+    [Fact]
+    public void A_quick_dkd_run_warms_up_over_the_whole_run_unless_the_caller_sized_the_warm_up()
+    {
+        using var quick = MethodRegistry.Create("DKD");
+        quick.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)WarmupEpochs=240(;|$)", quick.Options.ToCompactString());
+
+        using var chosen = MethodRegistry.Create("DKD", new Dictionary<string, object?> { ["WarmupEpochs"] = 20.0 });
+        chosen.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)WarmupEpochs=20(;|$)", chosen.Options.ToCompactString());
+
+        using var paper = MethodRegistry.Create("DKD");
+        Assert.Matches("(^|;)WarmupEpochs=20(;|$)", paper.Options.ToCompactString());
+    }
+
+    [Fact]
+    public void A_quick_run_weighs_RepDistillers_factor_transfer_by_50_unless_the_caller_or_the_variant_chose()
+    {
+        using var quick = MethodRegistry.Create("FT");
+        quick.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)Beta=50(;|$)", quick.Options.ToCompactString());
+
+        using var chosen = MethodRegistry.Create("FT", new Dictionary<string, object?> { ["Beta"] = 200.0 });
+        chosen.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)Beta=200(;|$)", chosen.Options.ToCompactString());
+
+        using var official = MethodRegistry.Create("FT", new Dictionary<string, object?> { ["Variant"] = "official" });
+        official.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)Beta=500(;|$)", official.Options.ToCompactString());
+
+        using var paper = MethodRegistry.Create("FT");
+        Assert.Matches("(^|;)Beta=200(;|$)", paper.Options.ToCompactString());
+    }
+
     /// <summary>
     /// 20 of 240 epochs is 1/4 epoch of a 3-epoch run: mdistiller's per-epoch factor is 1 from the first step, the
     /// per-step line starts at (1/10 epoch) / (1/4 epoch) = 0.4 with 10 batches per epoch and reaches 1 at batch 3.

@@ -111,6 +111,33 @@ public class SegmentationDistillationTests(SegmentationTeacherFixture fixture) :
         Assert.InRange(after.TeacherAgreement, 0, 1);
     }
 
+    /// <summary>
+    /// Defaults that learn (issue 23), the segmentation half of DefaultsLearnTests: every segmentation method at its
+    /// defaults, with no recipe and no learning rate (the segmentation Default recipe), ends with a lower test loss than
+    /// the untrained student after 3 epochs. SKD runs the whole default recipe in the test above.
+    /// </summary>
+    [Theory]
+    [InlineData("CE")]
+    [InlineData("PixelKD")]
+    [InlineData("CWD")]
+    public void Every_segmentation_method_at_its_defaults_beats_the_untrained_student(string method)
+    {
+        var result = Distillation.Run(new DistillationRequest
+        {
+            Dataset = Data,
+            StudentArchitecture = SegmentationTeacherFixture.Student,
+            Teacher = method == "CE" ? null : fixture.Teacher,
+            MethodName = method,
+            Overrides = new TrainingOverrides { Epochs = 3, Threads = 2 },
+        });
+
+        Assert.Equal(("Default", 0.01, 8), (result.Settings.Recipe, result.Settings.LearningRate, result.Settings.BatchSize));
+        using var untrained = ArchitectureRegistry.Create(SegmentationTeacherFixture.Student, Data.Classes, result.Settings.Seed);
+        var before = Measurement.Run(new MeasurementRequest { Model = untrained, Dataset = Data, Timing = false }).Segmentation!;
+        var after = Measurement.Run(new MeasurementRequest { Model = result.Network, Dataset = Data, Timing = false }).Segmentation!;
+        Assert.True(after.Loss < before.Loss, $"{method}: test loss {after.Loss} vs {before.Loss} untrained");
+    }
+
     [Fact]
     public void An_skd_run_reduces_its_loss_beats_chance_and_reports_the_critic_as_its_own_term()
     {

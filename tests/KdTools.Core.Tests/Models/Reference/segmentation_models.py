@@ -9,6 +9,9 @@ Run with Debian's PyTorch 1.13: /usr/bin/python3 segmentation_models.py > segmen
   layer4 keep stride 1 and dilate 2 and 4; the first block of a dilated layer keeps the previous dilation, as in
   torchvision. BasicBlocks (which torchvision does not dilate) dilate both 3x3 convs, as the official SKD code does.
   A base width other than 64 narrows every layer proportionally.
+- The official SKD code's ResNet (networks/pspnet_combine.py), registered as `pspnet_resnet{18,101}_deepstem`: a deep
+  stem of three 3x3 convs (width, width, 2*width; BN and ReLU after each; the first at stride 2), a ceil-mode 3x3
+  stride-2 max-pool, layer1 taking 2*width channels, and every block of layer3/layer4 dilated 2/4 (the first included).
 - PSPNet: `pspmodule` = pyramid pooling over bins 1, 2, 3, 6 (pool, 1x1 conv to in/4 channels, BN, ReLU per bin,
   upsampled and concatenated with the input), `bottleneck` 3x3 conv to in/4, BN, ReLU, Dropout2d(0.1); `head` 1x1 conv.
 - DeepLabV3: torchvision's DeepLabHead: ASPP (1x1 branch, three 3x3 branches at rates 12/24/36, image pooling branch,
@@ -92,6 +95,38 @@ class ResNet(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
 
+class DeepStemResNet(ResNet):
+    def __init__(self, block, layers, width=64):
+        nn.Module.__init__(self)
+        self.conv1 = nn.Conv2d(3, width, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, 2 * width, 3, 1, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(2 * width)
+        self.maxpool = nn.MaxPool2d(3, 2, 1, ceil_mode=True)
+        self.inplanes = 2 * width
+        self.layer1 = self._all_dilated(block, width, layers[0], 1, 1)
+        self.layer2 = self._all_dilated(block, width * 2, layers[1], 2, 1)
+        self.layer3 = self._all_dilated(block, width * 4, layers[2], 1, 2)
+        self.layer4 = self._all_dilated(block, width * 8, layers[3], 1, 4)
+
+    def _all_dilated(self, block, planes, blocks, stride, dilation):
+        self.dilation = dilation
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride, bias=False),
+                                       nn.BatchNorm2d(planes * block.expansion))
+        first = block(self.inplanes, planes, stride, dilation, downsample)
+        self.inplanes = planes * block.expansion
+        return nn.Sequential(first, *[block(self.inplanes, planes, 1, dilation, None) for _ in range(1, blocks)])
+
+    def forward(self, x):
+        x = F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+        x = self.maxpool(F.relu(self.bn3(self.conv3(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
 class PyramidPooling(nn.Module):
     def __init__(self, channels, reduced, bins=(1, 2, 3, 6)):
         super().__init__()
@@ -149,9 +184,9 @@ LAYOUTS = {18: (BasicBlock, [2, 2, 2, 2]), 34: (BasicBlock, [3, 4, 6, 3]), 50: (
            101: (Bottleneck, [3, 4, 23, 3])}
 
 
-def build(head, depth, width, classes):
+def build(head, depth, width, classes, deep_stem=False):
     block, layers = LAYOUTS[depth]
-    backbone = ResNet(block, layers, width)
+    backbone = DeepStemResNet(block, layers, width) if deep_stem else ResNet(block, layers, width)
     channels = width * 8 * block.expansion
     return PSPNet(backbone, channels, classes) if head == 'pspnet' else DeepLabV3(backbone, channels, width, classes)
 
@@ -206,14 +241,25 @@ def main():
         architectures[name] = describe(build(head, depth, width, classes), with_keys=name in (
             'pspnet_resnet18', 'pspnet_resnet50', 'deeplabv3_resnet50', 'pspnet_resnet18_w8'))
 
+    for depth, width in [(18, 64), (101, 64), (18, 16), (101, 16)]:
+        name = f'pspnet_resnet{depth}_deepstem' + ('' if width == 64 else f'_w{width}')
+        architectures[name] = describe(build('pspnet', depth, width, classes, deep_stem=True),
+                                       with_keys=name in ('pspnet_resnet18_deepstem', 'pspnet_resnet101_deepstem_w16'))
+
     # Output stride 8 with the reference's feature sizes: a 65x65 input gives 9x9 maps, 64x64 gives 8x8.
     model = build('pspnet', 18, 8, classes).eval()
     with torch.no_grad():
         sides = [model.backbone(torch.zeros(1, 3, s, s)).shape[-1] for s in (64, 65, 72)]
+    # The deep stem's ceil-mode pool: 64 -> 9, 65 -> 9, 72 -> 10, and the official 512 crop -> 65.
+    model = build('pspnet', 18, 16, classes, deep_stem=True).eval()
+    with torch.no_grad():
+        deep_stem_sides = [model.backbone(torch.zeros(1, 3, s, s)).shape[-1] for s in (64, 65, 72, 512)]
 
     parity = {}
-    for name, head, depth, width in [('pspnet_resnet18_w8', 'pspnet', 18, 8), ('deeplabv3_resnet50_w16', 'deeplabv3', 50, 16)]:
-        model = build(head, depth, width, 5).eval()
+    for name, head, depth, width, deep_stem in [('pspnet_resnet18_w8', 'pspnet', 18, 8, False),
+                                                ('deeplabv3_resnet50_w16', 'deeplabv3', 50, 16, False),
+                                                ('pspnet_resnet18_deepstem_w16', 'pspnet', 18, 16, True)]:
+        model = build(head, depth, width, 5, deep_stem).eval()
         fill_deterministically(model)
         shape = [2, 3, 33, 41]
         with torch.no_grad():
@@ -223,6 +269,7 @@ def main():
     imagenet = {f'resnet{d}': {k: list(v.shape) for k, v in ResNet(*LAYOUTS[d], dilated=False, classes=1000).state_dict().items()}
                 for d in (18, 50)}
     print(json.dumps({'classes': classes, 'architectures': architectures, 'output_sides_64_65_72': sides,
+                      'deep_stem_output_sides_64_65_72_512': deep_stem_sides,
                       'parity': parity, 'imagenet_keys': imagenet}, separators=(',', ':')))
 
 
