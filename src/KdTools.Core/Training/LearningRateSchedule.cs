@@ -55,16 +55,13 @@ public sealed record LearningRateSchedule
 
     /// <summary>
     /// The milestone epochs for a stage of <paramref name="epochs"/> epochs: fractions rounded to epochs, only those
-    /// inside the stage (a milestone at 0 or at the end would never separate two rates). Two fractions that round to
-    /// the same epoch of a short run both decay there, as PyTorch's MultiStepLR and RepDistiller's
-    /// <c>adjust_learning_rate</c> count a repeated milestone: RepDistiller's ×0.1 at 150, 180, 210 of 240 is ×0.01
-    /// from epoch 2 of a 3-epoch run, not ×0.1.
+    /// inside the stage (a milestone at 0 or at the end would never separate two rates), each once.
     /// </summary>
     public IReadOnlyList<int> Milestones(int epochs)
     {
         if (Kind != LearningRateScheduleKind.MultiStep) return [];
         var epochMilestones = MilestoneEpochs ?? (MilestoneFractions ?? []).Select(f => (int)Math.Round(f * epochs)).ToList();
-        return epochMilestones.Where(m => m > 0 && m < epochs).Order().ToList();
+        return epochMilestones.Where(m => m > 0 && m < epochs).Distinct().Order().ToList();
     }
 
     /// <summary>The rate of step <paramref name="batch"/> (0-based) of epoch <paramref name="epoch"/> (0-based).</summary>

@@ -128,7 +128,7 @@ public sealed class ConfigurationPropertyTests
         Gen.Select(fractions, Gen.Int[1, 400], Gen.Double[0.01, 1]).Sample((f, epochs, decay) =>
         {
             var byFraction = LearningRateSchedule.AtFractions(decay, f);
-            var asEpochs = f.Select(x => (int)Math.Round(x * epochs)).Where(m => m > 0 && m < epochs).Order().ToArray();
+            var asEpochs = f.Select(x => (int)Math.Round(x * epochs)).Where(m => m > 0 && m < epochs).Distinct().Order().ToArray();
             var byEpoch = LearningRateSchedule.AtEpochs(decay, asEpochs);
             Assert.Equal(asEpochs, byFraction.Milestones(epochs));
             for (int epoch = 0; epoch < epochs; epoch++)

@@ -19,17 +19,6 @@ public class ScheduleTests
     }
 
     [Fact]
-    public void Fractions_that_round_to_the_same_epoch_of_a_short_run_each_decay_there_as_in_RepDistiller()
-    {
-        // RepDistiller's adjust_learning_rate: lr · 0.1^(number of milestones the epoch has passed), repeats counted.
-        var schedule = TrainingRecipes.Get("RepDistiller").Settings.Schedule;
-        Assert.Equal(new[] { 2, 2 }, schedule.Milestones(3));
-        Assert.Equal(0.05, schedule.RateAt(0.05, 1, 3, 0, 1), 15);
-        Assert.Equal(0.05 * 0.01, schedule.RateAt(0.05, 2, 3, 0, 1), 15);
-        Assert.Equal(new[] { 4, 4, 5 }, schedule.Milestones(6));
-    }
-
-    [Fact]
     public void Milestones_as_epochs_stay_epochs_and_other_schedules_have_none()
     {
         var epochs = LearningRateSchedule.AtEpochs(0.2, 2, 5);
