@@ -12,7 +12,8 @@ line with the result.
 
 Deviations from train_student.py, all forced by the budget or the platform, and the same on the KdTools side:
 - CIFAR-10 instead of CIFAR-100, a subset of the training split, --epochs instead of 240, the lr milestones 150/180/210
-  of 240 scaled to --epochs and rounded (as KdTools' RepDistiller recipe scales them), and --init-epochs instead of 30.
+  of 240 scaled to --epochs and rounded, each kept once (as KdTools' RepDistiller recipe scales them), and --init-epochs
+  instead of 30.
 - The test split is evaluated once, after the last epoch (RepDistiller reports the last epoch's accuracy too); the
   teacher's test top-1 is measured in CE runs only.
 - CPU only: crd.memory.AliasMethod.cuda is replaced by a no-op (ContrastMemory calls it unconditionally).
@@ -181,7 +182,10 @@ def main():
     from helper.util import adjust_learning_rate
 
     distill, gamma, alpha, beta = METHODS[args.method]
-    milestones = [round(f * args.epochs) for f in (150 / 240, 180 / 240, 210 / 240)]
+    # KdTools keeps each scaled milestone once and only inside the run (LearningRateSchedule.Milestones); RepDistiller's
+    # adjust_learning_rate would count a milestone given twice twice (at --epochs 3, 5 or 6 two of them round to the
+    # same epoch), so the table's budget schedule is given to both sides in KdTools' form.
+    milestones = sorted({m for m in (round(f * args.epochs) for f in (150 / 240, 180 / 240, 210 / 240)) if 0 < m < args.epochs})
     opt = types.SimpleNamespace(
         distill=distill, gamma=gamma, alpha=alpha, beta=beta, kd_T=4, hint_layer=2, feat_dim=128, mode='exact',
         nce_k=args.nce_k, nce_t=0.07, nce_m=0.5, print_freq=10 ** 9, model_s=args.student, epochs=args.epochs,
