@@ -61,7 +61,8 @@ if ($Teacher) {
 
 # The official side's loss weights, passed explicitly (the same values as official_train.py's METHODS and
 # official_mdistiller.py's MDISTILLER/DIST). RepDistiller's scripts/run_cifar_distill.sh: the KD run is -r 0.1 -a 0.9,
-# every other method -a 0 -b <β>; KDSVD β 1 (mdistiller's CFG.KDSVD; the script has no KDSVD line). Pre-stages:
+# every other method -a 0 -b <β>; TAKD that KD twice through the assistant resnet14 (official_train.py's
+# TAKD_ASSISTANT); KDSVD β 1 (mdistiller's CFG.KDSVD; the script has no KDSVD line). Pre-stages:
 # RepDistiller's init stage (AB, FT, FSP) at -InitEpochs; FitNet has none there. mdistiller's CIFAR configs: DKD
 # configs/cifar100/dkd/res56_res20.yaml (β 2), ReviewKD configs/cifar100/reviewkd.yaml (weight 5), OFD cfg.py's
 # (0.001, teacher in train mode); their 20-of-240-epoch warm-ups scaled to the run, mdistiller's per-epoch factor.
@@ -73,6 +74,7 @@ $official = @{
     AB = @{ Beta = 1; InitEpochs = $InitEpochs }; FT = @{ Beta = 200; ParaphraserEpochs = $InitEpochs }
     FSP = @{ Beta = 50; InitEpochs = $InitEpochs }
     KDSVD = @{ Beta = 1; K = 1; Layout = 'Channels' }
+    TAKD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4; Assistant = 'resnet14'; AssistantEpochs = $Epochs }
     DKD = @{ CeWeight = 1; Alpha = 1; Beta = 2; Temperature = 4; WarmupEpochs = 20; WarmupPerStep = $false }
     ReviewKD = @{ Beta = 5; WarmupEpochs = 20; WarmupPerStep = $false; MaxMidChannels = 512 }
     OFD = @{ Beta = 0.001; TeacherMode = 'Train' }

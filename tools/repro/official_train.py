@@ -48,7 +48,10 @@ METHODS = {
     'CRD': ('crd', 1.0, 0.0, 0.8),
     # Not in run_cifar_distill.sh: β 1 is mdistiller's CFG.KDSVD.LOSS.FEAT_WEIGHT (its KDSVD config keeps it).
     'KDSVD': ('kdsvd', 1.0, 0.0, 1.0),
+    # TAKD: the KD run twice, through an assistant of intermediate size (the authors' method; RepDistiller's KD loop).
+    'TAKD': ('kd', 0.1, 0.9, 0.0),
 }
+TAKD_ASSISTANT = 'resnet14'  # between the resnet20 teacher and the resnet8 student; kdtools_run.ps1 passes the same
 
 
 def main():
@@ -87,13 +90,9 @@ def main():
     # which does not use the teacher otherwise; a full pass over the test split costs as much as a training epoch.
     teacher_top1 = float(validate(val_loader, model_t, criterion_cls, opt)[0]) if args.method == 'CE' else None
 
-    failed = None
-    if distill == 'vanilla':
-        optimizer = optim.SGD(model_s.parameters(), lr=opt.learning_rate, momentum=opt.momentum, weight_decay=opt.weight_decay)
-        for epoch in range(1, opt.epochs + 1):
-            adjust_learning_rate(epoch, opt, optimizer)
-            train_vanilla(epoch, train_loader, model_s, criterion_cls, optimizer, opt)
-    else:
+    def distill_into(model_s, model_t):
+        """train_student.py's distillation of model_t into model_s (its main() after loading the models); the
+        failure text or None."""
         data = torch.randn(2, 3, 32, 32)
         model_t.eval()
         model_s.eval()
@@ -165,11 +164,27 @@ def main():
             except RuntimeError as error:
                 # KDSVD: torch.svd's gradient is not finite on a rank-deficient map, the weights become NaN and the next
                 # torch.svd raises (docs/methods.md, KDSVD). The run's JSON says so; the table shows the failure.
-                failed = failure_text(epoch, error)
-                break
+                return failure_text(epoch, error)
+        return None
+
+    failed = None
+    if distill == 'vanilla':
+        optimizer = optim.SGD(model_s.parameters(), lr=opt.learning_rate, momentum=opt.momentum, weight_decay=opt.weight_decay)
+        for epoch in range(1, opt.epochs + 1):
+            adjust_learning_rate(epoch, opt, optimizer)
+            train_vanilla(epoch, train_loader, model_s, criterion_cls, optimizer, opt)
+    else:
+        if args.method == 'TAKD':
+            # Teacher-assistant KD (Mirzadeh et al.): the same KD run twice, teacher -> assistant -> student.
+            assistant = model_dict[TAKD_ASSISTANT](num_classes=classes)
+            failed = distill_into(assistant, model_t)
+            model_t = assistant
+        failed = failed or distill_into(model_s, model_t)
 
     settings = (f'RepDistiller train_student.py --distill {distill} -r {gamma} -a {alpha} -b {beta}, lr {opt.learning_rate}, '
-                f'decay x0.1 after epochs {milestones}')
+                f'decay x0.1 after epochs {milestones}'
+                + (f', through the assistant {TAKD_ASSISTANT} (the teacher distilled into it first by the same run)'
+                   if args.method == 'TAKD' else ''))
     top1 = None if failed else float(validate(val_loader, model_s, criterion_cls, opt)[0])
     write_result(args, started, top1, teacher_top1, train_count, len(val_loader.labels), settings,
                  init_epochs=args.init_epochs if distill in ('abound', 'factor', 'fsp') else 0, error=failed)
