@@ -54,6 +54,8 @@ Describe 'Write-ReproTable.ps1' {
         $text | Should -Match 'DKD `configs/cifar100/dkd/res56_res20\.yaml` \(CE 1, α 1, β 2, T 4'
         $text | Should -Not -Match 'Official side, the authors'' DIST'
         $text | Should -Match 'KDSVD differs from RepDistiller by design'
+        $text | Should -Match 'KDSVD''s weight β 1 is mdistiller''s'
+        $text | Should -Not -Match 'TAKD is the KD run twice'
     }
 
     It 'shows an official run that failed as the official code''s failure, with its error, not as a KdTools defect' {
