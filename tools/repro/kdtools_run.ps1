@@ -80,7 +80,7 @@ $official = @{
     DKD = @{ CeWeight = 1; Alpha = 1; Beta = 2; Temperature = 4; WarmupEpochs = 20; WarmupPerStep = $false }
     ReviewKD = @{ Beta = 5; WarmupEpochs = 20; WarmupPerStep = $false; MaxMidChannels = 512 }
     OFD = @{ Beta = 0.001; TeacherMode = 'Train' }
-    DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4 }
+    DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4; WarmupEpochs = 0 }
 }
 $teacherModel = Import-KdModel -Path $TeacherFile
 # A cell named <method>-<code> (KDSVD-mdistiller) runs KdTools' <method> with that code's settings.
