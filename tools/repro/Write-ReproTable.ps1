@@ -171,7 +171,7 @@ if ($official.Count) {
         }
     }
     $lines.Add('')
-    $lines.Add("No official code is run for $($withoutOfficialCode -join ', ') yet: they have no row here.")
+    $lines.Add("No official code is run for $($withoutOfficialCode -join ', ') yet: they have no row here. The DIH authors' repository (aryanasadianuoit/Distilling-Knowledge-via-Intermediate-Classifiers) holds DIH and its MHKD and TOFD baselines (TOFD's own is ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation), but their loops read CIFAR through torchvision, keep the epoch of lowest validation loss and fit the teacher's heads in a stage of their own, which a driver has yet to map onto this budget; for BYOT no release by the paper's authors was found (the public implementations train CIFAR ResNet-18/50 with branches, not resnet8).")
     foreach ($failed in @($official | Where-Object { $null -eq $_.top1 })) {
         $lines.Add('')
         $lines.Add("- $($failed.method) → $($failed.student), $($failed.framework), seed $($failed.seed): $($failed.error)")
