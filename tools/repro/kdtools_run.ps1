@@ -67,6 +67,7 @@ if ($Teacher) {
 # configs/cifar100/dkd/res56_res20.yaml (β 2), ReviewKD configs/cifar100/reviewkd.yaml (weight 5), OFD cfg.py's
 # (0.001, teacher in train mode); their 20-of-240-epoch warm-ups scaled to the run, mdistiller's per-epoch factor.
 # DIST: DIST_KD's configs/strategies/distill/dist_cifar.yaml (dist_t4: β 1, γ 1, τ 4; kd_loss_weight 2).
+# DIH (the authors' code, tools/repro/official_dih.py): α 0.1, T 5, after the teacher's heads are trained below.
 $official = @{
     CE = @{}; KD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4 }
     FitNet = @{ Beta = 100; HintEpochs = 0 }; AT = @{ Beta = 1000 }; SP = @{ Beta = 3000 }; CC = @{ Beta = 0.02 }
@@ -81,8 +82,21 @@ $official = @{
     ReviewKD = @{ Beta = 5; WarmupEpochs = 20; WarmupPerStep = $false; MaxMidChannels = 512 }
     OFD = @{ Beta = 0.001; TeacherMode = 'Train' }
     DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4; WarmupEpochs = 0 }
+    # DIH: the authors' README and final_test.py (--kd_alpha 0.1 --kd_temperature 5), every branch the same α.
+    DIH = @{ Alpha = @(0.1); Temperature = 5 }
+    # TOFD: distill.py's defaults (--t 3 ramped over 250 epochs, --alpha 0.05, --beta 0.03, KD weight 1); the teacher's
+    # heads first on the frozen teacher for -Epochs at lr 0.1 (official_tofd.py trains them the same way).
+    TOFD = @{ Temperature = 3; TemperatureRampEpochs = 250; KdWeight = 1; FeatureWeight = 0.05; OrthogonalWeight = 0.03; HeadEpochs = $Epochs; HeadLearningRate = 0.1 }
 }
 $teacherModel = Import-KdModel -Path $TeacherFile
+$headsText = ''
+if ($Method -eq 'DIH') {
+    # DIH's first stage, as tools/repro/official_dih.py runs the authors' train_regular_middle_logits: a linear head on
+    # each residual stage of the frozen teacher, trained for -Epochs with DIH's head recipe (Add-IntermediateHead's
+    # default: SGD lr 0.1 Nesterov, x0.2 at 60/120/180 of 200 scaled, reflect-padded crop and flip).
+    $teacherModel = $teacherModel | Add-IntermediateHead -Dataset $data -Epochs $Epochs -Seed $Seed -Threads $Threads
+    $headsText = "; heads by Add-IntermediateHead (DIH recipe, $Epochs epochs; test top-1 $($teacherModel.ExitTop1))"
+}
 # A cell named <method>-<code> (KDSVD-mdistiller) runs KdTools' <method> with that code's settings.
 $arguments = @{ Student = $Student; Method = ($Method -replace '-mdistiller$'); Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
 if ($Part -eq 'official') {
@@ -100,7 +114,7 @@ $clock = [Diagnostics.Stopwatch]::StartNew()
 try {
     $run = $teacherModel | Invoke-Distillation @arguments
     $result.top1 = $run.Top1
-    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages); $Threads thread(s)"
+    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages)$headsText; $Threads thread(s)"
     if ($run.Status -ne 'Completed') { $result.error = "status $($run.Status)" }
 } catch {
     $result.top1 = $null
