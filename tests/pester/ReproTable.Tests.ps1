@@ -49,6 +49,7 @@ Describe 'Write-ReproTable.ps1' {
         $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD, TAKD, KDSVD-mdistiller, ReviewKD, OFD, DIST, TOFD '
         $text | Should -Match 'No official code is run for MHKD, BYOT yet'
         $text | Should -Match 'MHKD/middle_header_generator_mhkd\.py'
+        $text | Should -Match 'ArchipLab-LinfengZhang/pytorch-self-distillation-final'
     }
 
     It 'says which official code each row uses, and describes only the codes and deviations of rows it has' {
