@@ -125,7 +125,7 @@ case "${1:-build}" in
     shift; build
     if [ "${1:-}" = --soak ]; then shift; pwsh_file bench/soak.ps1 "$@"; else run_bench "$@"; fi ;;
   fuzz) shift; run_fuzz "$@" ;;
-  repro) shift; build; kd_ensure_trixie_chroot; tools/repro/repro.sh "$@" ;;
+  repro) shift; build; kd_ensure_trixie_chroot python3-scipy; tools/repro/repro.sh "$@" ;;
   -h|--help|help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "build.sh: unknown command '$1'; use: ./build.sh [build|demo|test|parity|onnx-check|bench|fuzz|repro]" >&2; exit 2 ;;
 esac

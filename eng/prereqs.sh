@@ -81,10 +81,11 @@ kd_ensure_onnx_proto() {
 # KdTools' ONNX files outside .NET. Built once in a .partial folder, renamed when complete: debootstrap's minimal base
 # from the mirror apt already uses, then the packages by apt inside it (debootstrap's own --include does not resolve
 # virtual dependencies such as onnxruntime's libre2-11-absl20240722). An interrupted build continues from the partial
-# folder; an existing chroot only gets the packages it lacks.
+# folder; an existing chroot only gets the packages it lacks. Arguments: packages a command needs beyond these
+# (./build.sh repro: python3-scipy, which mdistiller's OFD imports).
 KD_TRIXIE_ROOT=/opt/kdtools-trixie
 kd_ensure_trixie_chroot() {
-  local root=$KD_TRIXIE_ROOT packages=(python3-torch libopenblas0-pthread python3-onnx python3-onnxruntime python3-numpy)
+  local root=$KD_TRIXIE_ROOT packages=(python3-torch libopenblas0-pthread python3-onnx python3-onnxruntime python3-numpy "$@")
   local missing=() package
   for package in "${packages[@]}"; do
     dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed ||

@@ -20,6 +20,9 @@ BeforeAll {
     Write-Run official AT KdTools 1 0.40; Write-Run official AT KdTools 2 0.42
     Write-Run official AT official 1 0.50; Write-Run official AT official 2 0.52
     Write-Run official CC KdTools 1 0.45
+    Write-Run official DKD official 1 0.55
+    Write-Run official KDSVD KdTools 1 0.47
+    Write-Run official KDSVD official 1 $null -error 'official code failed in epoch 2: _LinAlgError: linalg.svd: (Batch element 0): The algorithm failed to converge because the input matrix contained non-finite values.'
     Write-Run defaults CE KdTools 1 0.60; Write-Run defaults KD KdTools 1 0.62; Write-Run defaults DKD KdTools 1 0.40
     Write-Run defaults FT KdTools 1 $null -error 'KdTools.Training.Diverged: the paraphraser diverged'
     $out = Join-Path $TestDrive 'reproduction.md'
@@ -39,8 +42,25 @@ Describe 'Write-ReproTable.ps1' {
 
     It 'shows a cell that one side has not run yet as pending, and lists what is incomplete or missing' {
         $rows | Should -Contain '| CC | resnet8 | 45.00 (1 seed) | not run | n/a | 4.00 | pending | 101 | n/a |'
-        $rows | Should -Contain 'Incomplete (fewer than 2 seeds on a side): CC.'
-        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD '
+        $rows | Should -Contain 'Incomplete (fewer than 2 seeds on a side): CC, KDSVD, DKD.'
+        $rows | Should -Contain '| DKD | resnet8 | not run | 55.00 (1 seed) | n/a | 4.00 | pending | n/a | 101 |'
+        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD, TAKD, KDSVD-mdistiller, ReviewKD, OFD, DIST '
+        $text | Should -Match 'No official code is run for TOFD, MHKD, BYOT, DIH yet'
+    }
+
+    It 'says which official code each row uses, and describes only the codes and deviations of rows it has' {
+        $text | Should -Match '\*\*Official side, RepDistiller\*\* \(rows KD, AT, CC, KDSVD\): `tools/repro/official_train\.py`'
+        $text | Should -Match '\*\*Official side, mdistiller\*\* \(rows DKD\): `tools/repro/official_mdistiller\.py`'
+        $text | Should -Match 'DKD `configs/cifar100/dkd/res56_res20\.yaml` \(CE 1, α 1, β 2, T 4'
+        $text | Should -Not -Match 'Official side, the authors'' DIST'
+        $text | Should -Match 'KDSVD differs from RepDistiller by design'
+        $text | Should -Match 'KDSVD''s weight β 1 is mdistiller''s'
+        $text | Should -Not -Match 'TAKD is the KD run twice'
+    }
+
+    It 'shows an official run that failed as the official code''s failure, with its error, not as a KdTools defect' {
+        $rows | Should -Contain '| KDSVD | resnet8 | 47.00 (1 seed) | failed | n/a | 4.00 | no: the official code failed (below) | 101 | 101 |'
+        $rows | Should -Contain '- KDSVD → resnet8, official, seed 1: official code failed in epoch 2: _LinAlgError: linalg.svd: (Batch element 0): The algorithm failed to converge because the input matrix contained non-finite values.'
     }
 
     It 'states the pooled sd, the data and the teacher it read' {

@@ -7,7 +7,8 @@
     framework (KdTools or official), student, teacher, epochs, wall_seconds, top1 (a fraction; null when the run
     failed, with its error), commit, date, machine.
     Official part: per method and student, top-1 mean ± sd over seeds for each framework, the difference KdTools −
-    official, and whether it lies within the seed noise: |difference| ≤ 2 standard errors of the difference, each
+    official, and whether it lies within the seed noise (a failed KdTools run is a defect; a failed official run is
+    shown as such, with its error): |difference| ≤ 2 standard errors of the difference, each
     framework's sd being its pooled within-cell sd over every cell of the part with 2+ seeds (two seeds alone say
     little about one cell's sd). Outside the noise is a defect.
     Defaults part: per method, KdTools' top-1 into each student next to CE's; a cell below 80 % of CE's top-1, or one
@@ -42,6 +43,11 @@ function Get-PooledSd([object[]] $cells) {
     [math]::Sqrt((($usable | ForEach-Object { ($_.N - 1) * $_.Sd * $_.Sd } | Measure-Object -Sum).Sum) / $dof)
 }
 
+# The methods of one official code that have official runs, as text ('KD, AT'); empty when none.
+function Get-OfficialRows([string] $code) {
+    @($officialCode[$code] | Where-Object { $_ -in $official.method }) -join ', '
+}
+
 function Format-Stat($s) {
     if ($s.N -eq 0) { return $(if ($s.Errors.Count) { 'failed' } else { 'not run' }) }
     if ($s.N -eq 1) { return [string]::Format($inv, '{0:F2} (1 seed)', $s.Mean) }
@@ -50,6 +56,16 @@ function Format-Stat($s) {
 function Format-Number([double] $value, [string] $format) {
     if ([double]::IsNaN($value)) { 'n/a' } else { [string]::Format($inv, $format, $value) }
 }
+
+# The official part's rows, in the table's order, by the official code each runs (tools/repro/repro.sh's lists).
+$officialCode = [ordered]@{
+    RepDistiller = 'CE', 'KD', 'FitNet', 'AT', 'SP', 'CC', 'VID', 'RKD', 'PKT', 'AB', 'FT', 'FSP', 'NST', 'CRD', 'KDSVD', 'TAKD'
+    mdistiller = 'KDSVD-mdistiller', 'DKD', 'ReviewKD', 'OFD'
+    DIST_KD = @('DIST')
+}
+$order = @($officialCode.Values | ForEach-Object { $_ })
+# KdTools' classification methods that no official code runs here yet.
+$withoutOfficialCode = 'TOFD', 'MHKD', 'BYOT', 'DIH'
 
 $teacher = if (Test-Path (Join-Path $Path 'teacher.json')) { Get-Content -Raw (Join-Path $Path 'teacher.json') | ConvertFrom-Json }
 $official = Read-Runs (Join-Path $Path 'official')
@@ -85,8 +101,19 @@ $epochs = @($official | ForEach-Object epochs | Sort-Object -Unique)
 $initEpochs = @($official | Where-Object init_epochs -gt 0 | ForEach-Object init_epochs | Sort-Object -Unique)
 $initText = if ($initEpochs.Count) { "$($initEpochs -join ', ') epoch(s)" } else { '`--init-epochs` (1 by default; none run yet)' }
 if ($official.Count) {
-    $lines.Add("- **Budget**: $($epochs -join ', ') epochs per student, batch 64, SGD lr 0.05 (0.01 for MobileNetV2/ShuffleNets), momentum 0.9, weight decay 5e-4, ×0.1 at 150/180/210 of 240 scaled to the run, a milestone that two of them round to counted once on both sides (RepDistiller's recipe; KdTools' ``-Recipe RepDistiller``); the init stage of AB, FT and FSP (30 epochs in RepDistiller) at $initText. Loss weights: RepDistiller's ``scripts/run_cifar_distill.sh`` (KD ``-r 0.1 -a 0.9``; the others ``-a 0 -b β``), passed explicitly to KdTools with ``-MethodOption``.")
-    $lines.Add('- **Official side**: `tools/repro/official_train.py` imports RepDistiller''s `models`, `distiller_zoo`, `crd` and `helper` (`train_distill`, `train_vanilla`, `validate`, `pretrain.init`, `adjust_learning_rate`) from a checkout outside this repository and runs `train_student.py`''s loop with PyTorch 2.6 (Debian 13), with the same thread count as the KdTools run (`--threads`: 2, or 1 where the machine is loaded past its cores; each JSON''s settings say). CE is `train_teacher.py`''s vanilla loop. Deviations from their script, the same on both sides where they matter: CIFAR-10 and a subset instead of CIFAR-100, the schedule and the init stage scaled to the budget, the test split scored after the last epoch only (KdTools scores it every epoch, which only costs wall time), and on CPU `crd.memory.AliasMethod.cuda` replaced by a no-op (ContrastMemory calls it unconditionally).')
+    $lines.Add("- **Budget**: $($epochs -join ', ') epochs per student, batch 64, SGD lr 0.05 (0.01 for MobileNetV2/ShuffleNets), momentum 0.9, weight decay 5e-4, ×0.1 at 150/180/210 of 240 scaled to the run, a milestone that two of them round to counted once on both sides (RepDistiller's recipe; KdTools' ``-Recipe RepDistiller``); the init stage of AB, FT and FSP (30 epochs in RepDistiller) at $initText. Loss weights: RepDistiller's ``scripts/run_cifar_distill.sh`` (KD ``-r 0.1 -a 0.9``; the others ``-a 0 -b β``), those of mdistiller's and DIST_KD's configs for their rows (below), passed explicitly to KdTools with ``-MethodOption``.")
+    if (Get-OfficialRows 'RepDistiller') { $lines.Add('- **Official side, RepDistiller** (rows ' + (Get-OfficialRows 'RepDistiller') + '): `tools/repro/official_train.py` imports RepDistiller''s `models`, `distiller_zoo`, `crd` and `helper` (`train_distill`, `train_vanilla`, `validate`, `pretrain.init`, `adjust_learning_rate`) from a checkout outside this repository and runs `train_student.py`''s loop with PyTorch 2.6 (Debian 13), with the same thread count as the KdTools run (`--threads`: 2, or 1 where the machine is loaded past its cores; each JSON''s settings say). CE is `train_teacher.py`''s vanilla loop. Deviations from their script, the same on both sides where they matter: CIFAR-10 and a subset instead of CIFAR-100, the schedule and the init stage scaled to the budget, the test split scored after the last epoch only (KdTools scores it every epoch, which only costs wall time), and on CPU `crd.memory.AliasMethod.cuda` replaced by a no-op (ContrastMemory calls it unconditionally).' +
+        $(if ($official.method -contains 'KDSVD') { ' KDSVD''s weight β 1 is mdistiller''s `CFG.KDSVD` (the script has no KDSVD line).' }) +
+        $(if ($official.method -contains 'TAKD') { ' TAKD is the KD run twice (the authors'' method): the teacher into the assistant resnet14 (`-MethodOption @{ Assistant = ''resnet14'' }`, between the resnet20 teacher and the resnet8 student), then the assistant into the student, each for the full budget.' })) }
+    if ($official | Where-Object method -eq 'KDSVD') {
+        $lines.Add('  - **KDSVD differs from RepDistiller by design**: RepDistiller''s `distiller_zoo/KDSVD.py` differentiates through plain `torch.svd`, whose gradient divides by s_i² − s_j² and is not finite on a rank-deficient map; KdTools follows the authors'' TensorFlow code (`SvdWithAuthorsGradient`: those terms zeroed, equal to the SVD''s own gradient wherever the singular values are distinct, without the authors'' factor 2) and fixes the sign of each teacher singular vector (largest entry positive; RepDistiller leaves it to LAPACK, and the teacher''s signs enter the loss through its relation matrices). Both use RepDistiller''s (H·W)×C matrices (KdTools `-MethodOption @{ Layout = ''Channels'' }`; mdistiller''s port uses (C·H)×W). docs/methods.md, KDSVD, has the details; a difference outside the noise would point there first. Where RepDistiller''s run stops on non-finite weights, the KDSVD-mdistiller row compares the same loss with mdistiller''s port.')
+    }
+    if (Get-OfficialRows 'mdistiller') {
+        $lines.Add('- **Official side, mdistiller** (rows ' + (Get-OfficialRows 'mdistiller') + '): `tools/repro/official_mdistiller.py` imports mdistiller''s `distillers` (`DKD`, `ReviewKD`, `OFD`, `KDSVD`) and CIFAR `models` (the same state-dict keys as RepDistiller''s, so the same teacher file loads strictly) from a checkout (megvii-research/mdistiller) and runs the step of its `BaseTrainer.train_iter`: `distiller(image=…, target=…, epoch=…)`, the sum of the returned losses, SGD over `get_learnable_parameters()` (the student and the method''s modules), `distiller.train()` each epoch (the teacher in eval mode, except OFD, whose own `train()` leaves it in train mode; KdTools `TeacherMode Train`). The trainer itself is not imported (it needs CUDA, yacs, tqdm and tensorboardX). Loss weights from its CIFAR configs, passed to KdTools with `-MethodOption`: DKD `configs/cifar100/dkd/res56_res20.yaml` (CE 1, α 1, β 2, T 4; the ResNet pair of equal widths, like resnet20 → resnet8), ReviewKD `configs/cifar100/reviewkd.yaml` (weight 5; its channels and shapes, written for resnet32x4 → resnet8x4, taken from this pair''s features), OFD `cfg.py`''s (feature weight 0.001, 1×1 connector), KDSVD-mdistiller `cfg.py`''s (k 1, weight 1; KdTools'' KDSVD with `Layout Width`, as mdistiller''s port decomposes (C·H)×W matrices). DKD''s and ReviewKD''s warm-up (20 of 240 epochs, `min(epoch / warm-up, 1)` per epoch) is scaled to the run, 20·E/240 epochs on both sides: at a few epochs both are at full weight from the first. OFD imports SciPy (`python3-scipy` in the chroot).')
+    }
+    if (Get-OfficialRows 'DIST_KD') {
+        $lines.Add('- **Official side, the authors'' DIST** (row ' + (Get-OfficialRows 'DIST_KD') + '): `tools/repro/official_mdistiller.py` imports hunto/DIST_KD''s loss wrapper `KDLoss` with `DIST` and its CIFAR ResNets (its `classification` submodule, hunto/image_classification_sota) and runs its `train_epoch` step; the settings of `configs/strategies/distill/dist_cifar.yaml`: `dist_t4` (β 1, γ 1, τ 4), `kd_loss_weight` 2, `ori_loss_weight` 1. Its schedule there (lr 0.05 held for 120 epochs, then ×0.1 every 30 epochs of steps: at 150, 180 and 210 of 240) is RepDistiller''s and is scaled the same way.')
+    }
 }
 $machines = @($all | ForEach-Object machine | Sort-Object -Unique)
 # ConvertFrom-Json turns ISO dates into DateTime values.
@@ -117,12 +144,15 @@ if ($official.Count) {
     $lines.Add('')
     $lines.Add('| Method | Student | KdTools | Official | Difference | Noise (±) | Within noise | Wall s/run KdTools | Wall s/run official |')
     $lines.Add('|---|---|---|---|---|---|---|---|---|')
-    $order = 'CE', 'KD', 'FitNet', 'AT', 'SP', 'CC', 'VID', 'RKD', 'PKT', 'AB', 'FT', 'FSP', 'NST', 'CRD'
-    foreach ($cell in $cells | Sort-Object { $i = [array]::IndexOf($order, $_.Method); if ($i -lt 0) { 99 } else { $i } }, Method, Student) {
+    $cells = @($cells | Sort-Object { $i = [array]::IndexOf($order, $_.Method); if ($i -lt 0) { 99 } else { $i } }, Method, Student)
+    foreach ($cell in $cells) {
         $k = $cell.KdTools; $o = $cell.Official
         $difference = $k.Mean - $o.Mean
         $noise = 2 * [math]::Sqrt($pooledK * $pooledK / [math]::Max(1, $k.N) + $pooledO * $pooledO / [math]::Max(1, $o.N))
-        $verdict = if ($k.Errors.Count -or $o.Errors.Count) { '**DEFECT**: a run failed' }
+        # A KdTools run that fails is a defect; the official code failing (RepDistiller's KDSVD on a rank-deficient map)
+        # leaves the cell without a comparison, with the error listed below the table.
+        $verdict = if ($k.Errors.Count) { '**DEFECT**: a KdTools run failed' }
+                   elseif ($o.Errors.Count) { 'no: the official code failed (below)' }
                    elseif ($k.N -eq 0 -or $o.N -eq 0) { 'pending' }
                    elseif ([double]::IsNaN($noise)) { 'n/a (needs 2 seeds)' }
                    elseif ([math]::Abs($difference) -le $noise) { 'yes' }
@@ -137,9 +167,11 @@ if ($official.Count) {
         $lines.Add('')
         if ($incomplete.Count) { $lines.Add("Incomplete (fewer than 2 seeds on a side): $($incomplete -join ', ').") }
         if ($missing.Count) {
-            $lines.Add("Not run yet: $($missing -join ', ') (``./build.sh repro --methods $($missing -join ',')``). DKD, DIST, ReviewKD and the other methods RepDistiller does not implement have no official column yet (mdistiller's and the authors' code).")
+            $lines.Add("Not run yet: $($missing -join ', ') (``./build.sh repro --methods $($missing -join ',')``).")
         }
     }
+    $lines.Add('')
+    $lines.Add("No official code is run for $($withoutOfficialCode -join ', ') yet: they have no row here. The DIH authors' repository (aryanasadianuoit/Distilling-Knowledge-via-Intermediate-Classifiers) holds DIH and its MHKD and TOFD baselines (TOFD's own is ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation), but their loops read CIFAR through torchvision, keep the epoch of lowest validation loss and fit the teacher's heads in a stage of their own, which a driver has yet to map onto this budget; for BYOT no release by the paper's authors was found (the public implementations train CIFAR ResNet-18/50 with branches, not resnet8).")
     foreach ($failed in @($official | Where-Object { $null -eq $_.top1 })) {
         $lines.Add('')
         $lines.Add("- $($failed.method) → $($failed.student), $($failed.framework), seed $($failed.seed): $($failed.error)")

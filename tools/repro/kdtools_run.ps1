@@ -7,8 +7,9 @@
     state dict with PyTorch's key names (what tools/repro/official_train.py loads into RepDistiller's model), plus
     teacher.json. Skipped when the file exists.
     Otherwise one cell: Import-KdModel of that teacher, then Invoke-Distillation of -Student with -Method and -Seed.
-    -Part official: the RepDistiller recipe at -Epochs with the loss weights of RepDistiller's scripts (the same values
-    official_train.py uses) and the two-stage methods' init stage at -InitEpochs (FitNet single-stage, as RepDistiller).
+    -Part official: the RepDistiller recipe at -Epochs with the loss weights of the official side (RepDistiller's scripts,
+    mdistiller's and DIST_KD's CIFAR configs: the values official_train.py and official_mdistiller.py use) and the
+    two-stage methods' init stage at -InitEpochs (FitNet single-stage, as RepDistiller).
     -Part defaults: nothing but -Student -Method -Epochs (and -Seed, -Threads), the defaults a new user gets.
     A run that fails writes its JSON with the error (Top1 null) so the table shows it.
 #>
@@ -58,20 +59,34 @@ if ($Teacher) {
     return
 }
 
-# RepDistiller's scripts/run_cifar_distill.sh: the KD run is -r 0.1 -a 0.9, every other method -a 0 -b <β>; the same
-# values as official_train.py's METHODS. Pre-stages: RepDistiller's init stage (AB, FT, FSP) at -InitEpochs; FitNet
-# has none there.
+# The official side's loss weights, passed explicitly (the same values as official_train.py's METHODS and
+# official_mdistiller.py's MDISTILLER/DIST). RepDistiller's scripts/run_cifar_distill.sh: the KD run is -r 0.1 -a 0.9,
+# every other method -a 0 -b <β>; TAKD that KD twice through the assistant resnet14 (official_train.py's
+# TAKD_ASSISTANT); KDSVD β 1 (mdistiller's CFG.KDSVD; the script has no KDSVD line). Pre-stages:
+# RepDistiller's init stage (AB, FT, FSP) at -InitEpochs; FitNet has none there. mdistiller's CIFAR configs: DKD
+# configs/cifar100/dkd/res56_res20.yaml (β 2), ReviewKD configs/cifar100/reviewkd.yaml (weight 5), OFD cfg.py's
+# (0.001, teacher in train mode); their 20-of-240-epoch warm-ups scaled to the run, mdistiller's per-epoch factor.
+# DIST: DIST_KD's configs/strategies/distill/dist_cifar.yaml (dist_t4: β 1, γ 1, τ 4; kd_loss_weight 2).
 $official = @{
     CE = @{}; KD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4 }
     FitNet = @{ Beta = 100; HintEpochs = 0 }; AT = @{ Beta = 1000 }; SP = @{ Beta = 3000 }; CC = @{ Beta = 0.02 }
     VID = @{ Beta = 1 }; RKD = @{ Beta = 1 }; PKT = @{ Beta = 30000 }; NST = @{ Beta = 50 }; CRD = @{ Beta = 0.8 }
     AB = @{ Beta = 1; InitEpochs = $InitEpochs }; FT = @{ Beta = 200; ParaphraserEpochs = $InitEpochs }
     FSP = @{ Beta = 50; InitEpochs = $InitEpochs }
+    KDSVD = @{ Beta = 1; K = 1; Layout = 'Channels' }
+    # The KDSVD row against mdistiller's port, whose matrices are (C·H)×W: KdTools' KDSVD with Layout Width.
+    'KDSVD-mdistiller' = @{ Beta = 1; K = 1; Layout = 'Width' }
+    TAKD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4; Assistant = 'resnet14'; AssistantEpochs = $Epochs }
+    DKD = @{ CeWeight = 1; Alpha = 1; Beta = 2; Temperature = 4; WarmupEpochs = 20; WarmupPerStep = $false }
+    ReviewKD = @{ Beta = 5; WarmupEpochs = 20; WarmupPerStep = $false; MaxMidChannels = 512 }
+    OFD = @{ Beta = 0.001; TeacherMode = 'Train' }
+    DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4; WarmupEpochs = 0 }
 }
 $teacherModel = Import-KdModel -Path $TeacherFile
-$arguments = @{ Student = $Student; Method = $Method; Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
+# A cell named <method>-<code> (KDSVD-mdistiller) runs KdTools' <method> with that code's settings.
+$arguments = @{ Student = $Student; Method = ($Method -replace '-mdistiller$'); Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
 if ($Part -eq 'official') {
-    if (-not $official.ContainsKey($Method)) { throw "kdtools_run.ps1: no RepDistiller setting for method '$Method'" }
+    if (-not $official.ContainsKey($Method)) { throw "kdtools_run.ps1: no official setting for method '$Method'" }
     $arguments.Recipe = 'RepDistiller'
     if ($official[$Method].Count) { $arguments.MethodOption = $official[$Method] }
 }

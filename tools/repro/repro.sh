@@ -2,20 +2,25 @@
 # ./build.sh repro: KdTools against the official code on real CIFAR-10 (docs/reproduction.md), run in parts that append.
 #   --methods a,b      methods to run (default: every method of the part)
 #   --seeds 1,2        seeds per cell (default 1,2)
-#   --part official|defaults   official: KdTools vs RepDistiller's train_student.py, same teacher, data and recipe;
+#   --part official|defaults   official: KdTools vs the official code (RepDistiller's train_student.py; mdistiller's
+#                      distillers for DKD, ReviewKD, OFD; the authors' DIST_KD for DIST), same teacher, data and recipe;
 #                      defaults: KdTools at its defaults (-Student -Method -Epochs only) into resnet8 and ShuffleV2
-#   --official PATH    folder holding a RepDistiller checkout (PATH/RepDistiller), outside this repository
+#   --official PATH    folder holding the official checkouts, outside this repository: PATH/RepDistiller,
+#                      PATH/mdistiller, PATH/DIST_KD (with its classification submodule); a method needs only its own
 #   --data PATH        CIFAR-10 folder (cifar-10-batches-bin or its parent)
 #   --per-class N      training images per class (default 500), --epochs N (8), --init-epochs N (1), --teacher-epochs N (30)
 #   --threads N        threads per run (default 2); on a machine already loaded past its cores, 1 per run wastes less
 #   --force            run cells whose JSON already exists again
+#   --results PATH     where the JSONs and the table go (default docs/reproduction and docs/reproduction.md; any other
+#                      folder inside the repository, such as artifacts/repro/trial, gets PATH/<part>/*.json and
+#                      PATH/reproduction.md: trial runs that are not committed)
 # Each cell writes docs/reproduction/<part>/<method>.<student>.<framework>.seed<N>.json (committed), logs under
 # artifacts/repro/logs; the table docs/reproduction.md is regenerated from every JSON after each cell. A cell being
 # run holds a lock (artifacts/repro/locks/<cell>, a folder; remove it after a killed run), so several invocations at
 # once (for example --seeds 1 and --seeds 2) share the cells instead of running them twice.
 set -euo pipefail
 
-methods='' seeds=1,2 part=official force=0 threads=2
+methods='' seeds=1,2 part=official force=0 threads=2 results_root=docs/reproduction
 official=${KDTOOLS_OFFICIAL:-$HOME/kdtools-official}
 data=${KDTOOLS_CIFAR10:-$HOME/data/cifar10}
 per_class=500 epochs=8 init_epochs=1 teacher_epochs=30 teacher_arch=resnet20
@@ -32,6 +37,7 @@ while [ $# -gt 0 ]; do
     --teacher-epochs) teacher_epochs=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --force) force=1; shift ;;
+    --results) results_root=${2%/}; shift 2 ;;
     *) echo "repro: unknown argument '$1' (see ./build.sh help)" >&2; exit 2 ;;
   esac
 done
@@ -54,24 +60,47 @@ repo=$(pwd)
 # whatever HEAD is now.
 commit=$(grep -aoE '[0-9]+\.[0-9]+\.[0-9]+\+[0-9a-f]{40}' module/bin/KdTools.Core.dll | head -n1 | sed -E 's/.*\+(.{7}).*/\1/')
 commit=${commit:-unknown}
-results=docs/reproduction/$part
+case "$results_root" in "$repo"/*) results_root=${results_root#"$repo"/} ;; esac
+case "$results_root" in /*|..*) echo "repro: --results is a folder inside the repository (the official side sees only it), not '$results_root'" >&2; exit 2 ;; esac
+results=$results_root/$part
+table=docs/reproduction.md
+[ "$results_root" = docs/reproduction ] || table=$results_root/reproduction.md
 logs=artifacts/repro/logs
 teacher_file=$repo/artifacts/repro/teacher/$teacher_arch-${per_class}pc-${teacher_epochs}ep.safetensors
 locks=artifacts/repro/locks
 mkdir -p "$results" "$logs" "$locks" "$(dirname "$teacher_file")"
 
-official_methods=CE,KD,FitNet,AT,SP,CC,VID,RKD,PKT,AB,FT,FSP,NST,CRD
+# Each method's official code: RepDistiller (tools/repro/official_train.py), mdistiller or DIST_KD
+# (tools/repro/official_mdistiller.py).
+repdistiller_methods=CE,KD,FitNet,AT,SP,CC,VID,RKD,PKT,AB,FT,FSP,NST,CRD,KDSVD,TAKD
+mdistiller_methods=KDSVD-mdistiller,DKD,ReviewKD,OFD
+official_methods=$repdistiller_methods,$mdistiller_methods,DIST
+official_code() {
+  case ",$repdistiller_methods," in *",$1,"*) echo RepDistiller; return ;; esac
+  case ",$mdistiller_methods," in *",$1,"*) echo mdistiller; return ;; esac
+  if [ "$1" = DIST ]; then echo DIST_KD; fi
+}
 if [ "$part" = official ]; then
+  methods=${methods:-$official_methods}
   official=$(cd "$official" 2>/dev/null && pwd || true)
-  if [ -z "$official" ] || [ ! -f "$official/RepDistiller/train_student.py" ]; then
-    cat >&2 <<MSG
-repro: no RepDistiller checkout under '${official:-the --official folder}'. Put the official code outside this repository:
-  mkdir -p ~/kdtools-official && git clone https://github.com/HobbitLong/RepDistiller ~/kdtools-official/RepDistiller
+  IFS=, read -ra wanted <<<"$methods"
+  for method in "${wanted[@]}"; do
+    code=$(official_code "$method")
+    case "$code" in
+      RepDistiller) probe=RepDistiller/train_student.py url=https://github.com/HobbitLong/RepDistiller clone='' ;;
+      mdistiller) probe=mdistiller/mdistiller/distillers/DKD.py url=https://github.com/megvii-research/mdistiller clone='' ;;
+      DIST_KD) probe=DIST_KD/classification/lib/models/losses/dist_kd.py url=https://github.com/hunto/DIST_KD clone=' --recurse-submodules' ;;
+      *) echo "repro: no official code for method '$method' (the official part runs: $official_methods)" >&2; exit 2 ;;
+    esac
+    if [ -z "$official" ] || [ ! -f "$official/$probe" ]; then
+      cat >&2 <<MSG
+repro: $method needs a $code checkout at '${official:-the --official folder}/$code'. Put the official code outside this repository:
+  mkdir -p ~/kdtools-official && git clone$clone $url ~/kdtools-official/$code
 then pass --official ~/kdtools-official (or set KDTOOLS_OFFICIAL).
 MSG
-    exit 2
-  fi
-  methods=${methods:-$official_methods}
+      exit 2
+    fi
+  done
   students=resnet8
 else
   methods=${methods:-$(dotnet tool run pwsh -NoProfile -Command "Import-Module ./module/KdTools.psd1; (Get-KdMethod | Where-Object { \$_.Tasks -match 'Classification' -or -not \$_.Tasks }).Name -join ','")}
@@ -88,7 +117,7 @@ chroot_python() {
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads nice -n 10 unshare -m sh -c "${script}exec chroot $root /usr/bin/python3 \"\$@\"" sh "$@"
 }
 
-teacher_json=docs/reproduction/teacher.json
+teacher_json=$results_root/teacher.json
 if [ ! -f "$teacher_file" ]; then
   echo "repro: training the teacher $teacher_arch on $((10 * per_class)) images for $teacher_epochs epochs (once)"
   pwsh_run tools/repro/kdtools_run.ps1 -Teacher -DataPath "$data" -PerClass "$per_class" -TeacherFile "$teacher_file" \
@@ -96,7 +125,7 @@ if [ ! -f "$teacher_file" ]; then
     >"$logs/teacher.log" 2>&1
 fi
 
-render() { pwsh_run tools/repro/Write-ReproTable.ps1 -Path docs/reproduction -OutFile docs/reproduction.md >/dev/null; }
+render() { pwsh_run tools/repro/Write-ReproTable.ps1 -Path "$results_root" -OutFile "$table" >/dev/null; }
 
 IFS=, read -ra method_list <<<"$methods"
 IFS=, read -ra seed_list <<<"$seeds"
@@ -119,7 +148,12 @@ for method in "${method_list[@]}"; do
       fi
       if [ "$part" = official ] && claim "$of_out"; then
         echo "repro: $part $method -> $student seed $seed (official)"
-        chroot_python "$repo/tools/repro/official_train.py" --repdistiller "$official/RepDistiller" --data "$data" \
+        if [ "$(official_code "$method")" = RepDistiller ]; then
+          driver=(official_train.py --repdistiller "$official/RepDistiller")
+        else
+          driver=(official_mdistiller.py --mdistiller "$official/mdistiller" --dist-kd "$official/DIST_KD")
+        fi
+        chroot_python "$repo/tools/repro/${driver[0]}" "${driver[@]:1}" --data "$data" \
           --per-class "$per_class" --teacher "$teacher_file" --teacher-arch "$teacher_arch" --student "$student" \
           --method "$method" --seed "$seed" --epochs "$epochs" --init-epochs "$init_epochs" --commit "$commit" --threads "$threads" \
           --out "$repo/$of_out" >"$logs/$part.$cell.official.seed$seed.log" 2>&1 &
@@ -134,4 +168,4 @@ for method in "${method_list[@]}"; do
   done
 done
 render
-echo "repro: table in docs/reproduction.md"
+echo "repro: table in $table"

@@ -18,7 +18,7 @@ public class MethodRegistryTests
 
     [Theory]
     [InlineData("DKD", "Alpha=1;Beta=8;Temperature=4;CeWeight=1;WarmupEpochs=20;WarmupPerStep=;LogitStandardization=false;Preset=")]
-    [InlineData("DIST", "Beta=1;Gamma=1;Temperature=4;DistWeight=2;CeWeight=1;LogitStandardization=false")]
+    [InlineData("DIST", "Beta=1;Gamma=1;Temperature=4;DistWeight=2;CeWeight=1;WarmupEpochs=0;WarmupPerStep=;LogitStandardization=false")]
     [InlineData("FSP", "InitEpochs=30;InitLearningRate=;Beta=0;KdWeight=0;Temperature=4")]
     [InlineData("ReviewKD", "WarmupEpochs=20;WarmupPerStep=;MaxMidChannels=512;Beta=5;KdWeight=0;Temperature=4;Preset=")]
     [InlineData("OFD", "TeacherMode=Train;Beta=0.001;KdWeight=0;Temperature=4")]

@@ -14,6 +14,7 @@ public class QuickRunDefaultsTests
     [Theory]
     [InlineData("DKD")]
     [InlineData("ReviewKD")]
+    [InlineData("DIST")]
     public void A_quick_run_ramps_the_warm_up_step_by_step_unless_the_caller_chose(string method)
     {
         using var quick = MethodRegistry.Create(method);
@@ -41,6 +42,25 @@ public class QuickRunDefaultsTests
 
         using var paper = MethodRegistry.Create("DKD");
         Assert.Matches("(^|;)WarmupEpochs=20(;|$)", paper.Options.ToCompactString());
+    }
+
+    /// <summary>
+    /// DIST's quick run: the authors' ImageNet τ = 1 and a warm-up over the whole run, each unless the caller chose;
+    /// the paper values stay the authors' CIFAR configuration (τ = 4, no warm-up).
+    /// </summary>
+    [Fact]
+    public void A_quick_dist_run_takes_temperature_1_and_warms_up_over_the_whole_run_unless_the_caller_chose()
+    {
+        using var quick = MethodRegistry.Create("DIST");
+        quick.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)Temperature=1;.*(^|;)WarmupEpochs=240(;|$)", quick.Options.ToCompactString());
+
+        using var chosen = MethodRegistry.Create("DIST", new Dictionary<string, object?> { ["Temperature"] = 4.0, ["WarmupEpochs"] = 0.0 });
+        chosen.Options.FitToQuickRun(3);
+        Assert.Matches("(^|;)Temperature=4;.*(^|;)WarmupEpochs=0(;|$)", chosen.Options.ToCompactString());
+
+        using var paper = MethodRegistry.Create("DIST");
+        Assert.Matches("(^|;)Temperature=4;.*(^|;)WarmupEpochs=0(;|$)", paper.Options.ToCompactString());
     }
 
     [Fact]
