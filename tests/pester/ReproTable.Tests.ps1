@@ -44,7 +44,7 @@ Describe 'Write-ReproTable.ps1' {
         $rows | Should -Contain '| CC | resnet8 | 45.00 (1 seed) | not run | n/a | 4.00 | pending | 101 | n/a |'
         $rows | Should -Contain 'Incomplete (fewer than 2 seeds on a side): CC, KDSVD, DKD.'
         $rows | Should -Contain '| DKD | resnet8 | not run | 55.00 (1 seed) | n/a | 4.00 | pending | n/a | 101 |'
-        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD, TAKD, ReviewKD, OFD, DIST '
+        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD, TAKD, KDSVD-mdistiller, ReviewKD, OFD, DIST '
         $text | Should -Match 'No official code is run for TOFD, MHKD, BYOT, DIH yet'
     }
 

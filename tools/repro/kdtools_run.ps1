@@ -74,14 +74,17 @@ $official = @{
     AB = @{ Beta = 1; InitEpochs = $InitEpochs }; FT = @{ Beta = 200; ParaphraserEpochs = $InitEpochs }
     FSP = @{ Beta = 50; InitEpochs = $InitEpochs }
     KDSVD = @{ Beta = 1; K = 1; Layout = 'Channels' }
+    # The KDSVD row against mdistiller's port, whose matrices are (C·H)×W: KdTools' KDSVD with Layout Width.
+    'KDSVD-mdistiller' = @{ Beta = 1; K = 1; Layout = 'Width' }
     TAKD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4; Assistant = 'resnet14'; AssistantEpochs = $Epochs }
     DKD = @{ CeWeight = 1; Alpha = 1; Beta = 2; Temperature = 4; WarmupEpochs = 20; WarmupPerStep = $false }
     ReviewKD = @{ Beta = 5; WarmupEpochs = 20; WarmupPerStep = $false; MaxMidChannels = 512 }
     OFD = @{ Beta = 0.001; TeacherMode = 'Train' }
-    DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4 }
+    DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4; WarmupEpochs = 0 }
 }
 $teacherModel = Import-KdModel -Path $TeacherFile
-$arguments = @{ Student = $Student; Method = $Method; Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
+# A cell named <method>-<code> (KDSVD-mdistiller) runs KdTools' <method> with that code's settings.
+$arguments = @{ Student = $Student; Method = ($Method -replace '-mdistiller$'); Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
 if ($Part -eq 'official') {
     if (-not $official.ContainsKey($Method)) { throw "kdtools_run.ps1: no official setting for method '$Method'" }
     $arguments.Recipe = 'RepDistiller'

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The official side of KdTools' reproduction table for the methods RepDistiller lacks: mdistiller's DKD, ReviewKD and
-OFD (megvii-research/mdistiller), and DIST from its authors' code (hunto/DIST_KD).
+OFD (megvii-research/mdistiller), and DIST from its authors' code (hunto/DIST_KD); also mdistiller's KDSVD
+(--method KDSVD-mdistiller), which runs where RepDistiller's stops.
 
 mdistiller methods: the distiller class (mdistiller.distillers.<METHOD>) and the CIFAR models
 (mdistiller.models.cifar) are imported from the checkout given by --mdistiller, built with the values of mdistiller's
@@ -52,6 +53,11 @@ MDISTILLER = {
     'ReviewKD': ('REVIEWKD', 'configs/cifar100/reviewkd.yaml',
                  {'REVIEWKD': {'CE_WEIGHT': 1.0, 'REVIEWKD_WEIGHT': 5.0, 'WARMUP_EPOCHS': 20, 'MAX_MID_CHANNEL': 512,
                                'STU_PREACT': False}}),
+    # configs/cifar100/kdsvd.yaml: cfg.py's KDSVD defaults. The table's KDSVD row runs RepDistiller's port, whose plain
+    # torch.svd gradient stops that run on this data (docs/methods.md, KDSVD); this row is mdistiller's port, which
+    # decomposes (C*H) x W matrices (KdTools' Layout Width) and runs.
+    'KDSVD-mdistiller': ('KDSVD', 'configs/cifar100/kdsvd.yaml',
+                         {'KDSVD': {'K': 1, 'LOSS': {'CE_WEIGHT': 1.0, 'FEAT_WEIGHT': 1.0}}}),
     # configs/cifar100/ofd.yaml: cfg.py's OFD defaults.
     'OFD': ('OFD', 'configs/cifar100/ofd.yaml',
             {'OFD': {'LOSS': {'CE_WEIGHT': 1.0, 'FEAT_WEIGHT': 0.001}, 'CONNECTOR': {'KERNEL_SIZE': 1}}}),

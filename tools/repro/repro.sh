@@ -73,7 +73,7 @@ mkdir -p "$results" "$logs" "$locks" "$(dirname "$teacher_file")"
 # Each method's official code: RepDistiller (tools/repro/official_train.py), mdistiller or DIST_KD
 # (tools/repro/official_mdistiller.py).
 repdistiller_methods=CE,KD,FitNet,AT,SP,CC,VID,RKD,PKT,AB,FT,FSP,NST,CRD,KDSVD,TAKD
-mdistiller_methods=DKD,ReviewKD,OFD
+mdistiller_methods=KDSVD-mdistiller,DKD,ReviewKD,OFD
 official_methods=$repdistiller_methods,$mdistiller_methods,DIST
 official_code() {
   case ",$repdistiller_methods," in *",$1,"*) echo RepDistiller; return ;; esac
