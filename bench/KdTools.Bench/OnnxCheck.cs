@@ -5,6 +5,7 @@ using KdTools.Core.Checkpoints;
 using KdTools.Core.Data;
 using KdTools.Core.Export;
 using KdTools.Core.Models;
+using KdTools.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ internal static class OnnxCheck
         foreach (var info in ArchitectureRegistry.All)
         {
             int side = info.Task == KdTools.Core.PredictionTask.Segmentation ? 32 : 16;
-            using var network = RandomEval(info.Name, classes: 5, side);
+            using var network = TestNetworks.TrainedLooking(info.Name, classes: 5, side);
             var file = $"{info.Name}.onnx";
             OnnxExport.Save(Path.Combine(folder, file), network, new ModelProvenance { Method = "onnx-check" }, new OnnxExportOptions());
             using var scope = NewDisposeScope();
@@ -59,22 +60,6 @@ internal static class OnnxCheck
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start unshare");
         process.WaitForExit();
         return process.ExitCode;
-    }
-
-    private static ClassifierNet RandomEval(string architecture, int classes, int side)
-    {
-        var network = ArchitectureRegistry.Create(architecture, classes, seed: 1);
-        var random = new Generator(2);
-        using (no_grad())
-            foreach (var (key, value) in network.state_dict())
-            {
-                if (key.EndsWith("running_mean") || (key.EndsWith(".bias") && value.dim() == 1)) value.copy_(randn(value.shape, generator: random) * 0.2);
-                else if (key.EndsWith("running_var")) value.copy_(rand(value.shape, generator: random) + 0.5);
-            }
-        network.eval();
-        network.InputSize = new ImageSize(side, side);
-        network.Normalization = new InputNormalization([0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]);
-        return network;
     }
 
     private static void Write(string path, Tensor tensor)

@@ -10,6 +10,8 @@ using TorchSharp;
 // then one ratio table for that count. Prints JSON lines and the tables. See bench/README.md.
 // ./build.sh onnx-check: the ONNX files of every architecture checked by Python's onnx and onnxruntime (not a benchmark).
 if (args.Length == 2 && args[0] == "onnx-check") return OnnxCheck.Run(args[1]);
+// ./build.sh bench skd-parity: the segmentation rows' two sides compute the same losses (not a benchmark).
+if (args.Length == 1 && args[0] == "skd-parity") return SkdParity.Run();
 // The end-to-end recipe in a process of its own (started by the bench), so that its peak resident set is the recipe's.
 if (args.Length == 2 && args[0] == "e2e-child")
 {
@@ -39,7 +41,7 @@ Console.Error.WriteLine(
     $"threads {string.Join(",", options.ThreadCounts)} (each side by side with PyTorch, {options.Rounds} round(s)); " +
     "lines: per pair ce_step/kd_step/teacher_eval; end_to_end = the whole recipe in a process of its own (peak = VmHWM); " +
     "method_step = one training step of each method, resnet20 from resnet56, ratio_to_kd vs KD; " +
-    "head_finetune = DIH head step on frozen resnet56 vs its CE step; segmentation_step = SKD step vs CE step of pspnet_resnet18_w8 and the critic's share; " +
+    "head_finetune = DIH head step on frozen resnet56 vs its CE step; segmentation_step = CE, SKD pixel+pair and full SKD steps of pspnet_resnet18_w8 at 64 and 512 px, with the critic's share; " +
     "augmentation = one uint8 batch through an augmentation; " +
     "streaming = images/s of a streamed 64px folder and its shard (load, + crop/flip/normalise) vs a resnet18 64px step's consumption; " +
     "sweep = N runs in parallel vs sequentially; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
@@ -84,7 +86,8 @@ namespace KdTools.Bench
 {
     /// <summary>What KdTools measured at one thread count in one round.</summary>
     internal sealed record KdToolsRound(
-        Dictionary<string, JsonElement>? EndToEnd, List<StepTimes> Pairs, List<MethodStepTime> Methods, HeadFineTuneTimes? Head);
+        Dictionary<string, JsonElement>? EndToEnd, List<StepTimes> Pairs, List<MethodStepTime> Methods, HeadFineTuneTimes? Head,
+        List<SegmentationStepTimes> Segmentation);
 
     internal static class KdToolsSide
     {
@@ -116,8 +119,14 @@ namespace KdTools.Bench
                 }
             var head = o.Runs("head") ? HeadFineTuneBenchmark.Run(o) : null;
             if (head is not null) Print(head.ToJson("kdtools"));
-            if (o.Runs("segmentation")) Print(SegmentationStepBenchmark.Run(o));
-            return new KdToolsRound(endToEnd, pairs, methods, head);
+            var segmentation = new List<SegmentationStepTimes>();
+            if (o.Runs("segmentation"))
+                foreach (var step in SegmentationStepBenchmark.Run(o))
+                {
+                    segmentation.Add(step);
+                    Print(step.ToJson("kdtools", o.Threads));
+                }
+            return new KdToolsRound(endToEnd, pairs, methods, head, segmentation);
         }
 
         /// <summary>
@@ -167,7 +176,7 @@ namespace KdTools.Bench
                 table.Add(python, theirs.Torch, round, "whole run: teacher forward (s)", endToEnd["teacher_forward_s"].GetDouble(), theirs.TeacherForwardSeconds);
                 table.Add(python, theirs.Torch, round, "whole run: peak resident (MB)", peak, theirs.PeakMb, goal: 1.2);
             }
-            if (mine.Pairs.Count == 0 && mine.Methods.Count == 0 && mine.Head is null) return;
+            if (mine.Pairs.Count == 0 && mine.Methods.Count == 0 && mine.Head is null && mine.Segmentation.Count == 0) return;
             var reference = PyTorchReference.Run(o, methodNames, python);
             foreach (var pair in mine.Pairs)
             {
@@ -210,6 +219,30 @@ namespace KdTools.Bench
                 head.TrainStep.Over(theirHead.TrainStep).Add(ratio, "train_step");
                 Print(ratio);
                 table.Add(python, reference.Torch, round, "head_finetune head step (ms)", head.HeadStep, theirHead.HeadStep);
+            }
+            foreach (var step in mine.Segmentation)
+            {
+                var their = reference.Segmentation.FirstOrDefault(t => t.Side == step.Side);
+                if (their is null)
+                {
+                    Console.Error.WriteLine($"bench: no PyTorch segmentation result ({python.Label}) at {step.Side} px");
+                    continue;
+                }
+                // Both sides must time the same networks (skd-parity checks the losses too).
+                if ((step.StudentParameters, step.TeacherParameters, step.CriticParameters) != (their.StudentParameters, their.TeacherParameters, their.CriticParameters))
+                    Console.Error.WriteLine($"bench: the segmentation networks differ from PyTorch's ({python.Label}): parameters student/teacher/critic " +
+                        $"{step.StudentParameters}/{step.TeacherParameters}/{step.CriticParameters} against {their.StudentParameters}/{their.TeacherParameters}/{their.CriticParameters}");
+                var ratio = Ratio(reference.Torch);
+                ratio["bench"] = "segmentation_step";
+                ratio["side"] = step.Side;
+                step.CeStep.Over(their.CeStep).Add(ratio, "ce_step");
+                step.PixelPairStep.Over(their.PixelPairStep).Add(ratio, "skd_pixel_pair_step");
+                step.SkdStep.Over(their.SkdStep).Add(ratio, "skd_step");
+                Print(ratio);
+                string name = $"{SegmentationStepBenchmark.Student} {step.Side}px";
+                table.Add(python, reference.Torch, round, $"{name} ce_step (ms)", step.CeStep, their.CeStep);
+                table.Add(python, reference.Torch, round, $"{name} skd_pixel_pair (ms)", step.PixelPairStep, their.PixelPairStep);
+                table.Add(python, reference.Torch, round, $"{name} skd_step (ms)", step.SkdStep, their.SkdStep);
             }
         }
     }

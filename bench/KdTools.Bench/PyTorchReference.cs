@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace KdTools.Bench;
 
 /// <summary>What bench_torch.py measured.</summary>
-internal sealed record PyTorchResults(string Torch, IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods, HeadFineTuneTimes? HeadFineTune);
+internal sealed record PyTorchResults(string Torch, IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods,
+    HeadFineTuneTimes? HeadFineTune, IReadOnlyList<SegmentationStepTimes> Segmentation);
 
 /// <summary>What e2e_torch.py measured: its whole run and its peak resident set.</summary>
 internal sealed record PyTorchEndToEnd(string Torch, double TotalSeconds, double PeakMb, double TeacherForwardSeconds, double CpuSeconds);
@@ -66,7 +67,7 @@ internal static class PyTorchReference
         // The script has references for a few methods only; it always adds KD.
         var referenced = methods.Where(m => ReferencedMethods.Contains(m)).ToList();
         start.ArgumentList.Add("--parts");
-        start.ArgumentList.Add(string.Join(",", new[] { "pairs", "methods", "head" }.Where(o.Runs)));
+        start.ArgumentList.Add(string.Join(",", new[] { "pairs", "methods", "head", "segmentation" }.Where(o.Runs)));
         start.ArgumentList.Add("--methods");
         start.ArgumentList.Add(string.Join(",", referenced));
 
@@ -74,6 +75,7 @@ internal static class PyTorchReference
         var pairs = new List<StepTimes>();
         var methodSteps = new Dictionary<string, MethodStepTime>();
         HeadFineTuneTimes? head = null;
+        var segmentation = new List<SegmentationStepTimes>();
         string torch = "?";
         foreach (var r in JsonLines(process))
         {
@@ -91,11 +93,14 @@ internal static class PyTorchReference
                 case "head_finetune":
                     head = new HeadFineTuneTimes(Text("teacher"), Timing.Read(r, "head_step"), Timing.Read(r, "train_step"));
                     break;
+                case "segmentation_step":
+                    segmentation.Add(SegmentationStepTimes.Read(r));
+                    break;
             }
         }
         process.WaitForExit();
         if (process.ExitCode != 0) Console.Error.WriteLine($"bench: bench_torch.py ({python.Label}) exited with {process.ExitCode}");
-        return new PyTorchResults(torch, pairs, methodSteps, head);
+        return new PyTorchResults(torch, pairs, methodSteps, head, segmentation);
     }
 
     /// <summary>Runs e2e_torch.py (the recipe of <see cref="EndToEndBenchmark"/>); null when it failed.</summary>

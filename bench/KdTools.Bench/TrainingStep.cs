@@ -22,8 +22,9 @@ internal sealed class TrainingStep(ClassifierNet student, ClassifierNet? teacher
         if (teacher is not null)
         {
             using var noGrad = torch.no_grad();
-            // As Trainer.Step runs it: only the features the method reads (a logits-only teacher in inference mode).
-            teacherOutput = FeatureRequest.RunFrozen(teacher, batch.Images, method.TeacherFeaturesRead);
+            // As Trainer.Step runs it: only what the method reads (a logits-only teacher in inference mode, a
+            // features-only one stopped after its last feature).
+            teacherOutput = FeatureRequest.RunFrozen(teacher, batch.Images, method.TeacherFeaturesRead, method.ReadsTeacherLogits);
         }
         var studentOutput = student.Run(batch.Images);
         var terms = new LossTerms();

@@ -8,7 +8,9 @@ Times, per student/teacher pair, the median and the minimum milliseconds (printe
   teacher_eval     teacher forward in eval mode under no_grad;
 then, for resnet20 distilled from resnet56, one distillation step per method (KD, AT, FitNet, PKT, RKD, DKD, DIST) with
 KdTools' default loss weights (step, and ratio_to_kd against the KD step), and the cost of training DIH's
-intermediate heads on a frozen resnet56 against one CE training step of resnet56 (head_finetune).
+intermediate heads on a frozen resnet56 against one CE training step of resnet56 (head_finetune), and the
+segmentation steps (segmentation_step: a pspnet_resnet18_w8 CE step, an SKD step without and with its critic, at 64 and
+512 px). --skd-parity prints the losses of two SKD steps of deterministically filled networks instead.
 Prints one JSON line per measurement. Random inputs with a fixed seed; needs only PyTorch (1.13 or newer).
 """
 import argparse
@@ -547,6 +549,282 @@ def bench_head_finetune(args):
     return add_ratio(add_ms(add_ms(record, "head_step", head), "train_step", train), "ratio", head, train)
 
 
+# Segmentation (KdTools' SegmentationStepBenchmark): pspnet_resnet18_w8 (student) and pspnet_resnet18_w16 (teacher), 6
+# classes, batch 8 at 64 and 512 px, SKD's recipe SGD (lr 0.01, momentum 0.9, wd 1e-4), SKD (Liu et al.) at KdTools'
+# defaults, which are the official code's: CE + 10 pixel-wise + 1 pair-wise (pool scale 0.5) + 0.1 adversarial; the
+# critic (width 64, spectral norm, self-attention) trained by its own SGD (lr 4e-4, momentum 0.9, wd 1e-4) on
+# 0.1 (mean D(S) - mean D(T)) + 0.1 * 10 * gradient penalty (WGAN-GP), after the student's step.
+SEG_STUDENT_WIDTH, SEG_TEACHER_WIDTH, SEG_CLASSES, SEG_BATCH, SEG_SIDES = 8, 16, 6, 8, (64, 512)
+SEG_LR, SEG_MOMENTUM, SEG_WEIGHT_DECAY, IGNORE_INDEX, PSP_DROPOUT = 0.01, 0.9, 1e-4, 255, 0.1
+SKD_PIXEL_WEIGHT, SKD_PAIR_WEIGHT, SKD_POOL_SCALE, SKD_HOLISTIC_WEIGHT, SKD_GP_WEIGHT = 10.0, 1.0, 0.5, 0.1, 10.0
+SKD_CRITIC_WIDTH, SKD_CRITIC_LR, SKD_CRITIC_MOMENTUM, SKD_CRITIC_WEIGHT_DECAY, SKD_CRITIC_MIN_SIDE = 64, 4e-4, 0.9, 1e-4, 64
+
+
+class DilatedBasicBlock(nn.Module):
+    """A BasicBlock whose two 3x3 convolutions are dilated (and padded) by the same rate, as the SKD code's ResNet-18."""
+
+    def __init__(self, in_channels, out_channels, stride, dilation):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, padding=dilation, dilation=dilation, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, padding=dilation, dilation=dilation, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.downsample = None
+        if stride != 1 or in_channels != out_channels:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels))
+
+    def forward(self, x):
+        residual = x if self.downsample is None else self.downsample(x)
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + residual)
+
+
+class DilatedResNet18(nn.Module):
+    """torchvision's ResNet-18 layout at output stride 8: 7x7 stride-2 stem, max-pool, layer3/layer4 at stride 1 with
+    dilation 2/4 (layer4's first block keeps layer3's 2); every layer narrowed to `width` (64 in torchvision)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        plan = ((width, width, 1, 1, 1), (width, 2 * width, 2, 1, 1), (2 * width, 4 * width, 1, 1, 2), (4 * width, 8 * width, 1, 2, 4))
+        for index, (in_channels, out_channels, stride, first_dilation, dilation) in enumerate(plan, start=1):
+            setattr(self, f"layer{index}", nn.Sequential(DilatedBasicBlock(in_channels, out_channels, stride, first_dilation),
+                                                         DilatedBasicBlock(out_channels, out_channels, 1, dilation)))
+        self.channels = 8 * width
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
+class PyramidPooling(nn.Module):
+    """PSPNet's pyramid pooling (bins 1, 2, 3, 6: pool, 1x1 conv to a quarter, BN, ReLU, upsampled with align_corners),
+    concatenated with its input, then a 3x3 conv-BN-ReLU to a quarter of the channels."""
+
+    def __init__(self, channels):
+        super().__init__()
+        reduced = channels // 4
+        self.stages = nn.ModuleList(nn.Sequential(nn.AdaptiveAvgPool2d(b), nn.Conv2d(channels, reduced, 1, bias=False),
+                                                  nn.BatchNorm2d(reduced), nn.ReLU()) for b in (1, 2, 3, 6))
+        self.bottleneck = nn.Sequential(nn.Conv2d(channels + 4 * reduced, reduced, 3, padding=1, bias=False),
+                                        nn.BatchNorm2d(reduced), nn.ReLU())
+
+    def forward(self, x):
+        size = x.shape[2:]
+        priors = [F.interpolate(stage(x), size, mode="bilinear", align_corners=True) for stage in self.stages]
+        return self.bottleneck(torch.cat(priors + [x], 1))
+
+
+class PspNet(nn.Module):
+    """PSPNet as KdTools' pspnet_resnet18_w{width}: logits at 1/8 of the input and the final map (the pyramid module's
+    output after Dropout2d(0.1), which the 1x1 classifier reads and SKD's pair-wise term compares)."""
+
+    def __init__(self, width, classes):
+        super().__init__()
+        self.backbone = DilatedResNet18(width)
+        self.pspmodule = PyramidPooling(self.backbone.channels)
+        self.head = nn.Conv2d(self.backbone.channels // 4, classes, 1)
+
+    def forward(self, x, dropout=True):
+        final_map = F.dropout2d(self.pspmodule(self.backbone(x)), PSP_DROPOUT, training=self.training and dropout)
+        return self.head(final_map), final_map
+
+
+class SelfAttention(nn.Module):
+    """SAGAN's self-attention: queries and keys of C/8 channels, values of C, gamma (from 0) times the attended values
+    added to the input."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.query_conv = nn.Conv2d(channels, channels // 8, 1)
+        self.key_conv = nn.Conv2d(channels, channels // 8, 1)
+        self.value_conv = nn.Conv2d(channels, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        queries = self.query_conv(x).flatten(2).transpose(1, 2)
+        attention = torch.bmm(queries, self.key_conv(x).flatten(2)).softmax(-1)
+        attended = torch.bmm(self.value_conv(x).flatten(2), attention.transpose(1, 2)).view_as(x)
+        return self.gamma * attended + x
+
+
+class HolisticCritic(nn.Module):
+    """SKD's critic (the official sagan_models.Discriminator, BN preprocessing): BN over the class channels, four
+    spectral-normalised 4x4 stride-2 convs (width x 1/2/4/8) with LeakyReLU(0.1), self-attention after the third and
+    fourth, a 4x4 conv to one channel. Inputs narrower than 64 are first upsampled bilinearly to 64 (KdTools' rule)."""
+
+    def __init__(self, classes, width=SKD_CRITIC_WIDTH):
+        super().__init__()
+        self.preprocess_additional = nn.BatchNorm2d(classes)
+        channels = (classes, width, 2 * width, 4 * width, 8 * width)
+        for index in range(1, 5):
+            setattr(self, f"l{index}", nn.Sequential(
+                nn.utils.spectral_norm(nn.Conv2d(channels[index - 1], channels[index], 4, 2, 1)), nn.LeakyReLU(0.1)))
+        self.attn1, self.attn2 = SelfAttention(4 * width), SelfAttention(8 * width)
+        self.last = nn.Sequential(nn.Conv2d(8 * width, 1, 4))
+
+    def forward(self, x):
+        shorter = min(x.shape[2], x.shape[3])
+        if shorter < SKD_CRITIC_MIN_SIDE:
+            factor = SKD_CRITIC_MIN_SIDE / shorter
+            x = F.interpolate(x, (round(x.shape[2] * factor), round(x.shape[3] * factor)), mode="bilinear", align_corners=False)
+        x = self.l3(self.l2(self.l1(self.preprocess_additional(x))))
+        return self.last(self.attn2(self.l4(self.attn1(x))))
+
+
+def segmentation_ce(logits, labels):
+    """Cross-entropy of the logits upsampled to the label maps (bilinear, align_corners false), 255 ignored."""
+    resized = F.interpolate(logits, labels.shape[1:], mode="bilinear", align_corners=False)
+    return F.cross_entropy(resized, labels, ignore_index=IGNORE_INDEX)
+
+
+def skd_pixel_wise(student_logits, teacher_logits):
+    """sum over all pixels of -softmax(t) . log_softmax(s), divided by H*W (the official CriterionPixelWise)."""
+    return -(F.softmax(teacher_logits, 1) * F.log_softmax(student_logits, 1)).sum() / (student_logits.shape[2] * student_logits.shape[3])
+
+
+def node_similarity(pooled):
+    """[N, M, M] similarities of the pooled nodes, each scaled by its (detached) L2 norm + 1e-8."""
+    nodes = (pooled / (pooled.detach().pow(2).sum(1, keepdim=True).sqrt() + 1e-8)).flatten(2)
+    return torch.bmm(nodes.transpose(1, 2), nodes)
+
+
+def skd_pair_wise(student_map, teacher_map):
+    """Both maps max-pooled (window int(H * 0.5) x int(W * 0.5), ceil mode) into M nodes; sum of the squared similarity
+    differences / M^2 / N (the official sim_dis_compute)."""
+    window = (int(teacher_map.shape[2] * SKD_POOL_SCALE), int(teacher_map.shape[3] * SKD_POOL_SCALE))
+    teacher = node_similarity(F.max_pool2d(teacher_map, window, window, ceil_mode=True))
+    student = node_similarity(F.max_pool2d(student_map, window, window, ceil_mode=True))
+    nodes = teacher.shape[1]
+    return (teacher - student).pow(2).sum() / nodes ** 2 / student_map.shape[0]
+
+
+def gradient_penalty(critic, teacher_logits, student_logits, generator):
+    """WGAN-GP: mean (||grad_x D(x)|| - 1)^2 at x = a T + (1 - a) S, one a ~ U(0, 1) per sample."""
+    alpha = torch.rand(teacher_logits.shape[0], 1, 1, 1, generator=generator)
+    interpolated = (alpha * teacher_logits + (1 - alpha) * student_logits).requires_grad_(True)
+    score = critic(interpolated)
+    gradient, = torch.autograd.grad(score, interpolated, torch.ones_like(score), retain_graph=True, create_graph=True)
+    return (gradient.reshape(gradient.shape[0], -1).pow(2).sum(1).sqrt() - 1).pow(2).mean()
+
+
+class SegmentationStep:
+    """One training step as KdTools' SegmentationStep runs it: the teacher in eval mode under no_grad, the student in
+    train mode, CE + the SKD terms, SGD; then the critic's own update on the same (detached) logits."""
+
+    def __init__(self, method, teacher, holistic=True):
+        self.teacher, self.skd = teacher, method == "SKD"
+        torch.manual_seed(2)
+        self.student = PspNet(SEG_STUDENT_WIDTH, SEG_CLASSES).train()
+        self.critic = HolisticCritic(SEG_CLASSES).train() if self.skd and holistic else None
+        self.optimizer = torch.optim.SGD(self.student.parameters(), lr=SEG_LR, momentum=SEG_MOMENTUM, weight_decay=SEG_WEIGHT_DECAY)
+        if self.critic is not None:
+            self.critic_optimizer = torch.optim.SGD(self.critic.parameters(), lr=SKD_CRITIC_LR, momentum=SKD_CRITIC_MOMENTUM,
+                                                    weight_decay=SKD_CRITIC_WEIGHT_DECAY)
+
+    def run(self, images, labels, generator, dropout=True):
+        """One step; the terms' values (ce, pi, pa, ho, total, critic) as tensors."""
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher_logits, teacher_map = self.teacher(images)
+        logits, final_map = self.student(images, dropout)
+        terms = {"ce": segmentation_ce(logits, labels)}
+        if self.skd:
+            terms["pi"] = SKD_PIXEL_WEIGHT * skd_pixel_wise(logits, teacher_logits)
+            terms["pa"] = SKD_PAIR_WEIGHT * skd_pair_wise(final_map, teacher_map)
+            if self.critic is not None:
+                terms["ho"] = SKD_HOLISTIC_WEIGHT * -self.critic(logits).mean()
+        total = terms["total"] = sum(terms.values())
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        if self.critic is not None:
+            student_logits = logits.detach()
+            self.critic_optimizer.zero_grad(set_to_none=True)
+            on_teacher = self.critic(teacher_logits)
+            on_student = self.critic(student_logits)
+            critic_loss = SKD_HOLISTIC_WEIGHT * (on_student.mean() - on_teacher.mean())
+            critic_loss = critic_loss + SKD_HOLISTIC_WEIGHT * SKD_GP_WEIGHT * gradient_penalty(
+                self.critic, teacher_logits, student_logits, generator)
+            critic_loss.backward()
+            self.critic_optimizer.step()
+            terms["critic"] = critic_loss
+        return terms
+
+
+def bench_segmentation(args):
+    """ce_step, skd_pixel_pair_step, skd_step per image side, with the parameter counts KdTools' must equal."""
+    for side in SEG_SIDES:
+        torch.manual_seed(0)
+        images = torch.randn(SEG_BATCH, 3, side, side)
+        labels = torch.randint(0, SEG_CLASSES, (SEG_BATCH, side, side))
+        torch.manual_seed(1)
+        teacher = PspNet(SEG_TEACHER_WIDTH, SEG_CLASSES).eval()
+        record = {"framework": "pytorch", "torch": torch.__version__, "bench": "segmentation_step", "side": side,
+                  "batch": f"{SEG_BATCH}x3x{side}x{side}", "threads": torch.get_num_threads(),
+                  "teacher_parameters": sum(p.numel() for p in teacher.parameters())}
+        timings = {}
+        for key, step in (("ce_step", SegmentationStep("CE", None)), ("skd_pixel_pair_step", SegmentationStep("SKD", teacher, holistic=False)),
+                          ("skd_step", SegmentationStep("SKD", teacher))):
+            generator = torch.Generator().manual_seed(0)
+            timings[key] = timing_ms(lambda: step.run(images, labels, generator), args.method_warmup, args.method_iters)
+            add_ms(record, key, timings[key])
+            if step.critic is not None:
+                record["student_parameters"] = sum(p.numel() for p in step.student.parameters())
+                record["critic_parameters"] = sum(p.numel() for p in step.critic.parameters())
+        add_ratio(record, "skd_to_ce", timings["skd_step"], timings["ce_step"])
+        record["critic_share"] = round((timings["skd_step"][0] - timings["skd_pixel_pair_step"][0]) / timings["skd_step"][0], 3)
+        yield record
+
+
+def fill_deterministically(model):
+    """KdTools' TestNetworks.FillDeterministically (tests/Shared): tensor j of the state dict in key order gets
+    sin(0.7 i + 1.3 j) at flat index i, scaled by 1/sqrt(fan-in) (two or more dimensions), 0.1 (one dimension; 1 + 0.1 sin
+    for a 'weight'), 1 + 0.25 (1 + sin) for running variances."""
+    with torch.no_grad():
+        state = model.state_dict()
+        for j, key in enumerate(sorted(state)):
+            tensor = state[key]
+            if key.endswith("num_batches_tracked"):
+                continue
+            wave = torch.sin(0.7 * torch.arange(tensor.numel(), dtype=torch.float64) + 1.3 * j).view(tensor.shape)
+            if key.endswith("running_var"):
+                value = 1 + 0.25 * (1 + wave)
+            elif tensor.dim() == 1 and key.endswith("weight"):
+                value = 1 + 0.1 * wave
+            elif tensor.dim() == 1:
+                value = 0.1 * wave
+            else:
+                value = wave / tensor[0].numel() ** 0.5
+            tensor.copy_(value.to(tensor.dtype))
+
+
+def skd_parity():
+    """Two SKD steps of identically filled networks on a fixed input (KdTools' `skd-parity` prints the same keys):
+    dropout off, the gradient penalty's weights from a generator seeded with the step's number."""
+    side = 64
+    count = SEG_BATCH * 3 * side * side
+    images = torch.sin(0.3 * torch.arange(count, dtype=torch.float64)).view(SEG_BATCH, 3, side, side).float()
+    pixels = torch.arange(SEG_BATCH * side * side)
+    labels = torch.where(pixels % 13 == 0, torch.full_like(pixels, IGNORE_INDEX), (pixels // 7) % SEG_CLASSES).view(SEG_BATCH, side, side)
+    teacher = PspNet(SEG_TEACHER_WIDTH, SEG_CLASSES)
+    fill_deterministically(teacher)
+    teacher.eval()
+    step = SegmentationStep("SKD", teacher)
+    fill_deterministically(step.student)
+    fill_deterministically(step.critic)
+    steps = []
+    for number in (1, 2):
+        terms = step.run(images, labels, torch.Generator().manual_seed(number), dropout=False)
+        steps.append({name: value.item() for name, value in terms.items()})
+    return {"framework": "pytorch", "torch": torch.__version__, "bench": "skd_parity", "steps": steps,
+            "student_parameters": sum(p.numel() for p in step.student.parameters()),
+            "teacher_parameters": sum(p.numel() for p in teacher.parameters()),
+            "critic_parameters": sum(p.numel() for p in step.critic.parameters())}
+
+
 def method_list(text):
     names = [n for n in text.split(",") if n]
     unknown = [n for n in names if n not in METHODS]
@@ -569,15 +847,21 @@ def main():
     parser.add_argument("--methods", type=method_list, default=list(METHODS),
                         help=f"comma-separated subset of {','.join(METHODS)} (KD always runs; default all)")
     parser.add_argument("--parts", default="pairs,methods,head",
-                        help="comma-separated subset of pairs,methods,head (default all)")
+                        help="comma-separated subset of pairs,methods,head,segmentation (default pairs,methods,head)")
+    parser.add_argument("--skd-parity", action="store_true",
+                        help="print the losses of two SKD steps of deterministically filled networks, and nothing else")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
     torch.set_num_threads(args.threads)
-    check_parameter_counts()
 
     def emit(record):
         print(json.dumps(record, separators=(",", ":")), flush=True)
+
+    if args.skd_parity:
+        emit(skd_parity())
+        return
+    check_parameter_counts()
 
     if "pairs" in parts:
         for student_name, teacher_name in PAIRS:
@@ -587,6 +871,9 @@ def main():
             emit(record)
     if "head" in parts:
         emit(bench_head_finetune(args))
+    if "segmentation" in parts:
+        for record in bench_segmentation(args):
+            emit(record)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ internal sealed class AttentionTransferMethod(AttentionTransferOptions options) 
 
     public override void Initialize(MethodSetup setup) => _stages = StageFeatures.Pairs(setup, Name);
 
+    /// <summary>The paired stages' outputs (known once initialised).</summary>
+    public override IReadOnlyCollection<string>? TeacherFeaturesRead => _stages.Length == 0 ? null : _stages.Select(FeatureNames.Stage).ToArray();
+
     protected override void AddMethodLosses(StepContext step, LossTerms terms)
     {
         var teacher = step.RequireTeacher();

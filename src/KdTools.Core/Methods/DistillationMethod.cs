@@ -63,6 +63,13 @@ public abstract class DistillationMethod : IDisposable
     /// </summary>
     public virtual IReadOnlyCollection<string>? TeacherFeaturesRead => null;
 
+    /// <summary>
+    /// Whether <see cref="AddLosses"/> and the pre-stages read the teacher's logits. A method that names its
+    /// <see cref="TeacherFeaturesRead"/> and reads no logits gets a teacher pass that stops after the last of those
+    /// features (<see cref="Models.FeatureRequest"/>): no later stages, no pooling, no classifier.
+    /// </summary>
+    public virtual bool ReadsTeacherLogits => true;
+
     /// <summary>The prediction tasks the method defines its losses for (<see cref="DistillationMethodAttribute.Tasks"/>).</summary>
     public IReadOnlyList<PredictionTask> Tasks { get; }
 

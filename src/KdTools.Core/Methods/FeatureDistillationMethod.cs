@@ -31,6 +31,9 @@ public abstract class FeatureMethodOptions : MethodOptions
 public abstract class FeatureDistillationMethod<TOptions>(TOptions options) : DistillationMethod<TOptions>(options)
     where TOptions : FeatureMethodOptions, new()
 {
+    /// <summary>Only the optional KD term reads the teacher's logits; the methods' own terms read its features.</summary>
+    public override bool ReadsTeacherLogits => Options.KdWeight > 0;
+
     public sealed override void AddLosses(StepContext step, LossTerms terms)
     {
         if (Options.KdWeight > 0)

@@ -50,6 +50,9 @@ internal sealed class FitNetMethod(FitNetOptions options) : FeatureDistillationM
         Extras = _regressor;
     }
 
+    /// <summary>The hint (known once initialised); the hint stage reads nothing else of the teacher.</summary>
+    public override IReadOnlyCollection<string>? TeacherFeaturesRead => _feature.Length == 0 ? null : [_feature];
+
     public override IReadOnlyList<PreStage> PreStages =>
     [
         // The whole student is offered; only the layers up to the guided one receive gradients, the rest keep none.

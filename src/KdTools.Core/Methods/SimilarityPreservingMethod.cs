@@ -20,6 +20,9 @@ internal sealed class SimilarityPreservingMethod(SimilarityPreservingOptions opt
 
     public override void Initialize(MethodSetup setup) => _feature = FeatureNames.Stage(StageFeatures.Pairs(setup, Name)[^1]);
 
+    /// <summary>The last stage's output (known once initialised).</summary>
+    public override IReadOnlyCollection<string>? TeacherFeaturesRead => _feature.Length == 0 ? null : [_feature];
+
     protected override void AddMethodLosses(StepContext step, LossTerms terms) =>
         terms.Add("sp", Options.Beta * SimilarityPreservingLoss.Compute(step.Student.Feature(_feature), step.RequireTeacher().Feature(_feature)));
 }

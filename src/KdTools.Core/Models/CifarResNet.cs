@@ -42,14 +42,19 @@ internal sealed class CifarResNet : ClassifierNet, IOnnxExportable
     public override ModelOutput Run(Tensor input)
     {
         using var scope = NewDisposeScope();
+        // A pass asked for some stage features and no logits ends after the last of them (FeatureRequest).
         var features = new FeatureCollector();
         var x = features.Add(FeatureNames.Stem, nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true));
         x = features.AddStage(1, ResidualStage.Forward(layer1, x));
+        if (features.Complete) return features.Finish();
         x = features.AddStage(2, ResidualStage.Forward(layer2, x));
+        if (features.Complete) return features.Finish();
         x = features.AddStage(3, ResidualStage.Forward(layer3, x));
+        if (features.Complete) return features.Finish();
         // Global average pooling where the reference has a fixed AvgPool2d(8): the same on 32-pixel inputs, and
         // other image sizes still reach fc with the right width.
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
+        if (features.Complete) return features.Finish();
         return features.Finish(fc.call(embedding));
     }
 

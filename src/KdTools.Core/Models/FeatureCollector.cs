@@ -11,10 +11,16 @@ internal sealed class FeatureCollector
 {
     private readonly Dictionary<string, Tensor> _features = new();
 
-    /// <summary>The features to keep (<see cref="FeatureRequest"/>); null: all.</summary>
-    private readonly IReadOnlyCollection<string>? _wanted = FeatureRequest.Take();
+    /// <summary>What the pass is asked for (<see cref="FeatureRequest"/>); null: every feature and the logits.</summary>
+    private readonly FeatureRequest.Wanted? _wanted = FeatureRequest.Take();
 
-    private bool Keeps(string name) => _wanted is null || _wanted.Contains(name);
+    private bool Keeps(string name) => _wanted is null || _wanted.Features.Contains(name);
+
+    /// <summary>
+    /// True once the pass holds every feature it was asked for and nobody reads its logits: the network may return
+    /// <see cref="Finish()"/> at once and skip its later stages, its pooling and its classifier.
+    /// </summary>
+    public bool Complete => _wanted is { Logits: false } wanted && _features.Count == wanted.Features.Count;
 
     /// <summary>Records <paramref name="feature"/> under <paramref name="name"/> and returns it, so calls chain.</summary>
     public Tensor Add(string name, Tensor feature)
@@ -39,6 +45,13 @@ internal sealed class FeatureCollector
     {
         Add(FeatureNames.StagePreActivation(index), preActivation);
         return Add(FeatureNames.Stage(index), output);
+    }
+
+    /// <summary>Moves every feature to the caller's dispose scope: the output of a pass that stopped when <see cref="Complete"/>.</summary>
+    public ModelOutput Finish()
+    {
+        foreach (var feature in _features.Values) feature.MoveToOuterDisposeScope();
+        return ModelOutput.WithoutLogits(_features);
     }
 
     /// <summary>Moves the logits and every feature to the caller's dispose scope and wraps them up.</summary>

@@ -10,16 +10,30 @@ namespace KdTools.Core.Models;
 public sealed class ModelOutput
 {
     private readonly Dictionary<string, Tensor> _features;
+    private readonly Tensor? _logits;
 
     public ModelOutput(Tensor logits, Dictionary<string, Tensor> features, Dictionary<string, Tensor>? exits = null)
+        : this(features, exits) => _logits = logits;
+
+    private ModelOutput(Dictionary<string, Tensor> features, Dictionary<string, Tensor>? exits)
     {
-        Logits = logits;
         _features = features;
         Exits = exits ?? new Dictionary<string, Tensor>();
     }
 
+    /// <summary>
+    /// The output of a pass that stopped once it had every feature its reader asked for (<see cref="FeatureRequest"/>
+    /// with the logits not read): no logits, no exits.
+    /// </summary>
+    internal static ModelOutput WithoutLogits(Dictionary<string, Tensor> features) => new(features, null);
+
     /// <summary>Final classifier logits, [B, classes]; a segmentation network's are [B, classes, H/8, W/8].</summary>
-    public Tensor Logits { get; }
+    public Tensor Logits => _logits ?? throw new InvalidOperationException(
+        "this forward pass stopped after the last feature its reader asked for and computed no logits: a method that reads " +
+        "the teacher's logits must say so (DistillationMethod.ReadsTeacherLogits)");
+
+    /// <summary>False for a pass that stopped before the classifier (<see cref="WithoutLogits"/>).</summary>
+    public bool HasLogits => _logits is not null;
 
     /// <summary>Named features: see <see cref="FeatureNames"/> for the conventions.</summary>
     public IReadOnlyDictionary<string, Tensor> Features => _features;

@@ -43,13 +43,19 @@ internal sealed class ResNet : ClassifierNet, IOnnxExportable
     public override ModelOutput Run(Tensor input)
     {
         using var scope = NewDisposeScope();
+        // A pass asked for some stage features and no logits ends after the last of them (FeatureRequest).
         var features = new FeatureCollector();
         var x = features.Add(FeatureNames.Stem, nn.functional.relu(BatchNormFolding.ConvNorm(conv1, bn1, input), inplace: true));
         x = features.AddStage(1, ResidualStage.Forward(layer1, x));
+        if (features.Complete) return features.Finish();
         x = features.AddStage(2, ResidualStage.Forward(layer2, x));
+        if (features.Complete) return features.Finish();
         x = features.AddStage(3, ResidualStage.Forward(layer3, x));
+        if (features.Complete) return features.Finish();
         x = features.AddStage(4, ResidualStage.Forward(layer4, x));
+        if (features.Complete) return features.Finish();
         var embedding = features.Add(FeatureNames.Embedding, x.mean([2, 3]));
+        if (features.Complete) return features.Finish();
         return features.Finish(linear.call(embedding));
     }
 

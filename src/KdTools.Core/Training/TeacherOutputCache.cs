@@ -21,6 +21,7 @@ internal sealed class TeacherOutputCache : IDisposable
     private readonly IReadOnlyCollection<string> _features;
     private readonly bool[] _known;
     private Tensor? _logits;
+    private bool _allocated;
     private readonly Dictionary<string, Tensor> _rows = new();
 
     private TeacherOutputCache(int samples, IReadOnlyCollection<string> features)
@@ -51,10 +52,11 @@ internal sealed class TeacherOutputCache : IDisposable
     public ModelOutput Outputs(Tensor indices, Func<ModelOutput> compute)
     {
         var positions = indices.cpu().data<long>().ToArray();
-        if (_logits is not null && positions.All(i => _known[i]))
+        if (_allocated && positions.All(i => _known[i]))
         {
             var features = _features.ToDictionary(name => name, name => _rows[name].index_select(0, indices));
-            return new ModelOutput(_logits.index_select(0, indices), features);
+            // A teacher pass that stopped before its classifier (the method reads no logits) left none to keep.
+            return _logits is null ? ModelOutput.WithoutLogits(features) : new ModelOutput(_logits.index_select(0, indices), features);
         }
         var output = compute();
         if (!Disabled) Keep(output, indices, positions);
@@ -63,18 +65,20 @@ internal sealed class TeacherOutputCache : IDisposable
 
     private void Keep(ModelOutput output, Tensor indices, long[] positions)
     {
-        if (_logits is null)
+        if (!_allocated)
         {
-            long perSample = output.Logits[0].numel() + _features.Sum(name => output.Feature(name)[0].numel());
-            if (perSample * output.Logits.element_size() * _samples > MaxBytes)
+            var kept = _features.Select(output.Feature).ToList();
+            if (output.HasLogits) kept.Add(output.Logits);
+            if (kept.Sum(t => t[0].numel() * t.element_size()) * _samples > MaxBytes)
             {
                 Disabled = true;
                 return;
             }
-            _logits = Rows(output.Logits);
+            if (output.HasLogits) _logits = Rows(output.Logits);
             foreach (var name in _features) _rows[name] = Rows(output.Feature(name));
+            _allocated = true;
         }
-        _logits.index_copy_(0, indices, output.Logits);
+        _logits?.index_copy_(0, indices, output.Logits);
         foreach (var name in _features) _rows[name].index_copy_(0, indices, output.Feature(name));
         foreach (var i in positions) _known[i] = true;
     }

@@ -362,10 +362,11 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null,
                 ? cache.Outputs(prepared.Indices, () =>
                 {
                     computed = true;
-                    return FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
+                    return FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead, job.Method.ReadsTeacherLogits);
                 })
-                // Only what the method reads: a logits-only teacher runs in inference mode and keeps no feature.
-                : FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead);
+                // Only what the method reads: a logits-only teacher runs in inference mode and keeps no feature; a
+                // features-only one stops after the last feature read.
+                : FeatureRequest.RunFrozen(teacherNetwork, prepared.TeacherInputs!, job.Method.TeacherFeaturesRead, job.Method.ReadsTeacherLogits);
             if (_teacherOutputs is not null && !computed) Timings.CachedTeacherSteps++;
         }
         long studentStart = Stopwatch.GetTimestamp();

@@ -7,6 +7,7 @@ using KdTools.Core.Tests.Training;
 using KdTools.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using static KdTools.Testing.TestNetworks;
 
 namespace KdTools.Core.Tests.Export;
 
@@ -281,23 +282,6 @@ public sealed class OnnxExportTests : IDisposable
         var error = Assert.Throws<KdException>(() => OnnxExport.ToBytes(network, new ModelProvenance(), new OnnxExportOptions()));
         Assert.Equal(KdErrorIds.ExportUnsupported, error.ErrorId);
         Assert.NotEmpty(OnnxExport.ToBytes(network, new ModelProvenance(), new OnnxExportOptions { InputSize = new ImageSize(16, 16) }));
-    }
-
-    /// <summary>An eval-mode network whose BatchNorms are far from the identity: random affine and running statistics.</summary>
-    internal static ClassifierNet TrainedLooking(string architecture, int classes, int side)
-    {
-        var network = ArchitectureRegistry.Create(architecture, classes, seed: 1);
-        var random = new Generator(2);
-        using (no_grad())
-            foreach (var (key, value) in network.state_dict())
-            {
-                if (key.EndsWith("running_mean") || (key.EndsWith(".bias") && value.dim() == 1)) value.copy_(randn(value.shape, generator: random) * 0.2);
-                else if (key.EndsWith("running_var")) value.copy_(rand(value.shape, generator: random) + 0.5);
-            }
-        network.eval();
-        network.InputSize = new ImageSize(side, side);
-        network.Normalization = new InputNormalization([0.5f, 0.25f, 0.125f], [0.5f, 0.5f, 0.25f]);
-        return network;
     }
 
     /// <summary>Within <see cref="Tolerance"/> of the reference, relative to its magnitude when that exceeds 1.</summary>

@@ -8,7 +8,8 @@ namespace KdTools.Core.Tests.Models;
 /// A frozen pass that keeps only what its reader names (<see cref="FeatureRequest.RunFrozen"/>) gives the full pass's
 /// values: the same logits and, for the names asked for, the same features, and nothing else; a logits-only pass
 /// hands out ordinary tensors (not inference tensors) that a loss can save for backward. Networks that do not select
-/// features run their full pass.
+/// features run their full pass. A pass asked for features and no logits stops after the last of them: the later
+/// stages and the classifier never run, and its output has no logits to read by mistake.
 /// </summary>
 public class FeatureRequestTests
 {
@@ -79,5 +80,48 @@ public class FeatureRequestTests
         ModelOutput vggFull;
         using (no_grad()) vggFull = vgg.Run(input);
         Assert.Equal(vggFull.Features.Keys.Order(), FeatureRequest.RunFrozen(vgg, input, []).Features.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("resnet8", "fc")]
+    [InlineData("resnet18", "linear")]
+    public void Features_only_pass_stops_after_the_last_feature_asked_for(string architecture, string classifier)
+    {
+        torch.manual_seed(6);
+        using var network = ArchitectureRegistry.Create(architecture, 10);
+        network.eval();
+        using var scope = NewDisposeScope();
+        var input = randn([2, 3, 16, 16], generator: new Generator(10));
+        ModelOutput full;
+        using (no_grad()) full = network.Run(input);
+        // Every module's forward hook fires through call(); count the calls of layer2's and layer3's blocks and the classifier.
+        var calls = new Dictionary<string, int>();
+        var modules = network.named_modules().ToDictionary(m => m.name, m => m.module);
+        foreach (var name in new[] { "layer2.0", "layer3.0", classifier })
+        {
+            calls[name] = 0;
+            ((nn.Module<Tensor, Tensor>)modules[name]).register_forward_hook((_, _, output) =>
+            {
+                calls[name]++;
+                return output;
+            });
+        }
+
+        var stopped = FeatureRequest.RunFrozen(network, input, [FeatureNames.Stage(1), FeatureNames.Stage(2)], logits: false);
+
+        Assert.Equal(new[] { FeatureNames.Stage(1), FeatureNames.Stage(2) }, stopped.Features.Keys.Order());
+        foreach (var (name, feature) in stopped.Features)
+            Assert.Equal(full.Feature(name).data<float>().ToArray(), feature.data<float>().ToArray());
+        Assert.Equal(1, calls["layer2.0"]);
+        Assert.Equal(0, calls["layer3.0"]);
+        Assert.Equal(0, calls[classifier]);
+        Assert.False(stopped.HasLogits);
+        Assert.Throws<InvalidOperationException>(() => stopped.Logits);
+
+        // Asked for the logits too, the same request runs the whole network.
+        var whole = FeatureRequest.RunFrozen(network, input, [FeatureNames.Stage(1), FeatureNames.Stage(2)], logits: true);
+        Assert.Equal(1, calls["layer3.0"]);
+        Assert.Equal(1, calls[classifier]);
+        Assert.Equal(full.Logits.data<float>().ToArray(), whole.Logits.data<float>().ToArray());
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using KdTools.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using static KdTools.Testing.TestNetworks;
 
 namespace KdTools.Core.Tests.Models;
 
@@ -204,27 +205,4 @@ public class SegmentationModelTests
         Assert.False(first.allclose(withoutDropout));
         Assert.True(evaluated.equal(model.Run(input).Logits).all().item<bool>());
     }
-
-    /// <summary>The fill rule of segmentation_models.py's fill_deterministically.</summary>
-    private static void FillDeterministically(nn.Module model)
-    {
-        using var noGrad = no_grad();
-        var state = model.state_dict();
-        var keys = state.Keys.Order(StringComparer.Ordinal).ToList();
-        for (int j = 0; j < keys.Count; j++)
-        {
-            var key = keys[j];
-            var tensor = state[key];
-            if (key.EndsWith("num_batches_tracked", StringComparison.Ordinal)) continue;
-            var wave = sin(arange(tensor.numel(), ScalarType.Float64).mul(0.7).add(1.3 * j)).view(tensor.shape);
-            var value = key.EndsWith("running_var", StringComparison.Ordinal) ? wave.add(1).mul(0.25).add(1)
-                : tensor.dim() == 1 && key.EndsWith("weight", StringComparison.Ordinal) ? wave.mul(0.1).add(1)
-                : tensor.dim() == 1 ? wave.mul(0.1)
-                : wave.div(Math.Sqrt(tensor[0].numel()));
-            tensor.copy_(value.to(tensor.dtype));
-        }
-    }
-
-    private static Tensor ParityInput(long[] shape) =>
-        sin(arange(shape.Aggregate(1L, (a, b) => a * b), ScalarType.Float64).mul(0.3)).view(shape).to(ScalarType.Float32);
 }

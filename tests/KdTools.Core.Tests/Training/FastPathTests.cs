@@ -77,14 +77,18 @@ public class FastPathTests
         Assert.Equal(method == "PKT" ? [FeatureNames.Embedding] : Array.Empty<string>(), features);
     }
 
-    [Fact]
-    public void A_run_without_augmentation_reads_the_teacher_once_per_sample_and_trains_as_without_the_cache()
+    [Theory]
+    [InlineData("KD", null)]
+    // A features-only teacher (FitNet's stage-2 hint, no KD term): its pass stops after stage 2, and the cache keeps no logits.
+    [InlineData("FitNet", 0)]
+    public void A_run_without_augmentation_reads_the_teacher_once_per_sample_and_trains_as_without_the_cache(string method, int? hintEpochs)
     {
         using var data = TinySetup.Dataset(train: 96, test: 32);
+        var options = hintEpochs is { } epochs ? new Dictionary<string, object?> { ["HintEpochs"] = epochs } : null;
         Dictionary<string, float[]> Train(bool cache, out TrainingTimings timings)
         {
             using var teacher = EvalTeacher(data);
-            var job = TinySetup.Job(data, "KD", teacher);
+            var job = TinySetup.Job(data, method, teacher, options: options);
             timings = TinySetup.Train(job, TinySetup.Settings(epochs: 3) with { Augmentation = AugmentationPolicy.None },
                 new EngineOptions { CacheTeacherOutputs = cache }).Timings;
             return TinySetup.Weights(job.Student);
@@ -104,7 +108,7 @@ public class FastPathTests
 
     [Theory]
     [InlineData("KD", true, false)]     // augmentation on: every epoch's inputs differ
-    [InlineData("FitNet", false, false)] // a method that does not name the teacher features it reads
+    [InlineData("NST", false, false)]    // a method that does not name the teacher features it reads
     [InlineData("KD", false, true)]
     public void The_cache_applies_only_where_the_teacher_outputs_cannot_change(string method, bool augment, bool applies)
     {
