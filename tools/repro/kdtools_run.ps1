@@ -10,7 +10,8 @@
     -Part official: the RepDistiller recipe at -Epochs with the loss weights of the official side (RepDistiller's scripts,
     mdistiller's and DIST_KD's CIFAR configs: the values official_train.py and official_mdistiller.py use) and the
     two-stage methods' init stage at -InitEpochs (FitNet single-stage, as RepDistiller).
-    -Part defaults: nothing but -Student -Method -Epochs (and -Seed, -Threads), the defaults a new user gets.
+    -Part defaults: nothing but -Student -Method -Epochs (and -Seed, -Threads), the defaults a new user gets; DIH gets
+    the teacher's heads from Add-IntermediateHead at its defaults first, as it needs them (official part: for -Epochs).
     A run that fails writes its JSON with the error (Top1 null) so the table shows it.
 #>
 param(
@@ -89,14 +90,9 @@ $official = @{
     TOFD = @{ Temperature = 3; TemperatureRampEpochs = 250; KdWeight = 1; FeatureWeight = 0.05; OrthogonalWeight = 0.03; HeadEpochs = $Epochs; HeadLearningRate = 0.1 }
 }
 $teacherModel = Import-KdModel -Path $TeacherFile
+# The wall time covers DIH's head stage too, as the official driver's does.
+$clock = [Diagnostics.Stopwatch]::StartNew()
 $headsText = ''
-if ($Method -eq 'DIH') {
-    # DIH's first stage, as tools/repro/official_dih.py runs the authors' train_regular_middle_logits: a linear head on
-    # each residual stage of the frozen teacher, trained for -Epochs with DIH's head recipe (Add-IntermediateHead's
-    # default: SGD lr 0.1 Nesterov, x0.2 at 60/120/180 of 200 scaled, reflect-padded crop and flip).
-    $teacherModel = $teacherModel | Add-IntermediateHead -Dataset $data -Epochs $Epochs -Seed $Seed -Threads $Threads
-    $headsText = "; heads by Add-IntermediateHead (DIH recipe, $Epochs epochs; test top-1 $($teacherModel.ExitTop1))"
-}
 # A cell named <method>-<code> (KDSVD-mdistiller) runs KdTools' <method> with that code's settings.
 $arguments = @{ Student = $Student; Method = ($Method -replace '-mdistiller$'); Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
 if ($Part -eq 'official') {
@@ -110,8 +106,17 @@ $result = @{
     train_images = $data.TrainCount; test_images = $data.TestCount; teacher_top1 = $teacherModel.Top1
     part = $Part
 }
-$clock = [Diagnostics.Stopwatch]::StartNew()
 try {
+    if ($Method -eq 'DIH') {
+        # DIH's first stage: a linear head on each residual stage of the frozen teacher, by Add-IntermediateHead with
+        # DIH's head recipe (its default: SGD lr 0.1 Nesterov, x0.2 at 60/120/180 of 200 scaled, reflect-padded crop
+        # and flip). Official part: for -Epochs, as tools/repro/official_dih.py runs the authors'
+        # train_regular_middle_logits; defaults part: at its own default length, as a new user runs it.
+        $headArguments = @{ Dataset = $data; Seed = $Seed; Threads = $Threads }
+        if ($Part -eq 'official') { $headArguments.Epochs = $Epochs }
+        $teacherModel = $teacherModel | Add-IntermediateHead @headArguments
+        $headsText = "; heads by Add-IntermediateHead (DIH recipe$(if ($Part -eq 'official') { ", $Epochs epochs" }); test top-1 $($teacherModel.ExitTop1))"
+    }
     $run = $teacherModel | Invoke-Distillation @arguments
     $result.top1 = $run.Top1
     $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages)$headsText; $Threads thread(s)"
