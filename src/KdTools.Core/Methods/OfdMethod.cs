@@ -8,16 +8,6 @@ using static TorchSharp.torch;
 
 namespace KdTools.Core.Methods;
 
-/// <summary>The mode the teacher runs in during distillation.</summary>
-internal enum TeacherMode
-{
-    /// <summary>BatchNorm with its running statistics, frozen: KdTools' rule for every method.</summary>
-    Eval,
-
-    /// <summary>BatchNorm with each batch's statistics, updating its running averages (on the run's private copy).</summary>
-    Train,
-}
-
 /// <summary>OFD's options: the feature weight β is mdistiller's <c>OFD.LOSS.FEAT_WEIGHT</c> 0.001.</summary>
 internal sealed class OfdOptions : FeatureMethodOptions
 {

@@ -25,8 +25,8 @@ public abstract class TeacherHeadOptions : MethodOptions
 
 /// <summary>
 /// Base of the methods that mount an auxiliary head after every stage but the last on the teacher (and the student), fit
-/// the teacher's heads with cross-entropy in a first stage on the frozen teacher, and keep them fixed afterwards, BN
-/// statistics included, while the student learns from them.
+/// the teacher's heads with cross-entropy in a first stage on the frozen teacher, and keep them fixed afterwards (their BN
+/// statistics too, unless the teacher runs in train mode) while the student learns from them.
 /// </summary>
 internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : DistillationMethod<TOptions>(options)
     where TOptions : TeacherHeadOptions, new()
@@ -63,10 +63,11 @@ internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : Distilla
         },
     ];
 
-    public override void PrepareEpoch(string stage)
-    {
-        if (stage != TeacherHeadStage) TeacherHeads.eval();
-    }
+    /// <summary>
+    /// The heads train in their stage; afterwards they follow the teacher's mode, as they are part of the teacher in the
+    /// references (TOFD's teacher, heads included, stays in train mode there).
+    /// </summary>
+    public override void PrepareEpoch(string stage) => TeacherHeads.train(stage == TeacherHeadStage || TeacherInTrainMode);
 
     private void AddTeacherHeadLoss(StepContext step, LossTerms terms)
     {

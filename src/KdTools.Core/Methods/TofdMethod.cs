@@ -26,6 +26,9 @@ internal sealed class TofdOptions : TeacherHeadOptions
     [Description("Weight of the orthogonality penalty ‖WWᵀ − I‖ + ‖WᵀW − I‖ on the feature-resizing layers (official --beta 0.03).")]
     public double OrthogonalWeight { get; set; } = 0.03;
 
+    [Description("The teacher's mode while distilling: Train, as the official code (neither distill.py nor the DIH repository's train_tofd.py calls teacher.eval()), so the teacher's and its heads' BatchNorms use batch statistics — on a private copy, the caller's teacher is untouched; or Eval, KdTools' rule for the other methods.")]
+    public TeacherMode TeacherMode { get; set; } = TeacherMode.Train;
+
     public override void Validate()
     {
         RequireNonNegative(Temperature, nameof(Temperature));
@@ -59,6 +62,8 @@ internal sealed class TofdOptions : TeacherHeadOptions
     Paper = "Zhang, Shi, Shi, Ma, Bao. Task-Oriented Feature Distillation. NeurIPS 2020")]
 internal sealed class TofdMethod(TofdOptions options) : TeacherHeadMethod<TofdOptions>(options)
 {
+    public override bool TeacherInTrainMode => Options.TeacherMode == TeacherMode.Train;
+
     private TofdModules? _modules;
 
     public override void Initialize(MethodSetup setup)

@@ -1,5 +1,5 @@
 """The pre-stage MHKD and TOFD share: the teacher's heads (one after every stage but the last) learn cross-entropy on
-the frozen teacher, then stay fixed (eval mode, no gradient) while the student learns."""
+the frozen teacher, then stay fixed (no gradient; eval mode unless the teacher trains) while the student learns."""
 import torch.nn.functional as F
 
 from .base import Method, PreStage, paired_stages
@@ -22,5 +22,5 @@ class TeacherHeadMethod(Method):
         return {STAGE: PreStage(self.extras.teacher_heads.parameters, head_loss, False)}
 
     def prepare_epoch(self, stage):
-        if stage != STAGE:
-            self.extras.teacher_heads.eval()
+        # After their stage the heads follow the teacher's mode (part of the teacher in the references).
+        self.extras.teacher_heads.train(stage == STAGE or self.teacher_trains)

@@ -63,6 +63,8 @@ class Tofd(TeacherHeadMethod):
         widths = [(s.fc.in_features, t.fc.in_features) for s, t in zip(student, teacher)]
         widths.append((setup.student["embedding"][1], setup.teacher["embedding"][1]))
         self.extras = TofdModules(teacher, student, nn.ModuleList([FeatureResizer(s, t) for s, t in widths]))
+        # The official teacher (heads included) stays in train mode while the student learns.
+        self.teacher_trains = options.get("TeacherMode", "Train") == "Train"
 
     def teacher_head_logits(self, head, feature):
         return self.extras.teacher_heads[head](feature)[0]
