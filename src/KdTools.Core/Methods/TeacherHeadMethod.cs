@@ -64,8 +64,8 @@ internal abstract class TeacherHeadMethod<TOptions>(TOptions options) : Distilla
     ];
 
     /// <summary>
-    /// The heads train in their stage; afterwards they follow the teacher's mode, as they are part of the teacher in the
-    /// references (TOFD's teacher, heads included, stays in train mode there).
+    /// The heads train in their stage (on the frozen teacher); afterwards they follow the teacher's mode, as they are part
+    /// of the teacher in the references (TOFD's teacher, heads included, stays in train mode there).
     /// </summary>
     public override void PrepareEpoch(string stage) => TeacherHeads.train(stage == TeacherHeadStage || TeacherInTrainMode);
 

@@ -197,7 +197,8 @@ internal sealed class Trainer(TrainingSettings settings, ILogger? logger = null,
             if (job.FreezeBackbone && job.Student is MultiExitNet multi) multi.Backbone.eval();
             job.Method.Extras?.train();
             job.Method.PrepareEpoch(stage.Name);
-            job.Teacher?.train(job.Method.TeacherInTrainMode);
+            // A pre-stage (TOFD's teacher heads) learns on the frozen teacher; train mode is the main stage's.
+            job.Teacher?.train(job.Method.TeacherInTrainMode && stage.IsMain);
             var epochClock = Stopwatch.StartNew();
             using (var orderScope = torch.NewDisposeScope())
             {

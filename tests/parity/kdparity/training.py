@@ -142,7 +142,8 @@ class Replay:
         inputs, labels = tensors[prefix + "inputs"], tensors[prefix + "labels"]
         teacher = None
         if self.teacher is not None:
-            self.teacher.train(self.method.teacher_trains)
+            # Train mode is the main stage's; a pre-stage learns on the frozen teacher.
+            self.teacher.train(self.method.teacher_trains and main)
             with torch.no_grad():
                 teacher = _output(self.teacher(self._teacher_inputs(inputs)))
         student = _output(self.student(inputs)) if trains_student else None
