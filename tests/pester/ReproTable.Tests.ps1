@@ -19,6 +19,8 @@ BeforeAll {
     Write-Run official KD official 1 0.51; Write-Run official KD official 2 0.53
     Write-Run official AT KdTools 1 0.40; Write-Run official AT KdTools 2 0.42
     Write-Run official AT official 1 0.50; Write-Run official AT official 2 0.52
+    Write-Run official DIH KdTools 1 0.50; Write-Run official DIH KdTools 2 0.52
+    Write-Run official DIH official 1 0.51; Write-Run official DIH official 2 0.53
     Write-Run official CC KdTools 1 0.45
     Write-Run official DKD official 1 0.55
     Write-Run official KDSVD KdTools 1 0.47
@@ -44,8 +46,10 @@ Describe 'Write-ReproTable.ps1' {
         $rows | Should -Contain '| CC | resnet8 | 45.00 (1 seed) | not run | n/a | 4.00 | pending | 101 | n/a |'
         $rows | Should -Contain 'Incomplete (fewer than 2 seeds on a side): CC, KDSVD, DKD.'
         $rows | Should -Contain '| DKD | resnet8 | not run | 55.00 (1 seed) | n/a | 4.00 | pending | n/a | 101 |'
-        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD, TAKD, KDSVD-mdistiller, ReviewKD, OFD, DIST '
-        $text | Should -Match 'No official code is run for TOFD, MHKD, BYOT, DIH yet'
+        $text | Should -Match 'Not run yet: CE, FitNet, SP, VID, RKD, PKT, AB, FT, FSP, NST, CRD, TAKD, KDSVD-mdistiller, ReviewKD, OFD, DIST, TOFD '
+        $text | Should -Match 'No official code is run for MHKD, BYOT yet'
+        $text | Should -Match 'MHKD/middle_header_generator_mhkd\.py'
+        $text | Should -Match 'ArchipLab-LinfengZhang/pytorch-self-distillation-final'
     }
 
     It 'says which official code each row uses, and describes only the codes and deviations of rows it has' {
@@ -53,6 +57,10 @@ Describe 'Write-ReproTable.ps1' {
         $text | Should -Match '\*\*Official side, mdistiller\*\* \(rows DKD\): `tools/repro/official_mdistiller\.py`'
         $text | Should -Match 'DKD `configs/cifar100/dkd/res56_res20\.yaml` \(CE 1, α 1, β 2, T 4'
         $text | Should -Not -Match 'Official side, the authors'' DIST'
+        $rows | Should -Contain '| DIH | resnet8 | 51.00 ± 1.41 (2) | 52.00 ± 1.41 (2) | -1.00 | 2.83 | yes | 102 | 102 |'
+        $text | Should -Match '\*\*Official side, the authors'' DIH\*\* \(row DIH\): `tools/repro/official_dih\.py`'
+        $text | Should -Match 'CIFAR''s \*\*test\*\* split'
+        $text | Should -Not -Match 'Official side, TOFD'
         $text | Should -Match 'KDSVD differs from RepDistiller by design'
         $text | Should -Match 'KDSVD''s weight β 1 is mdistiller''s'
         $text | Should -Not -Match 'TAKD is the KD run twice'

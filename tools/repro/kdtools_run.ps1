@@ -10,7 +10,8 @@
     -Part official: the RepDistiller recipe at -Epochs with the loss weights of the official side (RepDistiller's scripts,
     mdistiller's and DIST_KD's CIFAR configs: the values official_train.py and official_mdistiller.py use) and the
     two-stage methods' init stage at -InitEpochs (FitNet single-stage, as RepDistiller).
-    -Part defaults: nothing but -Student -Method -Epochs (and -Seed, -Threads), the defaults a new user gets.
+    -Part defaults: nothing but -Student -Method -Epochs (and -Seed, -Threads), the defaults a new user gets; DIH gets
+    the teacher's heads from Add-IntermediateHead at its defaults first, as it needs them (official part: for -Epochs).
     A run that fails writes its JSON with the error (Top1 null) so the table shows it.
 #>
 param(
@@ -67,6 +68,7 @@ if ($Teacher) {
 # configs/cifar100/dkd/res56_res20.yaml (β 2), ReviewKD configs/cifar100/reviewkd.yaml (weight 5), OFD cfg.py's
 # (0.001, teacher in train mode); their 20-of-240-epoch warm-ups scaled to the run, mdistiller's per-epoch factor.
 # DIST: DIST_KD's configs/strategies/distill/dist_cifar.yaml (dist_t4: β 1, γ 1, τ 4; kd_loss_weight 2).
+# DIH (the authors' code, tools/repro/official_dih.py): α 0.1, T 5, after the teacher's heads are trained below.
 $official = @{
     CE = @{}; KD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4 }
     FitNet = @{ Beta = 100; HintEpochs = 0 }; AT = @{ Beta = 1000 }; SP = @{ Beta = 3000 }; CC = @{ Beta = 0.02 }
@@ -81,8 +83,16 @@ $official = @{
     ReviewKD = @{ Beta = 5; WarmupEpochs = 20; WarmupPerStep = $false; MaxMidChannels = 512 }
     OFD = @{ Beta = 0.001; TeacherMode = 'Train' }
     DIST = @{ CeWeight = 1; DistWeight = 2; Beta = 1; Gamma = 1; Temperature = 4; WarmupEpochs = 0 }
+    # DIH: the authors' README and final_test.py (--kd_alpha 0.1 --kd_temperature 5), every branch the same α.
+    DIH = @{ Alpha = @(0.1); Temperature = 5 }
+    # TOFD: distill.py's defaults (--t 3 ramped over 250 epochs, --alpha 0.05, --beta 0.03, KD weight 1); the teacher's
+    # heads first on the frozen teacher for -Epochs at lr 0.1 (official_tofd.py trains them the same way).
+    TOFD = @{ Temperature = 3; TemperatureRampEpochs = 250; KdWeight = 1; FeatureWeight = 0.05; OrthogonalWeight = 0.03; HeadEpochs = $Epochs; HeadLearningRate = 0.1 }
 }
 $teacherModel = Import-KdModel -Path $TeacherFile
+# The wall time covers DIH's head stage too, as the official driver's does.
+$clock = [Diagnostics.Stopwatch]::StartNew()
+$headsText = ''
 # A cell named <method>-<code> (KDSVD-mdistiller) runs KdTools' <method> with that code's settings.
 $arguments = @{ Student = $Student; Method = ($Method -replace '-mdistiller$'); Dataset = $data; Epochs = $Epochs; Seed = $Seed; Threads = $Threads }
 if ($Part -eq 'official') {
@@ -96,11 +106,20 @@ $result = @{
     train_images = $data.TrainCount; test_images = $data.TestCount; teacher_top1 = $teacherModel.Top1
     part = $Part
 }
-$clock = [Diagnostics.Stopwatch]::StartNew()
 try {
+    if ($Method -eq 'DIH') {
+        # DIH's first stage: a linear head on each residual stage of the frozen teacher, by Add-IntermediateHead with
+        # DIH's head recipe (its default: SGD lr 0.1 Nesterov, x0.2 at 60/120/180 of 200 scaled, reflect-padded crop
+        # and flip). Official part: for -Epochs, as tools/repro/official_dih.py runs the authors'
+        # train_regular_middle_logits; defaults part: at its own default length, as a new user runs it.
+        $headArguments = @{ Dataset = $data; Seed = $Seed; Threads = $Threads }
+        if ($Part -eq 'official') { $headArguments.Epochs = $Epochs }
+        $teacherModel = $teacherModel | Add-IntermediateHead @headArguments
+        $headsText = "; heads by Add-IntermediateHead (DIH recipe$(if ($Part -eq 'official') { ", $Epochs epochs" }); test top-1 $($teacherModel.ExitTop1))"
+    }
     $run = $teacherModel | Invoke-Distillation @arguments
     $result.top1 = $run.Top1
-    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages); $Threads thread(s)"
+    $result.settings = "Recipe $($run.Recipe), lr $($run.LearningRate), schedule '$($run.Schedule)', batch $($run.BatchSize); options $($run.Options); pre-stages $($run.PreStages)$headsText; $Threads thread(s)"
     if ($run.Status -ne 'Completed') { $result.error = "status $($run.Status)" }
 } catch {
     $result.top1 = $null

@@ -3,10 +3,13 @@
 #   --methods a,b      methods to run (default: every method of the part)
 #   --seeds 1,2        seeds per cell (default 1,2)
 #   --part official|defaults   official: KdTools vs the official code (RepDistiller's train_student.py; mdistiller's
-#                      distillers for DKD, ReviewKD, OFD; the authors' DIST_KD for DIST), same teacher, data and recipe;
+#                      distillers for DKD, ReviewKD, OFD; the authors' DIST_KD for DIST; the DIH authors' code for
+#                      DIH; TOFD's step and loss on the DIH repository's TOFD CIFAR ResNets), same teacher, data, recipe;
 #                      defaults: KdTools at its defaults (-Student -Method -Epochs only) into resnet8 and ShuffleV2
 #   --official PATH    folder holding the official checkouts, outside this repository: PATH/RepDistiller,
-#                      PATH/mdistiller, PATH/DIST_KD (with its classification submodule); a method needs only its own
+#                      PATH/mdistiller, PATH/DIST_KD (with its classification submodule), PATH/DIH
+#                      (aryanasadianuoit/Distilling-Knowledge-via-Intermediate-Classifiers), PATH/TOFD
+#                      (ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation); a method needs only its own
 #   --data PATH        CIFAR-10 folder (cifar-10-batches-bin or its parent)
 #   --per-class N      training images per class (default 500), --epochs N (8), --init-epochs N (1), --teacher-epochs N (30)
 #   --threads N        threads per run (default 2); on a machine already loaded past its cores, 1 per run wastes less
@@ -71,35 +74,45 @@ locks=artifacts/repro/locks
 mkdir -p "$results" "$logs" "$locks" "$(dirname "$teacher_file")"
 
 # Each method's official code: RepDistiller (tools/repro/official_train.py), mdistiller or DIST_KD
-# (tools/repro/official_mdistiller.py).
+# (tools/repro/official_mdistiller.py), the DIH authors' repository (tools/repro/official_dih.py), TOFD's with DIH's
+# (tools/repro/official_tofd.py).
 repdistiller_methods=CE,KD,FitNet,AT,SP,CC,VID,RKD,PKT,AB,FT,FSP,NST,CRD,KDSVD,TAKD
 mdistiller_methods=KDSVD-mdistiller,DKD,ReviewKD,OFD
-official_methods=$repdistiller_methods,$mdistiller_methods,DIST
+dih_methods=DIH
+official_methods=$repdistiller_methods,$mdistiller_methods,DIST,$dih_methods,TOFD
 official_code() {
   case ",$repdistiller_methods," in *",$1,"*) echo RepDistiller; return ;; esac
   case ",$mdistiller_methods," in *",$1,"*) echo mdistiller; return ;; esac
+  case ",$dih_methods," in *",$1,"*) echo DIH; return ;; esac
   if [ "$1" = DIST ]; then echo DIST_KD; fi
+  if [ "$1" = TOFD ]; then echo TOFD; fi
 }
 if [ "$part" = official ]; then
   methods=${methods:-$official_methods}
   official=$(cd "$official" 2>/dev/null && pwd || true)
   IFS=, read -ra wanted <<<"$methods"
   for method in "${wanted[@]}"; do
-    code=$(official_code "$method")
-    case "$code" in
-      RepDistiller) probe=RepDistiller/train_student.py url=https://github.com/HobbitLong/RepDistiller clone='' ;;
-      mdistiller) probe=mdistiller/mdistiller/distillers/DKD.py url=https://github.com/megvii-research/mdistiller clone='' ;;
-      DIST_KD) probe=DIST_KD/classification/lib/models/losses/dist_kd.py url=https://github.com/hunto/DIST_KD clone=' --recurse-submodules' ;;
-      *) echo "repro: no official code for method '$method' (the official part runs: $official_methods)" >&2; exit 2 ;;
-    esac
-    if [ -z "$official" ] || [ ! -f "$official/$probe" ]; then
-      cat >&2 <<MSG
+    # TOFD needs two checkouts: the authors' (its loss) and the DIH repository's CIFAR ResNets with TOFD's heads.
+    codes=$(official_code "$method")
+    [ "$codes" = TOFD ] && codes='TOFD DIH'
+    for code in ${codes:-none}; do
+      case "$code" in
+        RepDistiller) probe=RepDistiller/train_student.py url=https://github.com/HobbitLong/RepDistiller clone='' ;;
+        mdistiller) probe=mdistiller/mdistiller/distillers/DKD.py url=https://github.com/megvii-research/mdistiller clone='' ;;
+        DIST_KD) probe=DIST_KD/classification/lib/models/losses/dist_kd.py url=https://github.com/hunto/DIST_KD clone=' --recurse-submodules' ;;
+        DIH) probe=DIH/train_dih.py url=https://github.com/aryanasadianuoit/Distilling-Knowledge-via-Intermediate-Classifiers clone='' ;;
+        TOFD) probe=TOFD/utils.py url=https://github.com/ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation clone='' ;;
+        *) echo "repro: no official code for method '$method' (the official part runs: $official_methods)" >&2; exit 2 ;;
+      esac
+      if [ -z "$official" ] || [ ! -f "$official/$probe" ]; then
+        cat >&2 <<MSG
 repro: $method needs a $code checkout at '${official:-the --official folder}/$code'. Put the official code outside this repository:
   mkdir -p ~/kdtools-official && git clone$clone $url ~/kdtools-official/$code
 then pass --official ~/kdtools-official (or set KDTOOLS_OFFICIAL).
 MSG
-      exit 2
-    fi
+        exit 2
+      fi
+    done
   done
   students=resnet8
 else
@@ -150,6 +163,10 @@ for method in "${method_list[@]}"; do
         echo "repro: $part $method -> $student seed $seed (official)"
         if [ "$(official_code "$method")" = RepDistiller ]; then
           driver=(official_train.py --repdistiller "$official/RepDistiller")
+        elif [ "$(official_code "$method")" = DIH ]; then
+          driver=(official_dih.py --dih "$official/DIH")
+        elif [ "$(official_code "$method")" = TOFD ]; then
+          driver=(official_tofd.py --tofd "$official/TOFD" --dih "$official/DIH")
         else
           driver=(official_mdistiller.py --mdistiller "$official/mdistiller" --dist-kd "$official/DIST_KD")
         fi

@@ -41,8 +41,9 @@ class Loader:
     (input, target) for train_vanilla and validate, (input, target, index) for train_distill, plus contrast_idx for CRD
     (CIFAR100InstanceSample's 'exact' mode: the positive is the sample itself, k negatives drawn from other classes)."""
 
-    def __init__(self, images, labels, batch_size, train, with_index=False, nce_k=None, classes=10):
+    def __init__(self, images, labels, batch_size, train, with_index=False, nce_k=None, classes=10, padding='constant'):
         self.images, self.labels, self.batch_size, self.train = images, labels, batch_size, train
+        self.padding = padding  # 'constant' (zeros, RepDistiller's) or 'reflect' (DIH's dataload.get_cifar)
         self.with_index, self.nce_k = with_index, nce_k
         self.mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
         self.std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
@@ -58,16 +59,16 @@ class Loader:
         order = torch.randperm(count) if self.train else torch.arange(count)
         for start in range(0, count, self.batch_size):
             index = order[start:start + self.batch_size]
-            pixels = self.images[index]
+            pixels = self.images[index].float()
             if self.train:
-                padded = nn.functional.pad(pixels, (4, 4, 4, 4))
+                padded = nn.functional.pad(pixels, (4, 4, 4, 4), mode=self.padding)
                 crops = []
                 for image in padded:
                     top, left = random.randint(0, 8), random.randint(0, 8)
                     crop = image[:, top:top + 32, left:left + 32]
                     crops.append(crop.flip(2) if random.random() < 0.5 else crop)
                 pixels = torch.stack(crops)
-            inputs = (pixels.float() / 255 - self.mean) / self.std
+            inputs = (pixels / 255 - self.mean) / self.std
             target = self.labels[index]
             if not self.with_index:
                 yield inputs, target

@@ -52,7 +52,7 @@ public class DefaultsLearnTests(DefaultsLearnTests.LearnedTeacher fixture) : ICl
     public void A_run_at_the_methods_defaults_beats_the_untrained_student(string method, string student) =>
         AssertDefaultsLearn(fixture, method, student);
 
-    internal static void AssertDefaultsLearn(LearnedTeacher fixture, string method, string student)
+    internal static void AssertDefaultsLearn(LearnedTeacher fixture, string method, string student, int epochs = Epochs)
     {
         var data = fixture.Data;
         var teacher = method == "DIH" ? fixture.WithHeads : fixture.Teacher;
@@ -68,12 +68,12 @@ public class DefaultsLearnTests(DefaultsLearnTests.LearnedTeacher fixture) : ICl
         var result = Distillation.Run(new DistillationRequest
         {
             Dataset = data, StudentArchitecture = student, Teacher = teacher, MethodName = method,
-            Overrides = new TrainingOverrides { Epochs = Epochs, BatchSize = 32, Seed = seed, Threads = 2 },
+            Overrides = new TrainingOverrides { Epochs = epochs, BatchSize = 32, Seed = seed, Threads = 2 },
         });
 
         Assert.Equal(TrainingRecipes.DefaultName, result.Settings.Recipe);
         Assert.Equal(ArchitectureRegistry.Get(student).Lightweight ? 0.01 : 0.05, result.Settings.LearningRate);
-        Assert.True(result.Top1 > before, $"{method} into {student} at its defaults: top-1 {result.Top1:P1} after {Epochs} epochs, untrained {before:P1} (options {result.MethodOptions})");
+        Assert.True(result.Top1 > before, $"{method} into {student} at its defaults: top-1 {result.Top1:P1} after {epochs} epochs, untrained {before:P1} (options {result.MethodOptions})");
     }
 }
 
@@ -81,7 +81,7 @@ public class DefaultsLearnTests(DefaultsLearnTests.LearnedTeacher fixture) : ICl
 /// Defaults that learn, across families: one student of every family other than the CIFAR ResNet, each with CE, the
 /// logit methods and one feature method. RepDistiller's VGG and lightweight students (built for 32-pixel CIFAR images)
 /// stay at a constant prediction on DefaultsLearnTests' 16-pixel set after 24 steps, so this class has its own set:
-/// 32 pixels, twice the images. The cases that do not learn yet are listed, skipped, with the reason.
+/// 32 pixels, twice the images. MobileNetV2 needs 6 epochs here; ShuffleV1 is skipped, with the measured reason.
 /// </summary>
 public class DefaultsLearnAcrossFamiliesTests(DefaultsLearnAcrossFamiliesTests.LearnedTeacherAt32Pixels fixture)
     : IClassFixture<DefaultsLearnAcrossFamiliesTests.LearnedTeacherAt32Pixels>
@@ -105,13 +105,26 @@ public class DefaultsLearnAcrossFamiliesTests(DefaultsLearnAcrossFamiliesTests.L
         from method in pair.Item2
         select new object[] { method, pair.Item1 };
 
-    /// <summary>MobileNetV2 and ShuffleV1: not even CE leaves chance on this set in 3 epochs at their lr 0.01.</summary>
-    public static IEnumerable<object[]> StudentsThatDoNotLeaveChanceHere() =>
-        from student in new[] { "MobileNetV2", "ShuffleV1" } from method in new[] { "CE", "KD", "DKD", "DIST" } select new object[] { method, student };
+    /// <summary>
+    /// MobileNetV2 at its lr 0.01 stays at a constant prediction under plain CE for 3 epochs here (48 steps) and leaves
+    /// it in the third of a longer run (CE 55.5 %, KD 52.3 %, DKD 50.8 %, DIST 59.4 % after 6 epochs; untrained 25.8 %),
+    /// so it is checked over 6 epochs: the run is longer, the defaults are the same.
+    /// </summary>
+    public static IEnumerable<object[]> MethodsOnMobileNetV2() =>
+        from method in new[] { "CE", "KD", "DKD", "DIST" } select new object[] { method, "MobileNetV2" };
+
+    /// <summary>ShuffleV1: CE itself stops with KdTools.Training.Diverged in the first epoch at its lr 0.01 (see the skip text).</summary>
+    public static IEnumerable<object[]> MethodsOnShuffleV1() =>
+        from method in new[] { "CE", "KD", "DKD", "DIST" } select new object[] { method, "ShuffleV1" };
 
     [Theory]
     [MemberData(nameof(MethodsThatLearnOnEveryFamily))]
-    [MemberData(nameof(StudentsThatDoNotLeaveChanceHere), Skip = "MobileNetV2 and ShuffleV1 stay at a constant prediction under plain CE in 48 steps at lr 0.01 on this set: the set is too small to judge a method on them")]
+    [MemberData(nameof(MethodsOnShuffleV1), Skip = "ShuffleV1 at its lr 0.01 (RepDistiller's) diverges under plain CE in its first epoch on every small set tried (4 or 10 classes, 512 or 1,024 images, batch 32 or 64): its 960-wide pooled embedding has a squared norm of about 2,370 at initialisation (2,368 in RepDistiller's PyTorch model, so the network is not at fault), which makes one step move every logit by about lr·2,370 times the batch's mean error, and the batch's class imbalance then swings all predictions to one class; see docs/methods.md, 'Lightweight students'")]
     public void A_run_at_the_methods_defaults_beats_the_untrained_student(string method, string student) =>
         DefaultsLearnTests.AssertDefaultsLearn(fixture, method, student);
+
+    [Theory]
+    [MemberData(nameof(MethodsOnMobileNetV2))]
+    public void A_longer_run_at_the_methods_defaults_beats_the_untrained_MobileNetV2(string method, string student) =>
+        DefaultsLearnTests.AssertDefaultsLearn(fixture, method, student, epochs: 6);
 }
