@@ -12,6 +12,7 @@
 #                      (ArchipLab-LinfengZhang/Task-Oriented-Feature-Distillation); a method needs only its own
 #   --data PATH        CIFAR-10 folder (cifar-10-batches-bin or its parent)
 #   --per-class N      training images per class (default 500), --epochs N (8), --init-epochs N (1), --teacher-epochs N (30)
+#   --students a,b     students of the defaults part (default resnet8,ShuffleV2; the official part is resnet8)
 #   --threads N        threads per run (default 2); on a machine already loaded past its cores, 1 per run wastes less
 #   --force            run cells whose JSON already exists again
 #   --results PATH     where the JSONs and the table go (default docs/reproduction and docs/reproduction.md; any other
@@ -26,7 +27,7 @@ set -euo pipefail
 methods='' seeds=1,2 part=official force=0 threads=2 results_root=docs/reproduction
 official=${KDTOOLS_OFFICIAL:-$HOME/kdtools-official}
 data=${KDTOOLS_CIFAR10:-$HOME/data/cifar10}
-per_class=500 epochs=8 init_epochs=1 teacher_epochs=30 teacher_arch=resnet20
+per_class=500 epochs=8 init_epochs=1 teacher_epochs=30 teacher_arch=resnet20 default_students=resnet8,ShuffleV2
 while [ $# -gt 0 ]; do
   case "$1" in
     --methods) methods=$2; shift 2 ;;
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
     --epochs) epochs=$2; shift 2 ;;
     --init-epochs) init_epochs=$2; shift 2 ;;
     --teacher-epochs) teacher_epochs=$2; shift 2 ;;
+    --students) default_students=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --force) force=1; shift ;;
     --results) results_root=${2%/}; shift 2 ;;
@@ -117,7 +119,7 @@ MSG
   students=resnet8
 else
   methods=${methods:-$(dotnet tool run pwsh -NoProfile -Command "Import-Module ./module/KdTools.psd1; (Get-KdMethod | Where-Object { \$_.Tasks -match 'Classification' -or -not \$_.Tasks }).Name -join ','")}
-  students=resnet8,ShuffleV2
+  students=$default_students
 fi
 
 pwsh_run() { nice -n 10 dotnet tool run pwsh -NoLogo -NoProfile -NonInteractive -File "$@"; }
