@@ -16,7 +16,9 @@ Prints one JSON line per measurement. Random inputs with a fixed seed; needs onl
 import argparse
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -779,31 +781,13 @@ def bench_segmentation(args):
         yield record
 
 
-def fill_deterministically(model):
-    """KdTools' TestNetworks.FillDeterministically (tests/Shared): tensor j of the state dict in key order gets
-    sin(0.7 i + 1.3 j) at flat index i, scaled by 1/sqrt(fan-in) (two or more dimensions), 0.1 (one dimension; 1 + 0.1 sin
-    for a 'weight'), 1 + 0.25 (1 + sin) for running variances."""
-    with torch.no_grad():
-        state = model.state_dict()
-        for j, key in enumerate(sorted(state)):
-            tensor = state[key]
-            if key.endswith("num_batches_tracked"):
-                continue
-            wave = torch.sin(0.7 * torch.arange(tensor.numel(), dtype=torch.float64) + 1.3 * j).view(tensor.shape)
-            if key.endswith("running_var"):
-                value = 1 + 0.25 * (1 + wave)
-            elif tensor.dim() == 1 and key.endswith("weight"):
-                value = 1 + 0.1 * wave
-            elif tensor.dim() == 1:
-                value = 0.1 * wave
-            else:
-                value = wave / tensor[0].numel() ** 0.5
-            tensor.copy_(value.to(tensor.dtype))
-
-
 def skd_parity():
     """Two SKD steps of identically filled networks on a fixed input (KdTools' `skd-parity` prints the same keys):
     dropout off, the gradient penalty's weights from a generator seeded with the step's number."""
+    # The deterministic weights of KdTools' TestNetworks.FillDeterministically: one Python definition, the tests' reference.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "KdTools.Core.Tests" / "Models" / "Reference"))
+    from segmentation_models import fill_deterministically
+
     side = 64
     count = SEG_BATCH * 3 * side * side
     images = torch.sin(0.3 * torch.arange(count, dtype=torch.float64)).view(SEG_BATCH, 3, side, side).float()
