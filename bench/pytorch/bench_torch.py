@@ -60,16 +60,18 @@ HEAD_STAGES = ("stage1", "stage2", "stage3")
 HEAD_LEARNING_RATE = 0.1  # DIH's head training rate, KdTools' HeadFineTuning default
 
 
-def conv3x3(in_channels, out_channels, stride=1):
-    return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+def conv3x3(in_channels, out_channels, stride=1, dilation=1):
+    return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=dilation, dilation=dilation, bias=False)
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, in_channels, out_channels, stride):
+    """The residual block; the SKD code's ResNet-18 dilates (and pads) both 3x3 convolutions by the same rate."""
+
+    def __init__(self, in_channels, out_channels, stride, dilation=1):
         super().__init__()
-        self.conv1 = conv3x3(in_channels, out_channels, stride)
+        self.conv1 = conv3x3(in_channels, out_channels, stride, dilation)
         self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = conv3x3(out_channels, out_channels)
+        self.conv2 = conv3x3(out_channels, out_channels, dilation=dilation)
         self.bn2 = nn.BatchNorm2d(out_channels)
         # A 1x1 projection only where the residual's shape changes, as in the reference models.
         self.downsample = None
@@ -562,26 +564,6 @@ SKD_PIXEL_WEIGHT, SKD_PAIR_WEIGHT, SKD_POOL_SCALE, SKD_HOLISTIC_WEIGHT, SKD_GP_W
 SKD_CRITIC_WIDTH, SKD_CRITIC_LR, SKD_CRITIC_MOMENTUM, SKD_CRITIC_WEIGHT_DECAY, SKD_CRITIC_MIN_SIDE = 64, 4e-4, 0.9, 1e-4, 64
 
 
-class DilatedBasicBlock(nn.Module):
-    """A BasicBlock whose two 3x3 convolutions are dilated (and padded) by the same rate, as the SKD code's ResNet-18."""
-
-    def __init__(self, in_channels, out_channels, stride, dilation):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, padding=dilation, dilation=dilation, bias=False)
-        self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, padding=dilation, dilation=dilation, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.downsample = None
-        if stride != 1 or in_channels != out_channels:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels))
-
-    def forward(self, x):
-        residual = x if self.downsample is None else self.downsample(x)
-        out = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(out)) + residual)
-
-
 class DilatedResNet18(nn.Module):
     """torchvision's ResNet-18 layout at output stride 8: 7x7 stride-2 stem, max-pool, layer3/layer4 at stride 1 with
     dilation 2/4 (layer4's first block keeps layer3's 2); every layer narrowed to `width` (64 in torchvision)."""
@@ -592,8 +574,8 @@ class DilatedResNet18(nn.Module):
         self.bn1 = nn.BatchNorm2d(width)
         plan = ((width, width, 1, 1, 1), (width, 2 * width, 2, 1, 1), (2 * width, 4 * width, 1, 1, 2), (4 * width, 8 * width, 1, 2, 4))
         for index, (in_channels, out_channels, stride, first_dilation, dilation) in enumerate(plan, start=1):
-            setattr(self, f"layer{index}", nn.Sequential(DilatedBasicBlock(in_channels, out_channels, stride, first_dilation),
-                                                         DilatedBasicBlock(out_channels, out_channels, 1, dilation)))
+            setattr(self, f"layer{index}", nn.Sequential(BasicBlock(in_channels, out_channels, stride, first_dilation),
+                                                         BasicBlock(out_channels, out_channels, 1, dilation)))
         self.channels = 8 * width
 
     def forward(self, x):
