@@ -42,6 +42,7 @@ Console.Error.WriteLine(
     "lines: per pair ce_step/kd_step/teacher_eval; end_to_end = the whole recipe in a process of its own (peak = VmHWM); " +
     "method_step = one training step of each method, resnet20 from resnet56, ratio_to_kd vs KD; " +
     "head_finetune = DIH head step on frozen resnet56 vs its CE step; segmentation_step = CE, SKD pixel+pair and full SKD steps of pspnet_resnet18_w8 at 64 and 512 px, with the critic's share; " +
+    "student_step = CE step and eval inference of each student alone (--students / --parts students); " +
     "augmentation = one uint8 batch through an augmentation; " +
     "streaming = images/s of a streamed 64px folder and its shard (load, + crop/flip/normalise) vs a resnet18 64px step's consumption; " +
     "sweep = N runs in parallel vs sequentially; ratio lines = kdtools/pytorch (>1: KdTools slower)" +
