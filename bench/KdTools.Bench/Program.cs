@@ -52,7 +52,7 @@ static void Print(Dictionary<string, object> record) => Console.WriteLine(JsonSe
 var pythons = new List<PythonTorch>();
 if (!options.SkipPyTorch)
 {
-    var available = PythonTorch.Available(PyTorchReference.FindRepositoryRoot());
+    var available = PythonTorch.Available(PyTorchReference.FindRepositoryRoot(), options.RepDistiller);
     // PyTorch 2.6 is the reference; 1.13 on request (it doubles the PyTorch side's time), or where 2.6 is missing.
     pythons.AddRange(available.Where(p => p.Label == "debian13" || options.WithTorch113));
     if (pythons.Count == 0) pythons.AddRange(available);
@@ -87,7 +87,7 @@ namespace KdTools.Bench
     /// <summary>What KdTools measured at one thread count in one round.</summary>
     internal sealed record KdToolsRound(
         Dictionary<string, JsonElement>? EndToEnd, List<StepTimes> Pairs, List<MethodStepTime> Methods, HeadFineTuneTimes? Head,
-        List<SegmentationStepTimes> Segmentation);
+        List<SegmentationStepTimes> Segmentation, List<StudentStepTimes> Students);
 
     internal static class KdToolsSide
     {
@@ -126,7 +126,14 @@ namespace KdTools.Bench
                     segmentation.Add(step);
                     Print(step.ToJson("kdtools", o.Threads));
                 }
-            return new KdToolsRound(endToEnd, pairs, methods, head, segmentation);
+            var students = new List<StudentStepTimes>();
+            if (o.Runs("students"))
+                foreach (var step in StudentStepBenchmark.Run(o))
+                {
+                    students.Add(step);
+                    Print(step.ToJson("kdtools"));
+                }
+            return new KdToolsRound(endToEnd, pairs, methods, head, segmentation, students);
         }
 
         /// <summary>
@@ -176,7 +183,7 @@ namespace KdTools.Bench
                 table.Add(python, theirs.Torch, round, "whole run: teacher forward (s)", endToEnd["teacher_forward_s"].GetDouble(), theirs.TeacherForwardSeconds);
                 table.Add(python, theirs.Torch, round, "whole run: peak resident (MB)", peak, theirs.PeakMb, goal: 1.2);
             }
-            if (mine.Pairs.Count == 0 && mine.Methods.Count == 0 && mine.Head is null && mine.Segmentation.Count == 0) return;
+            if (mine.Pairs.Count == 0 && mine.Methods.Count == 0 && mine.Head is null && mine.Segmentation.Count == 0 && mine.Students.Count == 0) return;
             var reference = PyTorchReference.Run(o, methodNames, python);
             foreach (var pair in mine.Pairs)
             {
@@ -243,6 +250,25 @@ namespace KdTools.Bench
                 table.Add(python, reference.Torch, round, $"{name} ce_step (ms)", step.CeStep, their.CeStep);
                 table.Add(python, reference.Torch, round, $"{name} skd_pixel_pair (ms)", step.PixelPairStep, their.PixelPairStep);
                 table.Add(python, reference.Torch, round, $"{name} skd_step (ms)", step.SkdStep, their.SkdStep);
+            }
+            foreach (var step in mine.Students)
+            {
+                var their = reference.Students.FirstOrDefault(t => t.Student == step.Student);
+                if (their is null)
+                {
+                    Console.Error.WriteLine($"bench: no PyTorch result ({python.Label}) for the student {step.Student}");
+                    continue;
+                }
+                if (step.Parameters != their.Parameters)
+                    Console.Error.WriteLine($"bench: {step.Student} has {step.Parameters} parameters here and {their.Parameters} in PyTorch ({python.Label})");
+                var ratio = Ratio(reference.Torch);
+                ratio["bench"] = "student_step";
+                ratio["student"] = step.Student;
+                step.CeStep.Over(their.CeStep).Add(ratio, "ce_step");
+                step.Inference.Over(their.Inference).Add(ratio, "inference");
+                Print(ratio);
+                table.Add(python, reference.Torch, round, $"student {step.Student} ce_step (ms)", step.CeStep, their.CeStep);
+                table.Add(python, reference.Torch, round, $"student {step.Student} inference (ms)", step.Inference, their.Inference);
             }
         }
     }

@@ -6,30 +6,36 @@ namespace KdTools.Bench;
 
 /// <summary>What bench_torch.py measured.</summary>
 internal sealed record PyTorchResults(string Torch, IReadOnlyList<StepTimes> Pairs, IReadOnlyDictionary<string, MethodStepTime> Methods,
-    HeadFineTuneTimes? HeadFineTune, IReadOnlyList<SegmentationStepTimes> Segmentation);
+    HeadFineTuneTimes? HeadFineTune, IReadOnlyList<SegmentationStepTimes> Segmentation, IReadOnlyList<StudentStepTimes> Students);
 
 /// <summary>What e2e_torch.py measured: its whole run and its peak resident set.</summary>
 internal sealed record PyTorchEndToEnd(string Torch, double TotalSeconds, double PeakMb, double TeacherForwardSeconds, double CpuSeconds);
 
 /// <summary>
 /// A Python with PyTorch to compare against: Debian 12's <c>/usr/bin/python3</c> (PyTorch 1.13) and, where it exists,
-/// Debian 13's (PyTorch 2.6) in the chroot at <see cref="TrixieRoot"/>, entered in a private mount namespace (its /proc
-/// and the bench's scripts bind-mounted there only, gone when the process ends; needs root). OpenBLAS gets one thread:
-/// its idle threads spin and would steal the cores the timed framework runs on.
+/// Debian 13's (PyTorch 2.6) in the chroot at <see cref="TrixieRoot"/>, entered in a private mount namespace (its /proc,
+/// the repository at /mnt and a RepDistiller checkout at /srv bind-mounted there only, gone when the process ends; needs
+/// root). OpenBLAS gets one thread: its idle threads spin and would steal the cores the timed framework runs on.
+/// <see cref="RepDistillerModels"/>: RepDistiller's models folder as this Python sees it, or null.
 /// </summary>
-internal sealed record PythonTorch(string Label, string FileName, IReadOnlyList<string> Prefix, string ScriptFolder)
+internal sealed record PythonTorch(string Label, string FileName, IReadOnlyList<string> Prefix, string ScriptFolder, string? RepDistillerModels)
 {
     public const string TrixieRoot = "/opt/kdtools-trixie";
 
-    public static IReadOnlyList<PythonTorch> Available(string repositoryRoot)
+    public static IReadOnlyList<PythonTorch> Available(string repositoryRoot, string? repDistiller = null)
     {
         var scripts = Path.Combine(repositoryRoot, "bench", "pytorch");
-        var found = new List<PythonTorch> { new("debian12", "/usr/bin/python3", [], scripts) };
+        string? models = repDistiller is null ? null : Path.Combine(repDistiller, "models");
+        var found = new List<PythonTorch> { new("debian12", "/usr/bin/python3", [], scripts, models) };
         if (File.Exists(Path.Combine(TrixieRoot, "usr", "bin", "python3")) && Environment.UserName == "root")
+        {
+            // The whole repository, so that the scripts can import the tests' PyTorch definitions.
+            string mounts = $"mount --bind /proc {TrixieRoot}/proc && mount --bind '{repositoryRoot}' {TrixieRoot}/mnt" +
+                (repDistiller is null ? "" : $" && mount --bind '{repDistiller}' {TrixieRoot}/srv");
             found.Add(new("debian13", "/usr/bin/unshare",
-                ["-m", "sh", "-c",
-                 $"mount --bind /proc {TrixieRoot}/proc && mount --bind '{scripts}' {TrixieRoot}/mnt && exec chroot {TrixieRoot} /usr/bin/python3 \"$@\"",
-                 "sh"], "/mnt"));
+                ["-m", "sh", "-c", $"{mounts} && exec chroot {TrixieRoot} /usr/bin/python3 \"$@\"", "sh"],
+                "/mnt/bench/pytorch", repDistiller is null ? null : "/srv/models"));
+        }
         else Console.Error.WriteLine($"bench: no PyTorch 2.6 comparison ({TrixieRoot} missing or not root: it is entered with unshare and chroot)");
         return found;
     }
@@ -67,7 +73,17 @@ internal static class PyTorchReference
         // The script has references for a few methods only; it always adds KD.
         var referenced = methods.Where(m => ReferencedMethods.Contains(m)).ToList();
         start.ArgumentList.Add("--parts");
-        start.ArgumentList.Add(string.Join(",", new[] { "pairs", "methods", "head", "segmentation" }.Where(o.Runs)));
+        start.ArgumentList.Add(string.Join(",", new[] { "pairs", "methods", "head", "segmentation", "students" }.Where(o.Runs)));
+        if (o.Runs("students"))
+        {
+            start.ArgumentList.Add("--students");
+            start.ArgumentList.Add(string.Join(",", o.Students ?? StudentStepBenchmark.DefaultStudents));
+            if (python.RepDistillerModels is { } models)
+            {
+                start.ArgumentList.Add("--student-models");
+                start.ArgumentList.Add(models);
+            }
+        }
         start.ArgumentList.Add("--methods");
         start.ArgumentList.Add(string.Join(",", referenced));
 
@@ -76,6 +92,7 @@ internal static class PyTorchReference
         var methodSteps = new Dictionary<string, MethodStepTime>();
         HeadFineTuneTimes? head = null;
         var segmentation = new List<SegmentationStepTimes>();
+        var students = new List<StudentStepTimes>();
         string torch = "?";
         foreach (var r in JsonLines(process))
         {
@@ -96,11 +113,14 @@ internal static class PyTorchReference
                 case "segmentation_step":
                     segmentation.Add(SegmentationStepTimes.Read(r));
                     break;
+                case "student_step":
+                    students.Add(StudentStepTimes.Read(r));
+                    break;
             }
         }
         process.WaitForExit();
         if (process.ExitCode != 0) Console.Error.WriteLine($"bench: bench_torch.py ({python.Label}) exited with {process.ExitCode}");
-        return new PyTorchResults(torch, pairs, methodSteps, head, segmentation);
+        return new PyTorchResults(torch, pairs, methodSteps, head, segmentation, students);
     }
 
     /// <summary>Runs e2e_torch.py (the recipe of <see cref="EndToEndBenchmark"/>); null when it failed.</summary>

@@ -10,7 +10,9 @@ then, for resnet20 distilled from resnet56, one distillation step per method (KD
 KdTools' default loss weights (step, and ratio_to_kd against the KD step), and the cost of training DIH's
 intermediate heads on a frozen resnet56 against one CE training step of resnet56 (head_finetune), and the
 segmentation steps (segmentation_step: a pspnet_resnet18_w8 CE step, an SKD step without and with its critic, at 64 and
-512 px). --skd-parity prints the losses of two SKD steps of deterministically filled networks instead.
+512 px), and (part students) each lightweight student's CE training step and eval-mode inference (student_step),
+with RepDistiller's own model definitions when --student-models names its models folder, else the parity tests'
+definitions of the same networks (tests/parity/kdparity). --skd-parity prints the losses of two SKD steps of deterministically filled networks instead.
 Prints one JSON line per measurement. Random inputs with a fixed seed; needs only PyTorch (1.13 or newer).
 """
 import argparse
@@ -791,6 +793,61 @@ def skd_parity():
             "critic_parameters": sum(p.numel() for p in step.critic.parameters())}
 
 
+STUDENTS = ("resnet8", "ShuffleV1", "ShuffleV2", "MobileNetV2")
+
+
+def student_builder(models_folder):
+    """name -> (classes -> a network whose call returns the logits). From RepDistiller's models package when
+    models_folder is its models folder (what its train_student.py runs), else from the parity tests' definitions, which
+    the parity tests hold to KdTools' networks (same state dict, same outputs; they also return the features)."""
+    if models_folder:
+        folder = Path(models_folder).resolve()
+        sys.path.insert(0, str(folder.parent))
+        package = __import__(folder.name)
+        return "repdistiller", lambda name, classes: package.model_dict[name](num_classes=classes)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "parity"))
+    from kdparity.architectures import ARCHITECTURES
+
+    class LogitsOnly(nn.Module):
+        def __init__(self, network):
+            super().__init__()
+            self.network = network
+
+        def forward(self, x):
+            return self.network(x)[0]
+
+    return "kdparity", lambda name, classes: LogitsOnly(ARCHITECTURES[name](classes))
+
+
+def bench_students(args):
+    """Per student: a CE training step (train mode, SGD as make_optimizer) and inference in eval mode under no_grad
+    (RepDistiller's validate), on one random batch."""
+    source, build_student = student_builder(args.student_models)
+    images = torch.randn(args.batch, 3, 32, 32)
+    labels = torch.randint(0, args.classes, (args.batch,))
+    for name in args.students:
+        torch.manual_seed(args.seed)
+        student = build_student(name, args.classes)
+        optimizer = make_optimizer(student)
+
+        def ce_step():
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(student(images), labels).backward()
+            optimizer.step()
+
+        def inference():
+            with torch.no_grad():
+                student(images)
+
+        record = {"framework": "pytorch", "torch": torch.__version__, "bench": "student_step", "student": name,
+                  "definitions": source, "parameters": parameter_count(student), "batch": args.batch,
+                  "threads": torch.get_num_threads()}
+        student.train()
+        add_ms(record, "ce_step", timing_ms(ce_step, args.warmup, args.iters))
+        student.eval()
+        yield add_ms(record, "inference", timing_ms(inference, args.warmup, args.iters))
+
+
 def method_list(text):
     names = [n for n in text.split(",") if n]
     unknown = [n for n in names if n not in METHODS]
@@ -813,11 +870,16 @@ def main():
     parser.add_argument("--methods", type=method_list, default=list(METHODS),
                         help=f"comma-separated subset of {','.join(METHODS)} (KD always runs; default all)")
     parser.add_argument("--parts", default="pairs,methods,head",
-                        help="comma-separated subset of pairs,methods,head,segmentation (default pairs,methods,head)")
+                        help="comma-separated subset of pairs,methods,head,segmentation,students (default pairs,methods,head)")
+    parser.add_argument("--students", default=",".join(STUDENTS),
+                        help=f"students of the students part, comma-separated (default {','.join(STUDENTS)})")
+    parser.add_argument("--student-models", default=None,
+                        help="RepDistiller's models folder, whose definitions the students part times (default: the parity tests')")
     parser.add_argument("--skd-parity", action="store_true",
                         help="print the losses of two SKD steps of deterministically filled networks, and nothing else")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
+    args.students = [n for n in args.students.split(",") if n]
 
     torch.set_num_threads(args.threads)
 
@@ -839,6 +901,9 @@ def main():
         emit(bench_head_finetune(args))
     if "segmentation" in parts:
         for record in bench_segmentation(args):
+            emit(record)
+    if "students" in parts:
+        for record in bench_students(args):
             emit(record)
 
 

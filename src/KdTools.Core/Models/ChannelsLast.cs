@@ -22,4 +22,11 @@ internal static class ChannelsLast
         images.dim() == 4 && images.device_type == DeviceType.CPU && images.dtype == ScalarType.Float32 && images.shape[1] > 1
             ? images.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
             : images;
+
+    /// <summary>
+    /// Whether <paramref name="tensor"/> (4-d) is laid out channels-last: its channels are adjacent in memory (stride 1
+    /// over more than one channel), as on the inputs <see cref="Apply"/> makes, every layer's output after them, and
+    /// channel slices of those.
+    /// </summary>
+    public static bool Is(Tensor tensor) => tensor.dim() == 4 && tensor.shape[1] > 1 && tensor.stride(1) == 1;
 }

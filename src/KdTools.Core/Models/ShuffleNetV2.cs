@@ -145,8 +145,7 @@ internal sealed class ShuffleV2Unit : nn.Module<Tensor, Tensor>, IOnnxExportable
         branch = bn3.call(conv3.call(bn2.call(conv2.call(branch))));
         // cat copies, so the ReLU may then work in place.
         var preActivation = exposePreActivation ? cat([passed, branch], 1) : null;
-        var output = cat([passed, nn.functional.relu(branch, inplace: true)], 1);
-        return (ChannelShuffle.Apply(output, 2), preActivation);
+        return (ChannelShuffle.ConcatenateShuffled(passed, nn.functional.relu(branch, inplace: true)), preActivation);
     }
 }
 
@@ -191,7 +190,7 @@ internal sealed class ShuffleV2DownUnit : nn.Module<Tensor, Tensor>, IOnnxExport
         var right = nn.functional.relu(bn3.call(conv3.call(input)), inplace: true);
         right = bn4.call(conv4.call(right));
         right = nn.functional.relu(bn5.call(conv5.call(right)), inplace: true);
-        return ChannelShuffle.Apply(cat([left, right], 1), 2);
+        return ChannelShuffle.ConcatenateShuffled(left, right);
     }
 
     OnnxValue IOnnxExportable.ExportOnnx(OnnxGraph graph, OnnxValue input)
