@@ -64,7 +64,8 @@ if ($Teacher) {
 # official_mdistiller.py's MDISTILLER/DIST). RepDistiller's scripts/run_cifar_distill.sh: the KD run is -r 0.1 -a 0.9,
 # every other method -a 0 -b <β>; TAKD that KD twice through the assistant resnet14 (official_train.py's
 # TAKD_ASSISTANT); KDSVD β 1 (mdistiller's CFG.KDSVD; the script has no KDSVD line). Pre-stages:
-# RepDistiller's init stage (AB, FT, FSP) at -InitEpochs; FitNet has none there. mdistiller's CIFAR configs: DKD
+# RepDistiller's init stage (AB, FT, FSP) at -InitEpochs; FitNet has none there. AB and FSP: β 0, because RepDistiller's
+# main loop (helper/loops.py) sets their term to 0 after the init stage, whatever -b says. mdistiller's CIFAR configs: DKD
 # configs/cifar100/dkd/res56_res20.yaml (β 2), ReviewKD configs/cifar100/reviewkd.yaml (weight 5), OFD cfg.py's
 # (0.001, teacher in train mode); their 20-of-240-epoch warm-ups scaled to the run, mdistiller's per-epoch factor.
 # DIST: DIST_KD's configs/strategies/distill/dist_cifar.yaml (dist_t4: β 1, γ 1, τ 4; kd_loss_weight 2).
@@ -73,8 +74,8 @@ $official = @{
     CE = @{}; KD = @{ Alpha = 0.9; CeWeight = 0.1; Temperature = 4 }
     FitNet = @{ Beta = 100; HintEpochs = 0 }; AT = @{ Beta = 1000 }; SP = @{ Beta = 3000 }; CC = @{ Beta = 0.02 }
     VID = @{ Beta = 1 }; RKD = @{ Beta = 1 }; PKT = @{ Beta = 30000 }; NST = @{ Beta = 50 }; CRD = @{ Beta = 0.8 }
-    AB = @{ Beta = 1; InitEpochs = $InitEpochs }; FT = @{ Beta = 200; ParaphraserEpochs = $InitEpochs }
-    FSP = @{ Beta = 50; InitEpochs = $InitEpochs }
+    AB = @{ Beta = 0; InitEpochs = $InitEpochs }; FT = @{ Beta = 200; ParaphraserEpochs = $InitEpochs }
+    FSP = @{ Beta = 0; InitEpochs = $InitEpochs }
     KDSVD = @{ Beta = 1; K = 1; Layout = 'Channels' }
     # The KDSVD row against mdistiller's port, whose matrices are (C·H)×W: KdTools' KDSVD with Layout Width.
     'KDSVD-mdistiller' = @{ Beta = 1; K = 1; Layout = 'Width' }
