@@ -431,6 +431,15 @@ def add_ratio(record, key, numerator, denominator):
     return record
 
 
+def cross_entropy_step(model, optimizer, images, labels):
+    """One CE training step of model on the batch: forward, cross-entropy, backward, SGD step."""
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    return step
+
+
 def bench_pair(student_name, teacher_name, args):
     torch.manual_seed(args.seed)
     student, teacher = build(student_name, args.classes), build(teacher_name, args.classes)
@@ -441,10 +450,7 @@ def bench_pair(student_name, teacher_name, args):
     student.train()
     optimizer = make_optimizer(student)
 
-    def ce_step():
-        optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(student(images), labels).backward()
-        optimizer.step()
+    ce_step = cross_entropy_step(student, optimizer, images, labels)
 
     def kd_step():
         with torch.no_grad():
@@ -830,10 +836,7 @@ def bench_students(args):
         student = build_student(name, args.classes)
         optimizer = make_optimizer(student)
 
-        def ce_step():
-            optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(student(images), labels).backward()
-            optimizer.step()
+        ce_step = cross_entropy_step(student, optimizer, images, labels)
 
         def inference():
             with torch.no_grad():
